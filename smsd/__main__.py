@@ -1,0 +1,5 @@
+"""Run smsd as ``python -m smsd``."""
+
+from smsd.cli import main
+
+raise SystemExit(main())
