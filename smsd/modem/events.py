@@ -1,0 +1,62 @@
+"""What a modem hands up: received messages, status reports, and PDUs it could not decode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from smsd import pdu
+
+
+@dataclass(frozen=True)
+class ReceivedSms:
+    """One received SMS-DELIVER (one segment of a possibly longer message)."""
+
+    modem: str
+    pdu_hex: str
+    message: pdu.Deliver
+    storage_index: int | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedReport:
+    """One SMS-STATUS-REPORT for a message this modem submitted."""
+
+    modem: str
+    pdu_hex: str
+    report: pdu.StatusReport
+    storage_index: int | None = None
+
+
+@dataclass(frozen=True)
+class UndecodablePdu:
+    """A PDU the codec refused; kept so that nothing the modem received is silently lost."""
+
+    modem: str
+    pdu_hex: str
+    error: str
+    storage_index: int | None = None
+
+
+Incoming = ReceivedSms | ReceivedReport | UndecodablePdu
+
+
+def decode_incoming(
+    modem: str, pdu_hex: str, *, tpdu_length: int | None = None, storage_index: int | None = None
+) -> Incoming | None:
+    """Decode a PDU from storage or from a ``+CMT``/``+CDS`` line.
+
+    ``tpdu_length`` (the length a ``+CMT``/``+CDS`` header announces) tells whether the modem put
+    the SMSC octets in front: some do, some do not. A stored SMS-SUBMIT (the SIM's sent folder)
+    gives ``None``: it is not ours to hand up.
+    """
+    hex_text = pdu_hex.strip()
+    with_smsc = tpdu_length is None or len(hex_text) // 2 != tpdu_length
+    try:
+        decoded = pdu.decode(hex_text, smsc=with_smsc)
+    except pdu.PDUError as exc:
+        return UndecodablePdu(modem, hex_text, str(exc), storage_index)
+    if isinstance(decoded, pdu.Deliver):
+        return ReceivedSms(modem, hex_text, decoded, storage_index)
+    if isinstance(decoded, pdu.StatusReport):
+        return ReceivedReport(modem, hex_text, decoded, storage_index)
+    return None

@@ -1,0 +1,360 @@
+"""Typed operations on one connected modem: initialise, SIM, identity, network, submit, storage.
+
+A session wraps one open :class:`~smsd.at.transport.AtTransport`. It never reconnects: when the
+channel breaks, the session is dropped and the driver builds a new one (style lesson 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import structlog
+
+from smsd.at import commands
+from smsd.at.errors import (
+    AtError,
+    AtTimeout,
+    ChannelClosed,
+    CmeError,
+    CmsError,
+    CommandFailed,
+)
+from smsd.errors import PinRefusedError, SendError, SimError
+from smsd.modem.classify import Failure, classify_cms, is_permanent
+from smsd.modem.quirks import GENERIC, Quirks, quirks_for
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from smsd import pdu
+    from smsd.at.transport import AtTransport
+
+# CME 14 "SIM busy" and CMS 314/515-style answers last ~10 s after power-up or PIN entry.
+SIM_BUSY_CME = frozenset({14, 515})
+SIM_BUSY_CMS = frozenset({314, 515})
+SIM_BUSY_WAITS = (0.5, 1.0, 2.0, 3.0, 4.0)
+PROBE_TIMEOUT = 1.0
+IDENTITY_TIMEOUT = 5.0
+LIST_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the modem and its SIM say about themselves."""
+
+    manufacturer: str = ""
+    model: str = ""
+    revision: str = ""
+    imei: str = ""
+    imsi: str = ""
+    iccid: str = ""
+    number: str = ""
+    smsc: str = ""
+
+
+@dataclass(frozen=True)
+class Network:
+    """Registration, operator and signal, as last read."""
+
+    registered: bool = False
+    registration: str = "unknown"
+    operator: str = ""
+    rssi: int | None = None
+    dbm: int | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A message read from the modem's storage."""
+
+    index: int
+    stat: int
+    pdu_hex: str
+
+
+class Session:
+    """Operations on one modem over one open AT channel."""
+
+    def __init__(
+        self,
+        transport: AtTransport,
+        *,
+        name: str,
+        pin: str | None = None,
+        submit_timeout: float = 60.0,
+    ) -> None:
+        self.transport = transport
+        self.name = name
+        self._pin = pin
+        self._submit_timeout = submit_timeout
+        self.quirks: Quirks = GENERIC
+        self.identity = Identity()
+        self.network = Network()
+        self.storage = ""
+        self.cnmi = ""
+        self._log = structlog.get_logger("smsd.modem").bind(modem=name)
+
+    # ------------------------------------------------------------------ set-up
+
+    async def probe(self, *, attempts: int = 5) -> None:
+        """Send ``AT`` until the modem answers ``OK``; raise :class:`AtTimeout` after ``attempts``.
+
+        The first tries after a port opens often meet a half-typed command or a boot banner,
+        so an ESC goes first to cancel any prompt left over from before.
+        """
+        self.transport.write_raw(b"\x1b\r")
+        last: AtError | None = None
+        for _ in range(attempts):
+            try:
+                await self.transport.command("AT", timeout=PROBE_TIMEOUT)
+            except (AtTimeout, CommandFailed) as exc:
+                last = exc
+                continue
+            return
+        raise AtTimeout("AT", PROBE_TIMEOUT) from last
+
+    async def initialise(self) -> None:
+        """Bring the modem into the state smsd works in; raise on what cannot be fixed."""
+        await self._optional("ATE0")
+        await self._optional("AT+CMEE=1")
+        await self.unlock_sim()
+        await self._sim_ready("AT+CMGF=0")
+        manufacturer = await self._read_line("AT+CGMI")
+        self.quirks = quirks_for(manufacturer)
+        for command in self.quirks.init:
+            await self._optional(command)
+        await self._optional("AT+CFUN=1", timeout=15.0)
+        self.storage = await self._first_accepted("AT+CPMS=", self.quirks.cpms)
+        self.cnmi = await self._first_accepted("AT+CNMI=", self.quirks.cnmi)
+        await self._optional("AT+CREG=2")
+        self._log.info(
+            "modem_initialised", storage=self.storage, cnmi=self.cnmi, quirks=self.quirks.name
+        )
+
+    async def unlock_sim(self) -> None:
+        """Enter the configured PIN if the SIM asks for one, once.
+
+        A refused PIN raises :class:`SimError` and is never tried again by smsd: three wrong
+        PINs block the SIM.
+        """
+        state = await self._cpin_state()
+        if state == "READY":
+            return
+        if state != "SIM PIN":
+            raise PinRefusedError(f"SIM needs {state}; smsd cannot unlock it", modem=self.name)
+        if not self._pin:
+            raise SimError("SIM asks for a PIN and none is configured", modem=self.name)
+        try:
+            await self.transport.command(f"AT+CPIN={commands.quote(self._pin)}", timeout=20.0)
+        except CmeError as exc:
+            message = f"SIM refused the PIN ({exc}); not trying it again"
+            raise PinRefusedError(message, modem=self.name) from exc
+        self._log.info("sim_unlocked")
+        for wait in SIM_BUSY_WAITS:
+            with contextlib.suppress(CmeError, CmsError, CommandFailed):
+                if await self._cpin_state() == "READY":
+                    return
+            await asyncio.sleep(wait)
+        raise SimError("SIM did not become ready after the PIN", modem=self.name)
+
+    async def _cpin_state(self) -> str:
+        try:
+            lines = await self.transport.command("AT+CPIN?", timeout=IDENTITY_TIMEOUT)
+        except CmeError as exc:
+            if exc.code == 10:
+                raise SimError("SIM not inserted", modem=self.name) from exc
+            if exc.code in SIM_BUSY_CME:
+                await asyncio.sleep(1.0)
+                lines = await self.transport.command("AT+CPIN?", timeout=IDENTITY_TIMEOUT)
+            else:
+                raise SimError(f"SIM failure: {exc}", modem=self.name) from exc
+        if not lines:
+            # Some firmware answers a bare OK when no PIN is needed.
+            return "READY"
+        return commands.parse_cpin(lines)
+
+    async def read_identity(self) -> Identity:
+        """Read manufacturer, model, IMEI, IMSI, ICCID, own number and SMSC, where known."""
+        identity = Identity(
+            manufacturer=await self._read_line("AT+CGMI"),
+            model=await self._read_line("AT+CGMM"),
+            revision=await self._read_line("AT+CGMR"),
+            imei=await self._read_line("AT+CGSN"),
+            imsi=await self._read_line("AT+CIMI"),
+            iccid=await self._read_iccid(),
+            number=await self._read_number(),
+            smsc=await self._read_smsc(),
+        )
+        self.identity = identity
+        return identity
+
+    async def _read_iccid(self) -> str:
+        for command in ("AT+CCID", "AT+ICCID", "AT^ICCID?", "AT+QCCID"):
+            text = await self._read_line(command)
+            if text:
+                return commands.parse_iccid([text])
+        return ""
+
+    async def _read_number(self) -> str:
+        try:
+            lines = await self.transport.command("AT+CNUM", timeout=IDENTITY_TIMEOUT)
+        except (CommandFailed, AtTimeout):
+            return ""
+        return commands.parse_cnum(lines) or ""
+
+    async def _read_smsc(self) -> str:
+        try:
+            lines = await self.transport.command("AT+CSCA?", timeout=IDENTITY_TIMEOUT)
+        except (CommandFailed, AtTimeout):
+            return ""
+        return commands.parse_csca(lines) or ""
+
+    async def read_network(self) -> Network:
+        """Read registration (``AT+CREG?``), operator (``AT+COPS?``) and signal (``AT+CSQ``)."""
+        registration = await self.transport.command("AT+CREG?", timeout=IDENTITY_TIMEOUT)
+        reg = commands.parse_creg(_first(registration, "+CREG:"))
+        operator = ""
+        with contextlib.suppress(CommandFailed, AtTimeout):
+            operator = commands.parse_cops(
+                await self.transport.command("AT+COPS?", timeout=IDENTITY_TIMEOUT)
+            )
+        csq = commands.parse_csq(await self.transport.command("AT+CSQ", timeout=IDENTITY_TIMEOUT))
+        self.network = Network(
+            registered=reg.registered,
+            registration=reg.status.name.lower(),
+            operator=operator or "",
+            rssi=csq.rssi,
+            dbm=csq.dbm,
+        )
+        return self.network
+
+    # ------------------------------------------------------------------ sending
+
+    async def submit(self, segments: Sequence[pdu.EncodedPdu]) -> list[int]:
+        """Submit each segment with ``AT+CMGS``; return the message references.
+
+        Raises :class:`SendError` on the first failed segment with the references of the
+        segments already submitted. ``uncertain`` is set when the PDU reached the modem but
+        no answer came (timeout, unplug): the SMS may have left, so it must not be resent blindly.
+        """
+        references: list[int] = []
+        for segment in segments:
+            try:
+                lines = await self.transport.submit_pdu(
+                    segment.tpdu_length, segment.hex, timeout=self._submit_timeout
+                )
+                references.append(commands.parse_cmgs(lines))
+            except CmsError as exc:
+                failure = classify_cms(exc.code)
+                raise SendError(
+                    f"+CMS ERROR: {exc.code} {exc.name} ({failure.value})",
+                    modem=self.name,
+                    permanent=is_permanent(failure),
+                    code=exc.code,
+                    sent_references=tuple(references),
+                ) from exc
+            except (AtTimeout, ChannelClosed) as exc:
+                written = getattr(exc, "pdu_written", True)
+                raise SendError(
+                    f"no answer to AT+CMGS ({exc}); outcome unknown"
+                    if written
+                    else f"segment not submitted ({exc})",
+                    modem=self.name,
+                    permanent=False,
+                    sent_references=tuple(references),
+                    uncertain=bool(written),
+                ) from exc
+            except CommandFailed as exc:
+                raise SendError(
+                    f"modem refused AT+CMGS ({exc})",
+                    modem=self.name,
+                    permanent=False,
+                    sent_references=tuple(references),
+                ) from exc
+        return references
+
+    # ------------------------------------------------------------------ storage
+
+    async def list_stored(self) -> list[Stored]:
+        """List every stored message (``AT+CMGL=4``: received read and unread, sent, reports)."""
+        lines = await self.transport.command("AT+CMGL=4", timeout=LIST_TIMEOUT)
+        return [Stored(s.index, s.stat, s.pdu) for s in commands.parse_cmgl(lines)]
+
+    async def read_stored(self, index: int) -> Stored | None:
+        """Read one stored message; ``None`` if the slot is empty (``+CMS ERROR: 321``)."""
+        try:
+            lines = await self.transport.command(f"AT+CMGR={index}", timeout=IDENTITY_TIMEOUT)
+        except CmsError as exc:
+            if exc.code == 321:
+                return None
+            raise
+        if not lines:
+            return None
+        stored = commands.parse_cmgr(lines, index)
+        return Stored(stored.index, stored.stat, stored.pdu)
+
+    async def delete_stored(self, index: int) -> None:
+        """Delete one stored message; an already empty slot is not an error."""
+        try:
+            await self.transport.command(f"AT+CMGD={index}", timeout=IDENTITY_TIMEOUT)
+        except CmsError as exc:
+            if exc.code != 321:
+                raise
+
+    async def select_storage(self, storage: str) -> None:
+        """Point read/delete at ``storage`` (e.g. ``"SR"`` for stored status reports)."""
+        await self.transport.command(f"AT+CPMS={commands.quote(storage)}", timeout=IDENTITY_TIMEOUT)
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _optional(self, command: str, *, timeout: float = IDENTITY_TIMEOUT) -> bool:
+        try:
+            await self.transport.command(command, timeout=timeout)
+        except (CommandFailed, AtTimeout) as exc:
+            self._log.debug("command_refused", command=command, error=str(exc))
+            return False
+        return True
+
+    async def _sim_ready(self, command: str) -> None:
+        """Run ``command``, waiting out "SIM busy" answers right after power-up or PIN entry."""
+        for wait in (*SIM_BUSY_WAITS, None):
+            try:
+                await self.transport.command(command, timeout=IDENTITY_TIMEOUT)
+            except (CmeError, CmsError) as exc:
+                busy = SIM_BUSY_CME if isinstance(exc, CmeError) else SIM_BUSY_CMS
+                if exc.code not in busy or wait is None:
+                    raise
+                await asyncio.sleep(wait)
+            else:
+                return
+
+    async def _first_accepted(self, prefix: str, choices: Sequence[str]) -> str:
+        for choice in choices:
+            try:
+                await self._sim_ready(prefix + choice)
+            except (CommandFailed, AtTimeout) as exc:
+                self._log.debug("setting_refused", command=prefix + choice, error=str(exc))
+                continue
+            return choice
+        self._log.warning("no_setting_accepted", command=prefix, tried=list(choices))
+        return ""
+
+    async def _read_line(self, command: str) -> str:
+        try:
+            lines = await self.transport.command(command, timeout=IDENTITY_TIMEOUT)
+        except (CommandFailed, AtTimeout):
+            return ""
+        return commands.strip_prefix(lines[0]) if lines else ""
+
+
+def _first(lines: Sequence[str], prefix: str) -> str:
+    for line in lines:
+        if line.startswith(prefix):
+            return line
+    return lines[0] if lines else ""
+
+
+__all__ = ["Failure", "Identity", "Network", "Session", "Stored"]
