@@ -1,4 +1,4 @@
-"""The layers stay honest: import contracts, no asyncio in pure code, each subpackage imports alone."""
+"""The layers stay honest: import contracts, no I/O in pure code, subpackages import alone."""
 
 from __future__ import annotations
 
@@ -33,7 +33,15 @@ def _pure_modules() -> list[Path]:
 
 @pytest.mark.parametrize("path", _pure_modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_pure_modules_do_no_io(path: Path) -> None:
-    forbidden = {"asyncio", "aiohttp", "aiosqlite", "serial", "serial_asyncio_fast", "structlog", "socket"}
+    forbidden = {
+        "asyncio",
+        "aiohttp",
+        "aiosqlite",
+        "serial",
+        "serial_asyncio_fast",
+        "structlog",
+        "socket",
+    }
     assert not (_imports(path) & forbidden)
 
 
@@ -75,5 +83,5 @@ def test_import_contracts_hold() -> None:
 
 def test_no_module_shadows_the_standard_library() -> None:
     for path in PACKAGE.rglob("*.py"):
-        if path.stem != "__init__" and path.stem != "__main__":
+        if path.stem not in {"__init__", "__main__"}:
             assert path.stem not in sys.stdlib_module_names, path

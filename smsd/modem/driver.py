@@ -304,9 +304,8 @@ class Modem:
         getter = asyncio.ensure_future(transport.urcs.get())
         stopping = asyncio.ensure_future(self._stopping.wait())
         try:
-            await asyncio.wait(
-                {getter, closed, stopping}, timeout=wait, return_when=asyncio.FIRST_COMPLETED
-            )
+            waiting: set[asyncio.Future[object]] = {getter, closed, stopping}  # type: ignore[arg-type]
+            await asyncio.wait(waiting, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopping.cancel()
             if not getter.done():
@@ -363,14 +362,12 @@ class Modem:
 
     async def _on_urc(self, session: Session, urc: Urc) -> None:
         name = urc.name.upper()
-        if name == "+CMTI":
-            _storage, index = commands.parse_cmti(urc.value)
+        if name in {"+CMTI", "+CDSI"}:
+            memory, index = commands.parse_cmti(urc.value)
+            await session.use_memory(memory)
             stored = await session.read_stored(index)
             if stored is not None:
                 await self._take(session, stored.pdu_hex, index)
-        elif name == "+CDSI":
-            storage, index = commands.parse_cmti(urc.value)
-            await self._take_report_from(session, storage, index)
         elif name in {"+CMT", "+CDS"} and urc.pdu:
             length = commands.parse_pdu_length(urc.value)
             await self._hand_up(decode_incoming(self.name, urc.pdu, tpdu_length=length))
@@ -385,23 +382,17 @@ class Modem:
         else:
             self._log.debug("urc", line=urc.line)
 
-    async def _take_report_from(self, session: Session, storage: str, index: int) -> None:
-        await session.select_storage(storage)
-        try:
-            stored = await session.read_stored(index)
-            if stored is not None:
-                await self._take(session, stored.pdu_hex, index)
-        finally:
-            await session.transport.command(f"AT+CPMS={session.storage}")
-
     async def _sweep(self, session: Session) -> None:
-        try:
-            stored = await session.list_stored()
-        except CommandFailed as exc:
-            self._log.debug("storage_list_failed", error=str(exc))
-            return
-        for item in stored:
-            await self._take(session, item.pdu_hex, item.index)
+        """Hand up everything stored in each memory (``AT+CMGL=4``), then delete it."""
+        for memory in session.memories:
+            try:
+                await session.use_memory(memory)
+                stored = await session.list_stored()
+            except CommandFailed as exc:
+                self._log.debug("storage_list_failed", memory=memory, error=str(exc))
+                continue
+            for item in stored:
+                await self._take(session, item.pdu_hex, item.index)
 
     async def _take(self, session: Session, pdu_hex: str, index: int) -> None:
         """Hand one stored PDU up, then delete it from the modem once the callback returned."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
@@ -21,16 +21,20 @@ from smsd.at.errors import (
     CmeError,
     CmsError,
     CommandFailed,
+    ProtocolViolation,
+    UsageError,
 )
 from smsd.errors import PinRefusedError, SendError, SimError
 from smsd.modem.classify import Failure, classify_cms, is_permanent
 from smsd.modem.quirks import GENERIC, Quirks, quirks_for
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from smsd import pdu
     from smsd.at.transport import AtTransport
+
+_T = TypeVar("_T")
 
 # CME 14 "SIM busy" and CMS 314/515-style answers last ~10 s after power-up or PIN entry.
 SIM_BUSY_CME = frozenset({14, 515})
@@ -94,6 +98,8 @@ class Session:
         self.identity = Identity()
         self.network = Network()
         self.storage = ""
+        self.memories: tuple[str, ...] = ()
+        self._read_memory = ""
         self.cnmi = ""
         self._log = structlog.get_logger("smsd.modem").bind(modem=name)
 
@@ -128,6 +134,11 @@ class Session:
             await self._optional(command)
         await self._optional("AT+CFUN=1", timeout=15.0)
         self.storage = await self._first_accepted("AT+CPMS=", self.quirks.cpms)
+        primary = self.storage.split(",")[0].strip('"') if self.storage else ""
+        self._read_memory = primary
+        # Messages may wait in the SIM even when new ones go to the modem's memory (they arrived
+        # before this setting, or another program left them): sweep both.
+        self.memories = tuple(dict.fromkeys(m for m in (primary, "SM") if m))
         self.cnmi = await self._first_accepted("AT+CNMI=", self.quirks.cnmi)
         await self._optional("AT+CREG=2")
         self._log.info(
@@ -148,7 +159,11 @@ class Session:
         if not self._pin:
             raise SimError("SIM asks for a PIN and none is configured", modem=self.name)
         try:
-            await self.transport.command(f"AT+CPIN={commands.quote(self._pin)}", timeout=20.0)
+            command = commands.cpin(self._pin)
+        except UsageError as exc:
+            raise PinRefusedError(f"configured PIN is unusable: {exc}", modem=self.name) from exc
+        try:
+            await self.transport.command(command, timeout=20.0)
         except CmeError as exc:
             message = f"SIM refused the PIN ({exc}); not trying it again"
             raise PinRefusedError(message, modem=self.name) from exc
@@ -182,8 +197,8 @@ class Session:
             manufacturer=await self._read_line("AT+CGMI"),
             model=await self._read_line("AT+CGMM"),
             revision=await self._read_line("AT+CGMR"),
-            imei=await self._read_line("AT+CGSN"),
-            imsi=await self._read_line("AT+CIMI"),
+            imei=await self._read_parsed("AT+CGSN", commands.parse_cgsn) or "",
+            imsi=await self._read_parsed("AT+CIMI", commands.parse_cimi) or "",
             iccid=await self._read_iccid(),
             number=await self._read_number(),
             smsc=await self._read_smsc(),
@@ -193,39 +208,38 @@ class Session:
 
     async def _read_iccid(self) -> str:
         for command in ("AT+CCID", "AT+ICCID", "AT^ICCID?", "AT+QCCID"):
-            text = await self._read_line(command)
-            if text:
-                return commands.parse_iccid([text])
+            iccid = await self._read_parsed(command, commands.parse_iccid)
+            if iccid:
+                return iccid
         return ""
 
     async def _read_number(self) -> str:
-        try:
-            lines = await self.transport.command("AT+CNUM", timeout=IDENTITY_TIMEOUT)
-        except (CommandFailed, AtTimeout):
-            return ""
-        return commands.parse_cnum(lines) or ""
+        numbers = await self._read_parsed("AT+CNUM", commands.parse_cnum)
+        return numbers[0].number if numbers else ""
 
     async def _read_smsc(self) -> str:
+        centre = await self._read_parsed("AT+CSCA?", commands.parse_csca)
+        return centre.address if centre else ""
+
+    async def _read_parsed(self, command: str, parse: Callable[[Sequence[str]], _T]) -> _T | None:
+        """Run an identity query; ``None`` when the modem refuses it or answers nonsense."""
         try:
-            lines = await self.transport.command("AT+CSCA?", timeout=IDENTITY_TIMEOUT)
-        except (CommandFailed, AtTimeout):
-            return ""
-        return commands.parse_csca(lines) or ""
+            lines = await self.transport.command(command, timeout=IDENTITY_TIMEOUT)
+            return parse(lines) if lines else None
+        except (CommandFailed, AtTimeout, ProtocolViolation) as exc:
+            self._log.debug("query_unanswered", command=command, error=str(exc))
+            return None
 
     async def read_network(self) -> Network:
         """Read registration (``AT+CREG?``), operator (``AT+COPS?``) and signal (``AT+CSQ``)."""
         registration = await self.transport.command("AT+CREG?", timeout=IDENTITY_TIMEOUT)
         reg = commands.parse_creg(_first(registration, "+CREG:"))
-        operator = ""
-        with contextlib.suppress(CommandFailed, AtTimeout):
-            operator = commands.parse_cops(
-                await self.transport.command("AT+COPS?", timeout=IDENTITY_TIMEOUT)
-            )
+        operator = await self._read_parsed("AT+COPS?", commands.parse_cops)
         csq = commands.parse_csq(await self.transport.command("AT+CSQ", timeout=IDENTITY_TIMEOUT))
         self.network = Network(
             registered=reg.registered,
             registration=reg.status.name.lower(),
-            operator=operator or "",
+            operator=(operator.name or "") if operator else "",
             rssi=csq.rssi,
             dbm=csq.dbm,
         )
@@ -304,9 +318,11 @@ class Session:
             if exc.code != 321:
                 raise
 
-    async def select_storage(self, storage: str) -> None:
-        """Point read/delete at ``storage`` (e.g. ``"SR"`` for stored status reports)."""
-        await self.transport.command(f"AT+CPMS={commands.quote(storage)}", timeout=IDENTITY_TIMEOUT)
+    async def use_memory(self, memory: str) -> None:
+        """Point list/read/delete at ``memory`` (``"SM"``, ``"ME"``, ``"SR"``…) if not already."""
+        if memory and memory.upper() != self._read_memory:
+            await self.transport.command(commands.cpms(memory), timeout=IDENTITY_TIMEOUT)
+            self._read_memory = memory.upper()
 
     # ------------------------------------------------------------------ helpers
 
@@ -343,11 +359,8 @@ class Session:
         return ""
 
     async def _read_line(self, command: str) -> str:
-        try:
-            lines = await self.transport.command(command, timeout=IDENTITY_TIMEOUT)
-        except (CommandFailed, AtTimeout):
-            return ""
-        return commands.strip_prefix(lines[0]) if lines else ""
+        text = await self._read_parsed(command, lambda lines: commands.strip_prefix(lines[0]))
+        return text or ""
 
 
 def _first(lines: Sequence[str], prefix: str) -> str:
