@@ -38,7 +38,5 @@ def test_sans_io_modules_load_without_asyncio():
         "import sys; import smsd.at, smsd.at.commands, smsd.at.channel;"
         "sys.exit('asyncio' in sys.modules)"
     )
-    result = subprocess.run(  # noqa: S603 - fixed code, our own interpreter
-        [sys.executable, "-c", code], check=False, capture_output=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True)
     assert result.returncode == 0, result.stderr
