@@ -1,0 +1,6 @@
+"""The RaspiSMS-compatible HTTP API.
+
+Pure foundations so far: PHP-style request parameters (`smsd.api.forms`), the answer envelope
+and its exact JSON text (`smsd.api.envelope`), the ``numbers_csv`` upload
+(`smsd.api.csvnumbers`) and conditional-group expressions (`smsd.api.expressions`).
+"""

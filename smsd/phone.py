@@ -1,0 +1,47 @@
+"""Phone numbers: validation and E.164 normalisation with libphonenumber's rules.
+
+RaspiSMS parses every number with ``parse(number, null)`` and keeps it only when
+``isValidNumber`` holds, formatted as E.164. Without a region only international numbers
+(``+`` and a country code) can pass: ``0612345678`` is invalid. `to_e164` does exactly that by
+default; ``default_region`` (an ISO 3166 code such as ``"FR"``) is our extension that also
+accepts national numbers of that region.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import phonenumbers
+
+__all__ = ["MAX_NUMBER_LENGTH", "check_region", "to_e164"]
+
+MAX_NUMBER_LENGTH = 250  # libphonenumber refuses longer input anyway
+
+
+def check_region(region: str) -> str:
+    """Return ``region`` upper-cased if libphonenumber knows it, else raise ``ValueError``."""
+    code = region.upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown phone region {region!r}")
+    return code
+
+
+def to_e164(number: object, default_region: str | None = None) -> str | None:
+    """The E.164 form of ``number`` if it is a valid phone number, else None.
+
+    Anything that is not a string (a missing value, an array, an uploaded file) is invalid.
+    """
+    if not isinstance(number, str) or len(number) > MAX_NUMBER_LENGTH:
+        return None
+    return _to_e164(number, default_region)
+
+
+@lru_cache(maxsize=8192)
+def _to_e164(number: str, default_region: str | None) -> str | None:
+    try:
+        parsed = phonenumbers.parse(number, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
