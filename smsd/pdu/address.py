@@ -11,22 +11,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.pdu import gsm7
-from smsd.pdu.errors import PduEncodeError
+from smsd.pdu.errors import PduDecodeError, PduEncodeError
+from smsd.pdu.reader import ended, short
 
 if TYPE_CHECKING:
     from smsd.pdu.reader import Reader
 
 __all__ = [
+    "NO_SMSC",
     "TON_ALPHANUMERIC",
     "TON_INTERNATIONAL",
     "TON_NATIONAL",
     "TON_UNKNOWN",
     "Address",
+    "Smsc",
     "encode_alphanumeric",
     "encode_smsc",
     "encode_tp_address",
     "read_smsc",
     "read_tp_address",
+    "smsc_at",
+    "tp_address_at",
 ]
 
 TON_UNKNOWN = 0
@@ -40,13 +45,19 @@ MAX_TP_DIGITS = 20
 #: At most 11 octets after the SMSC length octet (TOA + 10 digit octets).
 MAX_SMSC_OCTETS = 11
 
-_NIBBLE = "0123456789*#abc"
-_DIGIT_TO_NIBBLE = {char: value for value, char in enumerate(_NIBBLE)}
-_DIGIT_TO_NIBBLE.update({"A": 0xC, "B": 0xD, "C": 0xE})
-# Octet value -> its two semi-octets as text, low nibble first ("?" for F).
-_OCTET_DIGITS = tuple(
-    (_NIBBLE + "?")[octet & 0xF] + (_NIBBLE + "?")[octet >> 4] for octet in range(256)
-)
+#: A decoded SMSC address: value, TON and NPI, all None when the PDU names none.
+Smsc = tuple[str | None, int | None, int | None]
+NO_SMSC: Smsc = (None, None, None)
+
+# Semi-octet characters (24.008 table 10.5.118) to the hex digit of their nibble, and
+# str.translate tables deleting what may be encoded, to find what may not.
+_DIGIT_TO_HEX = str.maketrans("*#abcABC", "abcdecde")
+_DROP_DIALABLE = str.maketrans("", "", "0123456789*#abcABC")
+_DROP_NUMBER = str.maketrans("", "", "0123456789*#")
+# bytes.translate table exchanging the two nibbles of an octet.
+_SWAP_NIBBLES = bytes(((octet & 0xF) << 4) | (octet >> 4) for octet in range(256))
+# Hex digits a..f (nibbles A..F) to their semi-octet characters, "?" for the F filler.
+_HEX_TO_DIGIT = str.maketrans("abcdef", "*#abc?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,71 +74,114 @@ class Address:
         return 0x80 | (self.ton << 4) | self.npi
 
 
-def _digits(raw: bytes, count: int, reader: Reader, field: str, start: int) -> str:
-    text = "".join(map(_OCTET_DIGITS.__getitem__, raw))[:count]
+def _digits(raw: bytes, count: int, field: str, start: int) -> str:
+    # Swapping the nibbles of each octet lets bytes.hex() write the semi-octets in order.
+    text = raw.translate(_SWAP_NIBBLES).hex()[:count]
+    if text.isdigit():
+        return text
+    text = text.translate(_HEX_TO_DIGIT)
     filler = text.find("?")
     if filler >= 0:
         # Some senders count the F filler in the length: accept F at the end only.
         text = text.rstrip("?")
         if "?" in text:
-            raise reader.error("filler nibble F inside the digits", field, start + filler // 2)
+            raise PduDecodeError(
+                "filler nibble F inside the digits", offset=start + filler // 2, field=field
+            )
     return text
-
-
-def _display(digits: str, ton: int) -> str:
-    return "+" + digits if ton == TON_INTERNATIONAL else digits
 
 
 def _alphanumeric(raw: bytes, septets: int) -> str:
     return gsm7.decode_septets(gsm7.unpack(raw, septets))
 
 
-def read_tp_address(reader: Reader, field: str) -> Address:
-    """Read a TP-OA/TP-DA/TP-RA: length in semi-octets, TOA, value."""
-    start = reader.pos
-    length = reader.octet(field)
+def tp_address_at(data: bytes, pos: int, field: str) -> tuple[str, int, int, int]:
+    """The TP-OA/TP-DA/TP-RA at `pos`: display value, TON, NPI and the position after it.
+
+    The length octet counts semi-octets; the TOA octet and the value follow.
+    """
+    end = len(data)
+    if pos >= end:
+        raise ended(pos, field)
+    length = data[pos]
     if length > MAX_TP_DIGITS:
-        raise reader.error(f"address length {length} exceeds 20 semi-octets", field, start)
-    toa = reader.octet(field)
-    raw = reader.take((length + 1) // 2, field)
+        raise PduDecodeError(
+            f"address length {length} exceeds 20 semi-octets", offset=pos, field=field
+        )
+    if pos + 1 >= end:
+        raise ended(pos + 1, field)
+    toa = data[pos + 1]
+    start = pos + 2
+    stop = start + (length + 1) // 2
+    if stop > end:
+        raise short(start, (length + 1) // 2, end - start, field)
+    raw = data[start:stop]
     ton = (toa >> 4) & 0x7
-    npi = toa & 0xF
     if ton == TON_ALPHANUMERIC:
-        return Address(_alphanumeric(raw, length * 4 // 7), ton, npi)
-    return Address(_display(_digits(raw, length, reader, field, start + 2), ton), ton, npi)
+        return _alphanumeric(raw, length * 4 // 7), ton, toa & 0xF, stop
+    digits = _digits(raw, length, field, start)
+    return ("+" + digits if ton == TON_INTERNATIONAL else digits), ton, toa & 0xF, stop
 
 
-def read_smsc(reader: Reader) -> Address | None:
-    """Read the SMSC address: length in octets (0 = none), TOA, value."""
+def smsc_at(data: bytes, pos: int) -> tuple[Smsc, int]:
+    """The SMSC address at `pos` (value, TON, NPI) and the position after it.
+
+    The length octet counts octets (0 = none); the TOA octet and the value follow.
+    """
     field = "SMSC address"
-    start = reader.pos
-    length = reader.octet(field)
+    end = len(data)
+    if pos >= end:
+        raise ended(pos, field)
+    length = data[pos]
     if length == 0:
-        return None
+        return NO_SMSC, pos + 1
     if length > MAX_SMSC_OCTETS:
-        raise reader.error(f"SMSC length {length} exceeds {MAX_SMSC_OCTETS} octets", field, start)
-    toa = reader.octet(field)
-    raw = reader.take(length - 1, field)
+        raise PduDecodeError(
+            f"SMSC length {length} exceeds {MAX_SMSC_OCTETS} octets", offset=pos, field=field
+        )
+    if pos + 1 >= end:
+        raise ended(pos + 1, field)
+    toa = data[pos + 1]
+    start = pos + 2
+    stop = start + length - 1
+    if stop > end:
+        raise short(start, length - 1, end - start, field)
+    if length == 1:
+        return NO_SMSC, stop
+    raw = data[start:stop]
     ton = (toa >> 4) & 0x7
-    npi = toa & 0xF
-    if not raw:
-        return None
     if ton == TON_ALPHANUMERIC:
-        return Address(_alphanumeric(raw, len(raw) * 8 // 7), ton, npi)
+        return (_alphanumeric(raw, len(raw) * 8 // 7), ton, toa & 0xF), stop
     count = len(raw) * 2
     if raw[-1] >> 4 == 0xF:
         count -= 1
-    return Address(_display(_digits(raw, count, reader, field, start + 2), ton), ton, npi)
+    digits = _digits(raw, count, field, start)
+    return ("+" + digits if ton == TON_INTERNATIONAL else digits, ton, toa & 0xF), stop
+
+
+def read_tp_address(reader: Reader, field: str) -> Address:
+    """Read a TP-OA/TP-DA/TP-RA with a cursor (see `tp_address_at`)."""
+    value, ton, npi, reader.pos = tp_address_at(reader.data, reader.pos, field)
+    return Address(value, ton, npi)
+
+
+def read_smsc(reader: Reader) -> Address | None:
+    """Read the SMSC address with a cursor (see `smsc_at`)."""
+    (value, ton, npi), reader.pos = smsc_at(reader.data, reader.pos)
+    if value is None or ton is None or npi is None:
+        return None
+    return Address(value, ton, npi)
 
 
 def _bcd(digits: str, field: str) -> bytes:
-    try:
-        nibbles = [_DIGIT_TO_NIBBLE[char] for char in digits]
-    except KeyError as exc:
-        raise PduEncodeError(f"{exc.args[0]!r} is not a dialable digit", field=field) from None
-    if len(nibbles) % 2:
-        nibbles.append(0xF)
-    return bytes(nibbles[index] | (nibbles[index + 1] << 4) for index in range(0, len(nibbles), 2))
+    undialable = digits.translate(_DROP_DIALABLE)
+    if undialable:
+        raise PduEncodeError(f"{undialable[0]!r} is not a dialable digit", field=field)
+    text = digits.translate(_DIGIT_TO_HEX)
+    if len(text) % 2:
+        text += "f"
+    # bytes.fromhex writes each pair high nibble first; BCD wants the first digit low.
+    return bytes.fromhex(text).translate(_SWAP_NIBBLES)
 
 
 def _split(number: str, toa: int | None, field: str) -> tuple[str, int]:
@@ -144,7 +198,7 @@ def _split(number: str, toa: int | None, field: str) -> tuple[str, int]:
 
 def _is_number(value: str) -> bool:
     digits = value.removeprefix("+")
-    return bool(digits) and all(char in "0123456789*#" for char in digits)
+    return bool(digits) and not digits.translate(_DROP_NUMBER)
 
 
 def encode_alphanumeric(value: str, *, toa: int = 0xD0, field: str = "address") -> bytes:

@@ -1,8 +1,9 @@
 """GSM 7-bit default alphabet (3GPP TS 23.038 section 6.2) and septet packing.
 
 Text <-> septets goes through C-level `codecs.charmap_*` calls and septets <->
-octets through big-integer and `bytes.translate` tricks, so neither direction
-loops over bits in Python.
+octets through big-integer arithmetic (a bit string for packing, a few
+mask-and-shift steps for unpacking), so neither direction loops over septets
+in Python.
 
 National language tables (23.038 annex A): single shift and locking shift for
 Turkish, Spanish (single shift only, as in the spec) and Portuguese are used
@@ -194,19 +195,50 @@ def decode_septets(septets: bytes, locking: int = 0, single: int = 0) -> str:
     return "".join(out)
 
 
-_BITS7 = tuple(format(value, "07b") for value in range(128))
+def _spread_steps(limit: int) -> tuple[tuple[int, int], ...]:
+    """(shift, mask) steps that move septet i of a packed integer from bit 7i to bit 8i.
+
+    Septet i must move i bits left. Taking the bits of i from the highest down,
+    each step moves every septet whose index has that bit set by that power of
+    two: within each block of 2**(k+1) septets the upper half slides up by 2**k
+    into the gap the previous steps opened, so no two septets ever overlap.
+    """
+    steps = []
+    for bit in reversed(range(limit.bit_length())):
+        passed = ~((1 << (bit + 1)) - 1)  # index bits already applied by earlier steps
+        mask = 0
+        for index in range(limit):
+            if index >> bit & 1:
+                mask |= 0x7F << (7 * index + (index & passed))
+        steps.append((1 << bit, mask))
+    return tuple(steps)
+
+
+#: Enough for 255 septets, the most a TP-UDL octet can announce.
+_SPREAD_LIMIT = 256
+_SPREAD = _spread_steps(_SPREAD_LIMIT)
+
+
+def _gather_steps(spread: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """The spreading steps undone, last first: septet i moves from bit 8i back to bit 7i."""
+    return tuple((shift, mask << shift) for shift, mask in reversed(spread))
+
+
+_GATHER = _gather_steps(_SPREAD)
 
 
 def pack(septets: bytes, fill: int = 0) -> bytes:
-    """Pack septets into octets, LSB first, after `fill` zero bits."""
-    if not septets:
+    """Pack septets (each < 128) into octets, LSB first, after `fill` zero bits."""
+    count = len(septets)
+    if not count:
         return b"\x00" * ((fill + 7) // 8) if fill else b""
-    bits = "".join(map(_BITS7.__getitem__, septets[::-1])) + "0" * fill
-    return int(bits, 2).to_bytes((len(bits) + 7) // 8, "little")
-
-
-_LOW = tuple(bytes((octet << shift) & 0x7F for octet in range(256)) for shift in range(8))
-_HIGH = tuple(bytes(octet >> (8 - shift) for octet in range(256)) for shift in range(8))
+    spread = int.from_bytes(septets, "little")
+    steps = _GATHER if count <= _SPREAD_LIMIT else _gather_steps(_spread_steps(count))
+    for shift, mask in steps:
+        if shift < count:
+            moving = spread & mask
+            spread = spread ^ moving | moving >> shift
+    return (spread << fill).to_bytes((count * 7 + fill + 7) // 8, "little")
 
 
 def unpack(octets: bytes, count: int, fill: int = 0) -> bytes:
@@ -216,17 +248,10 @@ def unpack(octets: bytes, count: int, fill: int = 0) -> bytes:
     """
     if count <= 0:
         return b""
-    if fill:
-        length = len(octets)
-        octets = (int.from_bytes(octets, "little") >> fill).to_bytes(length, "little")
-    groups = (count + 7) // 8
-    octets = octets[: groups * 7].ljust(groups * 7, b"\x00")
-    streams = [octets[position::7] for position in range(7)]
-    out = bytearray(groups * 8)
-    out[0::8] = streams[0].translate(_LOW[0])
-    for shift in range(1, 7):
-        low = int.from_bytes(streams[shift].translate(_LOW[shift]), "big")
-        high = int.from_bytes(streams[shift - 1].translate(_HIGH[shift]), "big")
-        out[shift::8] = (low | high).to_bytes(groups, "big")
-    out[7::8] = streams[6].translate(_HIGH[7])
-    return bytes(out[:count])
+    packed = (int.from_bytes(octets, "little") >> fill) & ((1 << 7 * count) - 1)
+    steps = _SPREAD if count <= _SPREAD_LIMIT else _spread_steps(count)
+    for shift, mask in steps:
+        if shift < count:
+            moving = packed & mask
+            packed = packed ^ moving | moving << shift
+    return packed.to_bytes(count, "little")

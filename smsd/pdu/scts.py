@@ -13,17 +13,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from smsd.pdu.errors import PduEncodeError
+from smsd.pdu.errors import PduDecodeError, PduEncodeError
+from smsd.pdu.reader import short
 
 if TYPE_CHECKING:
     from smsd.pdu.reader import Reader
 
 __all__ = [
+    "RELATIVE_VALIDITY",
     "decode_enhanced_validity",
     "decode_relative_validity",
     "encode_relative_validity",
     "encode_timestamp",
     "read_timestamp",
+    "timestamp_at",
 ]
 
 # Octet -> value of its two swapped semi-octets, -1 when a nibble is not BCD.
@@ -43,25 +46,35 @@ def _zone(octet: int) -> timezone:
     return _ZONES[-quarters if octet & 0x8 else quarters]
 
 
-def read_timestamp(reader: Reader, field: str) -> datetime:
-    """Read seven SCTS octets into an aware datetime."""
-    start = reader.pos
-    raw = reader.take(7, field)
-    year, month, day, hour, minute, second = (_SWAPPED[octet] for octet in raw[:6])
-    if min(year, month, day, hour, minute, second) < 0:
-        raise reader.error("time stamp digit is not BCD", field, start)
+# Zone octet -> its tzinfo, so that each zone is one shared object.
+_ZONE_OF_OCTET = tuple(_zone(octet) for octet in range(256))
+
+
+def timestamp_at(data: bytes, pos: int, field: str) -> datetime:
+    """The seven SCTS octets at `pos` as an aware datetime."""
+    if pos + 7 > len(data):
+        raise short(pos, 7, len(data) - pos, field)
+    year = _SWAPPED[data[pos]]
+    month = _SWAPPED[data[pos + 1]]
+    day = _SWAPPED[data[pos + 2]]
+    hour = _SWAPPED[data[pos + 3]]
+    minute = _SWAPPED[data[pos + 4]]
+    second = _SWAPPED[data[pos + 5]]
+    if year < 0 or month < 0 or day < 0 or hour < 0 or minute < 0 or second < 0:
+        raise PduDecodeError("time stamp digit is not BCD", offset=pos, field=field)
     try:
         return datetime(
-            2000 + year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            tzinfo=_zone(raw[6]),
+            2000 + year, month, day, hour, minute, second, tzinfo=_ZONE_OF_OCTET[data[pos + 6]]
         )
     except ValueError as exc:
-        raise reader.error(f"invalid time stamp: {exc}", field, start) from None
+        raise PduDecodeError(f"invalid time stamp: {exc}", offset=pos, field=field) from None
+
+
+def read_timestamp(reader: Reader, field: str) -> datetime:
+    """Read seven SCTS octets with a cursor (see `timestamp_at`)."""
+    moment = timestamp_at(reader.data, reader.pos, field)
+    reader.pos += 7
+    return moment
 
 
 def _bcd(value: int) -> int:
@@ -94,14 +107,15 @@ def decode_relative_validity(octet: int) -> timedelta:
     return timedelta(weeks=octet - 192)
 
 
-_RELATIVE = tuple(decode_relative_validity(octet) for octet in range(256))
+#: TP-VP relative octet -> its period.
+RELATIVE_VALIDITY = tuple(decode_relative_validity(octet) for octet in range(256))
 
 
 def encode_relative_validity(period: timedelta) -> int:
     """Smallest relative TP-VP octet that is at least `period` long."""
     if period <= timedelta(0):
         raise PduEncodeError("validity period must be positive", field="TP-VP")
-    for octet, candidate in enumerate(_RELATIVE):
+    for octet, candidate in enumerate(RELATIVE_VALIDITY):
         if candidate >= period:
             return octet
     raise PduEncodeError("validity period longer than 63 weeks", field="TP-VP")
@@ -114,7 +128,7 @@ def decode_enhanced_validity(raw: bytes) -> timedelta | None:
     body = raw[start:]
     kind = indicator & 0x7
     if kind == 1:
-        return _RELATIVE[body[0]]
+        return RELATIVE_VALIDITY[body[0]]
     if kind == 2:
         return timedelta(seconds=body[0])
     if kind == 3:

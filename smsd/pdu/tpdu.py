@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.pdu import address, scts, userdata
+from smsd.pdu.construct import slot_filler
 from smsd.pdu.dcs import Encoding, MessageWaiting, decode_dcs
 from smsd.pdu.errors import PduDecodeError
-from smsd.pdu.reader import Reader
+from smsd.pdu.reader import check_end, ended, parse_hex, short
 from smsd.pdu.report import StatusClass, status_class, status_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from datetime import datetime, timedelta
 
     from smsd.pdu.udh import Concat, InformationElement, Ports
@@ -143,159 +143,203 @@ class StatusReport:
         return status_text(self.status)
 
 
-def parse_hex(pdu: str) -> bytes:
-    """Hex text (any case, surrounding whitespace ignored) to bytes."""
-    text = pdu.strip()
-    if len(text) % 2:
-        raise PduDecodeError(f"odd number of hex digits ({len(text)})", field="hex")
-    try:
-        data = bytes.fromhex(text)
-    except ValueError:
-        bad = next((i for i, char in enumerate(text) if char not in "0123456789abcdefABCDEF"), 0)
-        raise PduDecodeError(
-            f"non-hex character {text[bad]!r}", offset=bad // 2, field="hex"
-        ) from None
-    if len(data) * 2 != len(text):
-        raise PduDecodeError("whitespace inside the hex", field="hex")
-    return data
-
-
-def _smsc_fields(smsc: address.Address | None) -> dict[str, object]:
-    if smsc is None:
-        return {"smsc": None, "smsc_ton": None, "smsc_npi": None}
-    return {"smsc": smsc.value, "smsc_ton": smsc.ton, "smsc_npi": smsc.npi}
-
-
-def _deliver(reader: Reader, first: int, smsc: address.Address | None, *, strict: bool) -> Deliver:
-    sender = address.read_tp_address(reader, "TP-OA")
-    pid = reader.octet("TP-PID")
-    dcs = reader.octet("TP-DCS")
-    timestamp = scts.read_timestamp(reader, "TP-SCTS")
-    coding = decode_dcs(dcs)
-    ud = userdata.read(reader, coding, udhi=bool(first & 0x40), strict=strict)
-    return Deliver(
-        **_smsc_fields(smsc),  # type: ignore[arg-type]
-        sender=sender.value,
-        sender_ton=sender.ton,
-        sender_npi=sender.npi,
-        pid=pid,
-        dcs=dcs,
-        timestamp=timestamp,
-        encoding=coding.encoding,
-        message_class=coding.message_class,
-        compressed=coding.compressed,
-        waiting=coding.waiting,
-        text=ud.text,
-        data=ud.data,
-        udh=ud.header.elements,
-        concat=ud.header.concat,
-        ports=ud.header.ports,
-        udl=ud.udl,
-        more_messages=not first & 0x04,
-        loop_prevention=bool(first & 0x08),
-        status_report_indication=bool(first & 0x20),
-        reply_path=bool(first & 0x80),
+# TP-DCS octet -> the fields it gives a message: encoding, message_class, compressed, waiting.
+_DCS_FIELDS = tuple(
+    (coding.encoding, coding.message_class, coding.compressed, coding.waiting)
+    for coding in map(decode_dcs, range(256))
+)
+# First octet -> the flags each message type takes from it, in field order.
+_DELIVER_FLAGS = tuple(
+    (
+        not first & 0x04,  # more_messages: TP-MMS 0 means more are waiting
+        bool(first & 0x08),  # loop_prevention: TP-LP
+        bool(first & 0x20),  # status_report_indication: TP-SRI
+        bool(first & 0x80),  # reply_path: TP-RP
     )
+    for first in range(256)
+)
+_SUBMIT_FLAGS = tuple(
+    (
+        bool(first & 0x20),  # status_report_request: TP-SRR
+        bool(first & 0x04),  # reject_duplicates: TP-RD
+        bool(first & 0x80),  # reply_path: TP-RP
+    )
+    for first in range(256)
+)
+_REPORT_FLAGS = tuple(
+    (
+        not first & 0x04,  # more_messages: TP-MMS
+        bool(first & 0x08),  # loop_prevention: TP-LP
+        bool(first & 0x20),  # qualifier: TP-SRQ
+    )
+    for first in range(256)
+)
+
+# The decoder builds each message with every field in hand (see `construct`), in this order.
+_new_deliver = slot_filler(
+    Deliver,
+    """smsc smsc_ton smsc_npi sender sender_ton sender_npi pid dcs timestamp
+    encoding message_class compressed waiting text data udh concat ports udl
+    more_messages loop_prevention status_report_indication reply_path""",
+)
+_new_submit = slot_filler(
+    Submit,
+    """smsc smsc_ton smsc_npi reference destination destination_ton destination_npi
+    pid dcs encoding message_class compressed waiting text data udh concat ports udl
+    validity_format validity validity_octets status_report_request reject_duplicates
+    reply_path""",
+)
+_new_status_report = slot_filler(
+    StatusReport,
+    """smsc smsc_ton smsc_npi reference recipient recipient_ton recipient_npi
+    timestamp discharge_time status more_messages loop_prevention qualifier
+    pid dcs text data udh""",
+)
 
 
-def _validity(reader: Reader, vpf: int) -> tuple[timedelta | datetime | None, bytes]:
+def _pid_dcs(data: bytes, pos: int) -> tuple[int, int]:
+    """TP-PID and TP-DCS, the two octets at `pos`."""
+    if pos + 2 > len(data):
+        raise ended(len(data), "TP-PID" if pos >= len(data) else "TP-DCS")
+    return data[pos], data[pos + 1]
+
+
+def _deliver(
+    data: bytes, pos: int, first: int, smsc: address.Smsc, *, strict: bool
+) -> tuple[Deliver, int]:
+    sender, sender_ton, sender_npi, pos = address.tp_address_at(data, pos, "TP-OA")
+    pid, dcs = _pid_dcs(data, pos)
+    timestamp = scts.timestamp_at(data, pos + 2, "TP-SCTS")
+    udl, header, text, payload, pos = userdata.read_at(
+        data, pos + 9, dcs, udhi=bool(first & 0x40), strict=strict
+    )
+    message = _new_deliver(
+        *smsc,
+        sender,
+        sender_ton,
+        sender_npi,
+        pid,
+        dcs,
+        timestamp,
+        *_DCS_FIELDS[dcs],
+        text,
+        payload,
+        header.elements,
+        header.concat,
+        header.ports,
+        udl,
+        *_DELIVER_FLAGS[first],
+    )
+    return message, pos
+
+
+def _validity(data: bytes, pos: int, vpf: int) -> tuple[timedelta | datetime | None, bytes]:
+    """TP-VP at `pos` in format `vpf`: the period or moment, and its raw octets."""
     if vpf == VPF_RELATIVE:
-        octet = reader.octet("TP-VP")
-        return scts.decode_relative_validity(octet), bytes((octet,))
+        if pos >= len(data):
+            raise ended(pos, "TP-VP")
+        return scts.RELATIVE_VALIDITY[data[pos]], data[pos : pos + 1]
     if vpf == VPF_ABSOLUTE:
-        start = reader.pos
-        moment = scts.read_timestamp(reader, "TP-VP")
-        return moment, reader.data[start : reader.pos]
+        return scts.timestamp_at(data, pos, "TP-VP"), data[pos : pos + 7]
     if vpf == VPF_ENHANCED:
-        raw = reader.take(7, "TP-VP")
+        if pos + 7 > len(data):
+            raise short(pos, 7, len(data) - pos, "TP-VP")
+        raw = data[pos : pos + 7]
         return scts.decode_enhanced_validity(raw), raw
     return None, b""
 
 
-def _submit(reader: Reader, first: int, smsc: address.Address | None, *, strict: bool) -> Submit:
-    reference = reader.octet("TP-MR")
-    destination = address.read_tp_address(reader, "TP-DA")
-    pid = reader.octet("TP-PID")
-    dcs = reader.octet("TP-DCS")
-    vpf = (first >> 3) & 0x3
-    validity, validity_octets = _validity(reader, vpf)
-    coding = decode_dcs(dcs)
-    ud = userdata.read(reader, coding, udhi=bool(first & 0x40), strict=strict)
-    return Submit(
-        **_smsc_fields(smsc),  # type: ignore[arg-type]
-        reference=reference,
-        destination=destination.value,
-        destination_ton=destination.ton,
-        destination_npi=destination.npi,
-        pid=pid,
-        dcs=dcs,
-        encoding=coding.encoding,
-        message_class=coding.message_class,
-        compressed=coding.compressed,
-        waiting=coding.waiting,
-        text=ud.text,
-        data=ud.data,
-        udh=ud.header.elements,
-        concat=ud.header.concat,
-        ports=ud.header.ports,
-        udl=ud.udl,
-        validity_format=vpf,
-        validity=validity,
-        validity_octets=validity_octets,
-        status_report_request=bool(first & 0x20),
-        reject_duplicates=bool(first & 0x04),
-        reply_path=bool(first & 0x80),
+def _submit(
+    data: bytes, pos: int, first: int, smsc: address.Smsc, *, strict: bool
+) -> tuple[Submit, int]:
+    if pos >= len(data):
+        raise ended(pos, "TP-MR")
+    reference = data[pos]
+    destination, destination_ton, destination_npi, pos = address.tp_address_at(
+        data, pos + 1, "TP-DA"
     )
+    pid, dcs = _pid_dcs(data, pos)
+    vpf = (first >> 3) & 0x3
+    validity, validity_octets = _validity(data, pos + 2, vpf) if vpf else (None, b"")
+    udl, header, text, payload, pos = userdata.read_at(
+        data, pos + 2 + len(validity_octets), dcs, udhi=bool(first & 0x40), strict=strict
+    )
+    message = _new_submit(
+        *smsc,
+        reference,
+        destination,
+        destination_ton,
+        destination_npi,
+        pid,
+        dcs,
+        *_DCS_FIELDS[dcs],
+        text,
+        payload,
+        header.elements,
+        header.concat,
+        header.ports,
+        udl,
+        vpf,
+        validity,
+        validity_octets,
+        *_SUBMIT_FLAGS[first],
+    )
+    return message, pos
+
+
+def _octet(data: bytes, pos: int, field: str) -> int:
+    if pos >= len(data):
+        raise ended(pos, field)
+    return data[pos]
 
 
 def _status_report(
-    reader: Reader, first: int, smsc: address.Address | None, *, strict: bool
-) -> StatusReport:
-    reference = reader.octet("TP-MR")
-    recipient = address.read_tp_address(reader, "TP-RA")
-    timestamp = scts.read_timestamp(reader, "TP-SCTS")
-    discharge = scts.read_timestamp(reader, "TP-DT")
-    status = reader.octet("TP-ST")
+    data: bytes, pos: int, first: int, smsc: address.Smsc, *, strict: bool
+) -> tuple[StatusReport, int]:
+    reference = _octet(data, pos, "TP-MR")
+    recipient, recipient_ton, recipient_npi, pos = address.tp_address_at(data, pos + 1, "TP-RA")
+    timestamp = scts.timestamp_at(data, pos, "TP-SCTS")
+    discharge = scts.timestamp_at(data, pos + 7, "TP-DT")
+    status = _octet(data, pos + 14, "TP-ST")
+    pos += 15
     pid = dcs = None
-    ud = None
-    tail = reader.data[reader.pos :]
+    udh_elements: tuple[InformationElement, ...] = ()
+    text = payload = None
+    tail = data[pos:]
     if tail and tail.count(0xFF) != len(tail):  # all-FF tail: SIM record padding
-        indicator = reader.octet("TP-PI")
-        extension = indicator
+        indicator = extension = _octet(data, pos, "TP-PI")
+        pos += 1
         while extension & 0x80:  # further TP-PI octets; their bits are reserved
-            extension = reader.octet("TP-PI")
+            extension = _octet(data, pos, "TP-PI")
+            pos += 1
         if indicator & 0x01:
-            pid = reader.octet("TP-PID")
+            pid = _octet(data, pos, "TP-PID")
+            pos += 1
         if indicator & 0x02:
-            dcs = reader.octet("TP-DCS")
+            dcs = _octet(data, pos, "TP-DCS")
+            pos += 1
         if indicator & 0x04:
-            coding = decode_dcs(dcs or 0)
-            ud = userdata.read(reader, coding, udhi=bool(first & 0x40), strict=strict)
-    return StatusReport(
-        **_smsc_fields(smsc),  # type: ignore[arg-type]
-        reference=reference,
-        recipient=recipient.value,
-        recipient_ton=recipient.ton,
-        recipient_npi=recipient.npi,
-        timestamp=timestamp,
-        discharge_time=discharge,
-        status=status,
-        more_messages=not first & 0x04,
-        loop_prevention=bool(first & 0x08),
-        qualifier=bool(first & 0x20),
-        pid=pid,
-        dcs=dcs,
-        text=ud.text if ud else None,
-        data=ud.data if ud else None,
-        udh=ud.header.elements if ud else (),
+            _, header, text, payload, pos = userdata.read_at(
+                data, pos, dcs or 0, udhi=bool(first & 0x40), strict=strict
+            )
+            udh_elements = header.elements
+    message = _new_status_report(
+        *smsc,
+        reference,
+        recipient,
+        recipient_ton,
+        recipient_npi,
+        timestamp,
+        discharge,
+        status,
+        *_REPORT_FLAGS[first],
+        pid,
+        dcs,
+        text,
+        payload,
+        udh_elements,
     )
-
-
-_READERS: dict[int, Callable[..., Deliver | Submit | StatusReport]] = {
-    MTI_DELIVER: _deliver,
-    MTI_SUBMIT: _submit,
-    MTI_STATUS_REPORT: _status_report,
-}
+    return message, pos
 
 
 def decode(
@@ -315,20 +359,28 @@ def decode(
     Raises:
         PduDecodeError: for anything that is not a PDU, never another type.
     """
-    if isinstance(pdu, str):
+    if type(pdu) is bytes:
+        data = pdu
+    elif isinstance(pdu, str):
         data = parse_hex(pdu)
     elif isinstance(pdu, bytes | bytearray | memoryview):
         data = bytes(pdu)
     else:
         raise PduDecodeError(f"expected bytes or hex text, not {type(pdu).__name__}")
-    reader = Reader(data)
-    centre = address.read_smsc(reader) if smsc else None
-    first = reader.octet("first octet")
+    centre, pos = address.smsc_at(data, 0) if smsc else (address.NO_SMSC, 0)
+    if pos >= len(data):
+        raise ended(pos, "first octet")
+    first = data[pos]
     mti = first & 0x3
-    read = _READERS.get(mti)
-    if read is None:
-        raise reader.error("reserved TP-MTI 3", "TP-MTI", reader.pos - 1)
-    message = read(reader, first, centre, strict=strict)
+    message: Deliver | StatusReport | Submit
+    if mti == MTI_DELIVER:
+        message, pos = _deliver(data, pos + 1, first, centre, strict=strict)
+    elif mti == MTI_SUBMIT:
+        message, pos = _submit(data, pos + 1, first, centre, strict=strict)
+    elif mti == MTI_STATUS_REPORT:
+        message, pos = _status_report(data, pos + 1, first, centre, strict=strict)
+    else:
+        raise PduDecodeError("reserved TP-MTI 3", offset=pos, field="TP-MTI")
     if strict:
-        reader.check_end()
+        check_end(data, pos)
     return message

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 from smsd.pdu import gsm7, ucs2, udh
-from smsd.pdu.dcs import DataCoding, Encoding
+from smsd.pdu.dcs import DataCoding, Encoding, decode_dcs
 from smsd.pdu.errors import PduDecodeError, PduEncodeError
+from smsd.pdu.reader import ended
 
-if TYPE_CHECKING:
-    from smsd.pdu.reader import Reader
-
-__all__ = ["MAX_OCTETS", "MAX_SEPTETS", "UserData", "build", "header_septets", "read"]
+__all__ = ["MAX_OCTETS", "MAX_SEPTETS", "UserData", "build", "header_septets", "read_at"]
 
 MAX_OCTETS = 140
 MAX_SEPTETS = 160
 
 
-@dataclass(frozen=True, slots=True)
-class UserData:
-    """Decoded user data."""
+# How TP-UD is read for each TP-DCS value: packed septets, UTF-16, or octets as they are
+# (8-bit data, and compressed text, which is handed over undecompressed).
+SEPTETS = 0
+UTF16 = 1
+OCTETS = 2
 
-    udl: int
-    header: udh.Header
-    text: str | None
-    data: bytes | None
+
+def _kind(coding: DataCoding) -> int:
+    if coding.compressed:
+        return OCTETS
+    if coding.encoding is Encoding.GSM7:
+        return SEPTETS
+    return UTF16 if coding.encoding is Encoding.UCS2 else OCTETS
+
+
+_KIND = tuple(_kind(decode_dcs(dcs)) for dcs in range(256))
+
+#: What `read_at` returns: TP-UDL, the UDH, text or data, and the position after TP-UD.
+UserData = tuple[int, udh.Header, str | None, bytes | None, int]
 
 
 def header_septets(header_octets: int) -> int:
@@ -56,43 +62,60 @@ def _header(raw: bytes, offset: int, *, strict: bool) -> tuple[udh.Header, int]:
     return header, 1 + length
 
 
-def read(reader: Reader, coding: DataCoding, *, udhi: bool, strict: bool) -> UserData:
-    """Read TP-UDL and TP-UD.
+def _septet_text(
+    raw: bytes, udl: int, header: udh.Header, body: int, start: int, *, strict: bool
+) -> str:
+    """Text of the septets after a UDH of `body` octets (UDHL included) and its fill bits."""
+    skip = header_septets(body) if body else 0
+    count = udl - skip
+    if count < 0:
+        if strict:
+            raise PduDecodeError("UDH longer than TP-UDL", offset=start, field="TP-UDL")
+        count = 0
+    septets = gsm7.unpack(raw, count, skip * 7 - body * 8)
+    return gsm7.decode_septets(septets, header.locking_shift, header.single_shift)
+
+
+def read_at(data: bytes, pos: int, dcs: int, *, udhi: bool, strict: bool) -> UserData:
+    """Read TP-UDL and TP-UD at `pos`, as the TP-DCS octet `dcs` says.
 
     Non-strict mode salvages damaged user data from real captures: a TP-UDL
     longer than what follows is cut to what is there, and a UDH that cannot be
     parsed is ignored.
     """
-    start = reader.pos
-    udl = reader.octet("TP-UDL")
-    septets = coding.encoding is Encoding.GSM7 and not coding.compressed
-    octets = (udl * 7 + 7) // 8 if septets else udl
+    end = len(data)
+    if pos >= end:
+        raise ended(pos, "TP-UDL")
+    start = pos
+    udl = data[pos]
+    pos += 1
+    kind = _KIND[dcs]
+    octets = (udl * 7 + 7) // 8 if kind == SEPTETS else udl
+    remaining = end - pos
     if strict and octets > MAX_OCTETS:
-        raise reader.error(f"TP-UDL {udl} exceeds 140 octets of user data", "TP-UDL", start)
-    if octets > reader.remaining:
+        raise PduDecodeError(
+            f"TP-UDL {udl} exceeds 140 octets of user data", offset=start, field="TP-UDL"
+        )
+    if octets > remaining:
         if strict:
-            raise reader.error(
-                f"TP-UDL {udl} needs {octets} octets but {reader.remaining} remain", "TP-UD", start
+            raise PduDecodeError(
+                f"TP-UDL {udl} needs {octets} octets but {remaining} remain",
+                offset=start,
+                field="TP-UD",
             )
-        octets = reader.remaining
-        if septets:
+        octets = remaining
+        if kind == SEPTETS:
             udl = octets * 8 // 7
-    raw = reader.take(octets, "TP-UD")
-    header, body = _header(raw, start + 1, strict=strict) if udhi else (udh.EMPTY, 0)
-    if septets:
-        skip = header_septets(body) if body else 0
-        count = udl - skip
-        if count < 0:
-            if strict:
-                raise reader.error("UDH longer than TP-UDL", "TP-UDL", start)
-            count = 0
-        fill = skip * 7 - body * 8
-        chars = gsm7.unpack(raw[body:], count, fill)
-        text = gsm7.decode_septets(chars, header.locking_shift, header.single_shift)
-        return UserData(udl, header, text, None)
-    if coding.encoding is Encoding.UCS2 and not coding.compressed:
-        return UserData(udl, header, ucs2.decode(raw[body:]), None)
-    return UserData(udl, header, None, raw[body:])
+    stop = pos + octets
+    raw = data[pos:stop]
+    header, body = _header(raw, pos, strict=strict) if udhi else (udh.EMPTY, 0)
+    if body:
+        raw = raw[body:]
+    if kind == SEPTETS:
+        return udl, header, _septet_text(raw, udl, header, body, start, strict=strict), None, stop
+    if kind == UTF16:
+        return udl, header, ucs2.decode(raw), None, stop
+    return udl, header, None, raw, stop
 
 
 def build(
