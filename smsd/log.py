@@ -45,8 +45,10 @@ def _render_journal(_logger: object, _name: str, event_dict: MutableMapping[str,
     return f"<{priority}>{line}"
 
 
-def configure(fmt: LogFormat = "auto", *, level: int = logging.INFO) -> None:
-    """Configure structlog once for the whole process."""
+def configure(fmt: LogFormat = "auto", *, level: int | str = logging.INFO) -> None:
+    """Configure structlog once for the whole process (``level`` as a number or a name)."""
+    if isinstance(level, str):
+        level = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     if fmt == "auto":
         fmt = "console" if sys.stdout.isatty() else "journal"
     shared: list[structlog.typing.Processor] = [

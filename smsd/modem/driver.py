@@ -208,7 +208,8 @@ class Modem:
                     retry_in=round(delay, 1),
                 )
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+                    async with asyncio.timeout(delay):
+                        await self._stopping.wait()
         finally:
             if self._virtual is not None:
                 await self._virtual.stop()
@@ -265,7 +266,8 @@ class Modem:
         if transport is not None:
             transport.close()
             with contextlib.suppress(AtError, OSError, TimeoutError):
-                await asyncio.wait_for(transport.wait_closed(), timeout=2.0)
+                async with asyncio.timeout(2.0):
+                    await transport.wait_closed()
 
     # ------------------------------------------------------------------ serving
 

@@ -84,6 +84,10 @@ class PtyModem:
         """An SMS arrives from the network now (announced as the host's CNMI asks)."""
         self._enqueue(self.modem.deliver(sender, text, **options))
 
+    async def deliver_pdu(self, pdu: bytes, tpdu_length: int) -> None:
+        """An already encoded SMS-DELIVER arrives from the network now."""
+        self._enqueue(self.modem.deliver_pdu(pdu, tpdu_length))
+
     async def deliver_report(self, reference: int, recipient: str, status: int = 0) -> None:
         """A status report arrives for ``reference``."""
         self._enqueue(self.modem.deliver_report(reference, recipient, status))

@@ -1,0 +1,249 @@
+"""The composition root: open the store, start the modems and the API, and shut down in order.
+
+One event loop runs everything. :func:`serve` opens the store (integrity check and migrations),
+makes sure the configured users exist (or creates one and prints its key once), recovers what a
+previous run left in ``sending``, starts one driver, sender and receiver per phone and the
+dispatcher, then the HTTP API. systemd hears ``READY=1`` only when the store is open and the API
+listens, ``WATCHDOG=1`` from the loop itself (a hung loop is restarted), ``STATUS=`` with the
+modems up and the queue depth, and ``STOPPING=1`` when a stop begins.
+
+The HTTP server is embedded with aiohttp's ``AppRunner`` (rather than ``run_app``) so the daemon
+owns the shutdown order: stop taking requests, let senders finish the segment in flight, stop the
+modems, close the store.
+
+Signals: SIGTERM and SIGINT stop; SIGHUP reloads phones, limits and users from the configuration
+file (settings that need a restart are named in the log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+import sys
+import time
+from typing import TYPE_CHECKING, Protocol
+
+import structlog
+
+from smsd import systemd
+from smsd.config import Config, PhoneConfig, load_config
+from smsd.errors import ConfigError, StoreError
+from smsd.runtime.engine import Engine
+from smsd.runtime.phones import PhoneSettings
+from smsd.scheduling import Limit
+from smsd.store import accounts
+from smsd.store.db import Database
+from smsd.store.reports import queue_depth
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+STATUS_INTERVAL = 10.0
+DEFAULT_EMAIL = "admin@localhost"
+
+
+class Api(Protocol):
+    """The HTTP side as the daemon drives it."""
+
+    async def start(self) -> str:
+        """Start listening; return the address."""
+
+    async def stop(self) -> None:
+        """Stop taking requests and close connections."""
+
+
+def phone_settings(phone: PhoneConfig) -> PhoneSettings:
+    """The runtime's view of a configured phone."""
+    return PhoneSettings(
+        name=phone.name,
+        device=phone.device,
+        baudrate=phone.baudrate,
+        pin=phone.pin,
+        priority=phone.priority,
+        delivery_reports=phone.delivery_reports,
+        min_interval=phone.min_interval,
+        retries=phone.retries,
+        limits=tuple(Limit(limit.volume, limit.startpoint) for limit in phone.limits),
+        poll_interval=phone.poll_interval,
+        health_interval=phone.health_interval,
+        command_timeout=phone.command_timeout,
+        submit_timeout=phone.submit_timeout,
+    )
+
+
+async def ensure_users(db: Database, config: Config, *, announce: Callable[[str], None]) -> int:
+    """Create or update the configured users; return the id that owns the configured phones.
+
+    With no user configured and none in the database, one admin is created and its API key is
+    printed once.
+    """
+    admins: list[int] = []
+    others: list[int] = []
+    for user in config.users:
+        id_user = await accounts.ensure_user(
+            db, email=user.email, api_key=user.api_key, admin=user.admin
+        )
+        (admins if user.admin else others).append(id_user)
+    if admins or others:
+        return (admins or others)[0]
+    found = await db.fetchone("SELECT id FROM user WHERE admin = 1 ORDER BY id LIMIT 1")
+    if found is not None:
+        return int(found["id"])
+    api_key = secrets.token_hex(16)  # RaspiSMS's key format: 32 lowercase hex characters
+    id_user = await accounts.ensure_user(db, email=DEFAULT_EMAIL, api_key=api_key, admin=True)
+    announce(f"smsd: created user {DEFAULT_EMAIL} with API key {api_key} (shown once)")
+    return id_user
+
+
+class Daemon:
+    """The running daemon: store, engine, API, and the signals that steer them."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        api_factory: Callable[[Config, Database, Callable[[], None]], Api] | None = None,
+        announce: Callable[[str], None] = print,
+    ) -> None:
+        self.config = config
+        self._api_factory = api_factory
+        self._announce = announce
+        self._stop = asyncio.Event()
+        self._reload = asyncio.Event()
+        self._log = structlog.get_logger("smsd.daemon")
+        self.db: Database | None = None
+        self.engine: Engine | None = None
+
+    def stop(self) -> None:
+        """Begin a clean stop (SIGTERM)."""
+        self._stop.set()
+
+    def reload(self) -> None:
+        """Re-read the configuration file (SIGHUP)."""
+        self._reload.set()
+
+    async def serve(self) -> int:
+        """Run until stopped; return the process exit code."""
+        loop = asyncio.get_running_loop()
+        for sig, handler in (
+            (signal.SIGTERM, self.stop),
+            (signal.SIGINT, self.stop),
+            (signal.SIGHUP, self.reload),
+        ):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, handler)
+        config = self.config
+        try:
+            self.db = db = await Database.open(config.daemon.database)
+        except StoreError as exc:
+            self._log.error("store_unusable", database=str(config.daemon.database), error=str(exc))
+            return 1
+        api: Api | None = None
+        engine_task: asyncio.Task[None] | None = None
+        try:
+            owner = await ensure_users(db, config, announce=self._announce)
+            self.engine = engine = Engine(
+                db, id_user=owner, at_least_once=config.daemon.at_least_once
+            )
+            await engine.recover()
+            engine_task = asyncio.create_task(engine.run(), name="engine")
+            for phone in config.phones:
+                await engine.add_phone(phone_settings(phone))
+            if self._api_factory is not None:
+                api = self._api_factory(config, db, engine.wake)
+                address = await api.start()
+                self._log.info("api_listening", address=address)
+            systemd.ready(status=self._status_text())
+            self._log.info(
+                "daemon_ready", phones=len(config.phones), database=str(config.daemon.database)
+            )
+            await self._main_loop()
+        finally:
+            systemd.stopping()
+            self._log.info("daemon_stopping")
+            if api is not None:
+                await api.stop()
+            if engine_task is not None:
+                engine_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await engine_task
+            await db.close()
+            self._log.info("daemon_stopped")
+        return 0
+
+    async def _main_loop(self) -> None:
+        interval = systemd.watchdog_interval()
+        tick = min(STATUS_INTERVAL, interval) if interval else STATUS_INTERVAL
+        last_status = 0.0
+        while not self._stop.is_set():
+            stop = asyncio.ensure_future(self._stop.wait())
+            reload = asyncio.ensure_future(self._reload.wait())
+            try:
+                await asyncio.wait(
+                    {stop, reload}, timeout=tick, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                stop.cancel()
+                reload.cancel()
+            if interval:
+                systemd.watchdog()
+            if self._reload.is_set():
+                self._reload.clear()
+                await self._apply_reload()
+            now = time.monotonic()
+            if now - last_status >= STATUS_INTERVAL:
+                last_status = now
+                await self._report_status()
+
+    def _status_text(self, depth: int | None = None) -> str:
+        engine = self.engine
+        up = sum(1 for p in engine.phones.values() if p.available) if engine else 0
+        total = len(engine.phones) if engine else 0
+        queue = "" if depth is None else f", {depth} queued"
+        return f"{up}/{total} modems up{queue}"
+
+    async def _report_status(self) -> None:
+        if self.db is None:
+            return
+        try:
+            depth = await queue_depth(self.db)
+        except StoreError:
+            depth = None
+        systemd.status(self._status_text(depth))
+
+    async def _apply_reload(self) -> None:
+        source = self.config.source
+        if source is None or self.engine is None or self.db is None:
+            self._log.info("reload_ignored", reason="running on the embedded default")
+            return
+        try:
+            fresh = load_config(source)
+        except ConfigError as exc:
+            self._log.error("reload_refused", error=str(exc))
+            return
+        for key in ("daemon", "api"):
+            if getattr(fresh, key) != getattr(self.config, key):
+                self._log.warning("reload_needs_restart", section=key)
+        await ensure_users(self.db, fresh, announce=self._announce)
+        old = {phone.name: phone for phone in self.config.phones}
+        new = {phone.name: phone for phone in fresh.phones}
+        for name in old.keys() - new.keys():
+            await self.engine.remove_phone(name)
+        for name, phone in new.items():
+            if old.get(name) != phone:
+                await self.engine.add_phone(phone_settings(phone))
+        self.config = fresh
+        self._log.info("reloaded", phones=len(new))
+
+
+def run(config: Config, **kwargs: object) -> int:
+    """Run the daemon in the foreground until it stops; return the exit code."""
+    daemon = Daemon(config, **kwargs)  # type: ignore[arg-type]
+    try:
+        return asyncio.run(daemon.serve())
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sys.stdout.flush()

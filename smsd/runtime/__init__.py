@@ -1,0 +1,1 @@
+"""Long-running tasks that join the store and the modems: dispatcher, senders, receiver."""

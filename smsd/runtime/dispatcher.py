@@ -1,0 +1,86 @@
+"""The dispatcher: turns due scheduled messages into outgoing messages and wakes the senders.
+
+A scheduled message becomes due at its ``at`` time (now when absent) and is expanded, in one
+transaction, into one outgoing message per recipient with its rendered text and segment count.
+The API wakes the dispatcher when it commits a new scheduled message, so nothing waits for a poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import structlog
+
+from smsd import pdu
+from smsd.store import outbox
+
+if TYPE_CHECKING:
+    from smsd.store.db import Database
+
+POLL = 1.0
+"""Seconds between looks for scheduled messages whose time came (API posts wake it at once)."""
+
+Render = Callable[[str, outbox.Recipient, dict[str, object]], str | None]
+
+
+def plan_segments(text: str) -> int:
+    """Segments ``text`` needs; 0 when it cannot be sent (the sender fails it, with the reason)."""
+    try:
+        return pdu.count(text).segments
+    except pdu.PDUError:
+        return 0
+
+
+def plain(text: str, _recipient: outbox.Recipient, _metas: dict[str, object]) -> str | None:
+    """The render hook when templating is off: the text as written."""
+    return text
+
+
+class Dispatcher:
+    """Expands due scheduled messages; wakes the senders when there is new work."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        wake_senders: Callable[[], None],
+        render: Render = plain,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._wake_senders = wake_senders
+        self._render = render
+        self._clock = clock
+        self._event = asyncio.Event()
+        self._log = structlog.get_logger("smsd.dispatcher")
+
+    def wake(self) -> None:
+        """New scheduled messages were committed: look at once."""
+        self._event.set()
+
+    async def run(self) -> None:
+        """Loop until cancelled."""
+        while True:
+            self._event.clear()
+            await self.expand_due()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL):
+                    await self._event.wait()
+
+    async def expand_due(self) -> int:
+        """Expand every scheduled message whose time has come; return how many messages resulted."""
+        now = self._clock()
+        created = 0
+        for id_scheduled in await outbox.due_scheduled(self._db, now=now):
+            ids = await outbox.expand_scheduled(
+                self._db, id_scheduled, now=now, render=self._render, plan=plan_segments
+            )
+            created += len(ids)
+            self._log.info("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))
+        if created:
+            self._wake_senders()
+        return created

@@ -1,0 +1,195 @@
+"""The runtime as one object: phones with their modems, senders and receivers, and the dispatcher.
+
+The daemon builds an :class:`Engine` over an open store, adds the configured phones (and the
+hot-plug watcher adds and removes more), and runs it. The HTTP API is given :meth:`Engine.wake`
+to call after it commits new messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+
+from smsd.errors import StoreError
+from smsd.modem.driver import Modem, ModemConfig
+from smsd.runtime.dispatcher import Dispatcher, Render, plain
+from smsd.runtime.phones import PhoneRuntime, PhoneSettings
+from smsd.runtime.receiver import Receiver
+from smsd.runtime.sender import Sender
+from smsd.store import accounts, outbox
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from smsd.store.db import Database
+
+HOUSEKEEPING = 5.0
+"""Seconds between phone-status syncs to the store and expiry of incomplete incoming messages."""
+RESTART_DELAY = 1.0
+
+
+class Engine:
+    """Everything that moves messages between the store and the modems."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        id_user: int,
+        render: Render = plain,
+        at_least_once: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._id_user = id_user
+        self._clock = clock
+        self._at_least_once = at_least_once
+        self.phones: dict[str, PhoneRuntime] = {}
+        self._receivers: dict[str, Receiver] = {}
+        self.dispatcher = Dispatcher(db, wake_senders=self.wake_senders, render=render, clock=clock)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._statuses: dict[int, str] = {}
+        self._log = structlog.get_logger("smsd.engine")
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def recover(self) -> int:
+        """Settle what a previous run left in ``sending`` (see the store's recovery rule)."""
+        count = await outbox.recover_interrupted(self._db, at_least_once=self._at_least_once)
+        if count:
+            self._log.warning("sending_interrupted", messages=count, resent=self._at_least_once)
+        return count
+
+    async def run(self) -> None:
+        """Run the dispatcher and housekeeping until cancelled; phones run in their own tasks."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._supervised("dispatcher", self.dispatcher.run))
+                group.create_task(self._supervised("housekeeping", self._housekeeping))
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Stop every phone: modems close their ports, senders finish the segment in flight."""
+        for name in list(self.phones):
+            await self.remove_phone(name)
+
+    def wake(self) -> None:
+        """New scheduled messages were committed (the API calls this)."""
+        self.dispatcher.wake()
+
+    def wake_senders(self) -> None:
+        """New outgoing messages are queued: every idle sender looks at once."""
+        for phone in self.phones.values():
+            phone.work.set()
+
+    # ------------------------------------------------------------------ phones
+
+    async def add_phone(self, settings: PhoneSettings) -> PhoneRuntime:
+        """Register ``settings`` in the store and start its modem, sender and receiver."""
+        if settings.name in self.phones:
+            await self.remove_phone(settings.name)
+        id_phone = await accounts.sync_phone(
+            self._db,
+            id_user=self._id_user,
+            name=settings.name,
+            adapter="smsd\\Modem",
+            adapter_data=_adapter_data(settings),
+            priority=settings.priority,
+            limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
+        )
+        receiver = Receiver(self._db, id_phone=id_phone, id_user=self._id_user, name=settings.name)
+        modem = Modem(
+            ModemConfig(
+                name=settings.name,
+                device=settings.device,
+                baudrate=settings.baudrate,
+                pin=settings.pin,
+                poll_interval=settings.poll_interval,
+                health_interval=settings.health_interval,
+                command_timeout=settings.command_timeout,
+                submit_timeout=settings.submit_timeout,
+            ),
+            on_incoming=receiver.handle,
+        )
+        phone = PhoneRuntime(
+            id_phone=id_phone, id_user=self._id_user, settings=settings, modem=modem
+        )
+        sender = Sender(
+            self._db, phone, peers=lambda: list(self.phones.values()), clock=self._clock
+        )
+        phone.tasks = [
+            self._spawn(modem.run(), f"modem:{settings.name}"),
+            self._spawn(
+                self._supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
+            ),
+        ]
+        self.phones[settings.name] = phone
+        self._receivers[settings.name] = receiver
+        self._log.info(
+            "phone_added", modem=settings.name, device=settings.device, id_phone=id_phone
+        )
+        return phone
+
+    async def remove_phone(self, name: str) -> None:
+        """Stop a phone (device unplugged or removed from the configuration)."""
+        phone = self.phones.pop(name, None)
+        self._receivers.pop(name, None)
+        if phone is None:
+            return
+        phone.modem.stop()
+        for task in reversed(phone.tasks):
+            task.cancel()
+        for task in phone.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._sync_status(phone, "unavailable")
+        self.wake_senders()
+        self._log.info("phone_removed", modem=name)
+
+    # ------------------------------------------------------------------ internals
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _supervised(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
+        """Run ``run`` forever; a store fault or a bug is logged and the loop restarts."""
+        while True:
+            try:
+                await run()
+            except asyncio.CancelledError:
+                raise
+            except StoreError as exc:
+                self._log.error("task_store_error", task=name, error=str(exc))
+            except Exception:  # noqa: BLE001 - a bug in one loop must not stop the others
+                self._log.exception("task_crashed", task=name)
+            await asyncio.sleep(RESTART_DELAY)
+
+    async def _housekeeping(self) -> None:
+        while True:
+            for name, phone in list(self.phones.items()):
+                await self._sync_status(phone, phone.status.value)
+                receiver = self._receivers.get(name)
+                if receiver is not None:
+                    await receiver.expire_parts()
+                if phone.modem.gone:
+                    self._log.info("phone_gone", modem=name)
+            await asyncio.sleep(HOUSEKEEPING)
+
+    async def _sync_status(self, phone: PhoneRuntime, status: str) -> None:
+        if self._statuses.get(phone.id_phone) != status:
+            await accounts.set_phone_status(self._db, phone.id_phone, status)
+            self._statuses[phone.id_phone] = status
+
+
+def _adapter_data(settings: PhoneSettings) -> str:
+    return json.dumps({"device": settings.device, "baudrate": settings.baudrate})

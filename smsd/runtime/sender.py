@@ -1,0 +1,212 @@
+"""One sender per phone: claim the next message, submit its segments, record every step.
+
+Each step is committed before the modem is told anything: ``claim`` (message and its unsent
+segments go to ``sending``) → ``AT+CMGS`` per segment → ``mark_segment_sent`` with the reference →
+``mark_sent``. The submit of a segment runs shielded, so cancelling the sender (shutdown) lets
+the segment in flight finish and be recorded. A crash at any instant leaves rows in ``sending``,
+which the next start marks ``unknown`` (reason ``interrupted``) instead of sending them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import structlog
+
+from smsd import pdu
+from smsd.errors import ModemUnavailableError, SendError, StoreError
+from smsd.model import PhoneStatus
+from smsd.modem.classify import Failure, classify_cms
+from smsd.scheduling import (
+    eligible_for_unpinned,
+    next_send_at,
+    remaining,
+    retry_delay,
+    window_start,
+)
+from smsd.store import outbox
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from smsd.runtime.phones import PhoneRuntime
+    from smsd.store.db import Database
+
+IDLE_POLL = 1.0
+"""Seconds an idle sender sleeps when nothing wakes it (a safety net: new work wakes it at once)."""
+LIMIT_RECHECK = 30.0
+"""Seconds between re-checks of a phone whose limit is reached (its window slides)."""
+
+
+class Sender:
+    """Sends the messages one phone is allowed to take, one at a time."""
+
+    def __init__(
+        self,
+        db: Database,
+        phone: PhoneRuntime,
+        *,
+        peers: Callable[[], Sequence[PhoneRuntime]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._phone = phone
+        self._peers = peers
+        self._clock = clock
+        self._log = structlog.get_logger("smsd.sender").bind(modem=phone.settings.name)
+        self._limit_checked = 0.0
+
+    async def run(self) -> None:
+        """Loop until cancelled: wait for work, send it."""
+        phone = self._phone
+        while True:
+            phone.work.clear()
+            wait = await self._step()
+            if wait > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await phone.work.wait()
+
+    async def _step(self) -> float:
+        """Send one message if one may go now; return how long to wait otherwise."""
+        phone = self._phone
+        if not phone.modem.ready.is_set():
+            return IDLE_POLL
+        now = self._clock()
+        await self._check_limits(now)
+        if not phone.available:
+            return IDLE_POLL
+        pace = next_send_at(phone.last_send, phone.settings.min_interval) - now
+        if pace > 0:
+            return pace
+        unpinned = eligible_for_unpinned(phone.candidate(), [p.candidate() for p in self._peers()])
+        message = await outbox.next_queued(
+            self._db, phone_ids=[phone.id_phone], now=now, include_unpinned=unpinned
+        )
+        if message is None:
+            return IDLE_POLL
+        if not await outbox.claim(self._db, message.id, id_phone=phone.id_phone, now=now):
+            return 0.0
+        phone.busy = True
+        try:
+            await self._send(message)
+        finally:
+            phone.busy = False
+            phone.last_send = self._clock()
+        return 0.0
+
+    async def _check_limits(self, now: float) -> None:
+        phone = self._phone
+        limits = phone.settings.limits
+        if not limits or (phone.limit_reached and now - self._limit_checked < LIMIT_RECHECK):
+            return
+        self._limit_checked = now
+        wall = datetime.fromtimestamp(now)  # noqa: DTZ006 - limits count in local wall time, as RaspiSMS
+        used = [
+            await outbox.sent_volume(
+                self._db,
+                id_phone=phone.id_phone,
+                since_wall=window_start(limit.startpoint, wall).strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for limit in limits
+        ]
+        left = remaining(limits, used)
+        reached = left is not None and left <= 0
+        if reached != phone.limit_reached:
+            phone.limit_reached = reached
+            self._log.info("phone_limit_reached" if reached else "phone_limit_cleared", used=used)
+
+    async def _send(self, message: outbox.QueuedMessage) -> None:
+        phone = self._phone
+        log = self._log.bind(sended=message.id)
+        request_report = (
+            phone.settings.delivery_reports
+            if message.request_report is None
+            else message.request_report
+        )
+        try:
+            segments = pdu.encode_submit(
+                message.destination,
+                message.text,
+                request_status_report=request_report,
+                message_class=0 if message.flash else None,
+                concat_reference=message.id % 256,
+            )
+        except pdu.PDUError as exc:
+            await outbox.mark_failed(
+                self._db, message.id, reason=f"cannot encode: {exc}", now=self._clock()
+            )
+            log.warning("sms_failed", reason=str(exc))
+            return
+        pending = await outbox.unsent_segments(self._db, message.id)
+        try:
+            for seq in pending:
+                [reference] = await phone.modem.send([segments[seq - 1]])
+                await outbox.mark_segment_sent(
+                    self._db, message.id, seq, reference=reference, now=self._clock()
+                )
+        except SendError as exc:
+            await self._failed(message, exc, log)
+            return
+        except ModemUnavailableError as exc:
+            await outbox.requeue(
+                self._db,
+                message.id,
+                reason=str(exc),
+                next_attempt_at=self._clock(),
+                exclude_phone=phone.id_phone if self._others_available() else None,
+                count_attempt=False,
+            )
+            log.info("sms_requeued", reason=str(exc))
+            return
+        await outbox.mark_sent(self._db, message.id, now=self._clock())
+        log.info("sms_sent", destination=message.destination, segments=len(segments))
+
+    async def _failed(
+        self,
+        message: outbox.QueuedMessage,
+        exc: SendError,
+        log: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        now = self._clock()
+        reason = str(exc)
+        if exc.uncertain:
+            await outbox.mark_unknown(self._db, message.id, reason=reason, now=now)
+            log.warning("sms_unknown", reason=reason)
+            return
+        if exc.permanent:
+            await outbox.mark_failed(self._db, message.id, reason=reason, now=now)
+            log.warning("sms_failed", reason=reason)
+            return
+        failure = classify_cms(exc.code) if exc.code is not None else Failure.RETRY
+        if failure is Failure.SIM:
+            self._phone.modem.set_status(PhoneStatus.NO_CREDIT, reason)
+        attempts = message.attempts + 1
+        if attempts > self._phone.settings.retries:
+            await outbox.mark_failed(
+                self._db, message.id, reason=f"{reason} (after {attempts} attempts)", now=now
+            )
+            log.warning("sms_failed", reason=reason, attempts=attempts)
+            return
+        # Fail over to another phone at once when one can take it; else retry here after a delay.
+        failover = (
+            failure in {Failure.RETRY_ELSEWHERE, Failure.SIM} or attempts > 1
+        ) and self._others_available()
+        await outbox.requeue(
+            self._db,
+            message.id,
+            reason=reason,
+            next_attempt_at=now if failover else now + retry_delay(attempts),
+            exclude_phone=self._phone.id_phone if failover else None,
+        )
+        log.info("sms_retry", reason=reason, attempts=attempts)
+
+    def _others_available(self) -> bool:
+        return any(p.available and p is not self._phone for p in self._peers())
+
+
+__all__ = ["Sender", "StoreError"]
