@@ -1,0 +1,279 @@
+"""The SQLite database: connections, PRAGMAs, integrity check, transactions, error translation.
+
+One writer connection does every write, each in a short ``BEGIN IMMEDIATE`` transaction taken
+under an :class:`asyncio.Lock`, so two coroutines never interleave statements of two transactions.
+A second, query-only connection serves reads outside transactions: in WAL mode it sees every
+committed transaction and never waits behind a writer, and it can never observe a half-done one.
+
+Durability: ``journal_mode=WAL`` with ``synchronous=FULL`` (every commit is fsynced before the
+call returns, so what the store says is committed survives a power cut), ``foreign_keys=ON`` and a
+busy timeout. At open the file gets an integrity check (``quick_check`` by default) and the
+numbered migrations (:mod:`smsd.store.migrate`).
+
+No ``sqlite3`` exception leaves this package: each becomes a :class:`smsd.errors.StoreError`
+subclass from :mod:`smsd.store.errors`, with the cause chained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+import aiosqlite
+
+from smsd.store import migrate
+from smsd.store.errors import (
+    DatabaseClosedError,
+    DatabaseCorruptError,
+    StoreError,
+    translate,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+
+    Params = Sequence[object] | Mapping[str, object]
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000
+"""How long a statement waits for another process's lock before failing (milliseconds)."""
+
+Check = Literal["quick", "full", "none"]
+
+
+async def _connect(path: str, *, uri: bool, busy_timeout_ms: int) -> aiosqlite.Connection:
+    # The file is opened first in a worker thread, so that a failure (missing directory,
+    # permissions) leaves no aiosqlite thread behind; the open connection is then handed to
+    # aiosqlite, whose own thread is the only one to use it from there on.
+    raw = await asyncio.to_thread(
+        sqlite3.connect,
+        path,
+        uri=uri,
+        isolation_level=None,
+        timeout=busy_timeout_ms / 1000,
+        check_same_thread=False,
+    )
+    conn = await aiosqlite.Connection(lambda: raw, iter_chunk_size=64)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+async def rows(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    """All rows of ``sql`` on ``conn`` (inside a transaction)."""
+    return list(await conn.execute_fetchall(sql, params))
+
+
+async def row(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    """The first row of ``sql`` on ``conn``, or ``None``."""
+    found = await conn.execute_fetchall(sql, params)
+    for first in found:
+        return first
+    return None
+
+
+async def change(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run a data-changing statement; return the number of rows it changed."""
+    async with conn.execute(sql, params) as cursor:
+        return cursor.rowcount
+
+
+async def insert(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run an ``INSERT``; return the new row's id."""
+    async with conn.execute(sql, params) as cursor:
+        new_id = cursor.lastrowid
+    if new_id is None:  # pragma: no cover - sqlite3 always sets it after an INSERT
+        raise StoreError("INSERT returned no row id")
+    return new_id
+
+
+class Database:
+    """An open smsd database. Build it with :meth:`open`; close it with :meth:`close`."""
+
+    def __init__(
+        self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection | None
+    ) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+        self._pending: set[asyncio.Task[object]] = set()
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        check: Check = "quick",
+        read_only: bool = False,
+        reader: bool = True,
+        target_version: int | None = None,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> Database:
+        """Open (creating it if needed) and migrate the database at ``path``.
+
+        ``check`` is the integrity check run first (``quick_check``, the full ``integrity_check``,
+        or none); a failure raises :class:`~smsd.store.errors.DatabaseCorruptError`.
+        ``read_only`` opens the file read-only (for inspection tools; migrations then fail if the
+        file is not current). ``reader=False`` serves reads from the writer connection too.
+        ``target_version`` stops the migrations at that schema version (tests, tooling).
+        """
+        name = os.fspath(path)
+        target = name
+        if read_only:
+            target = f"file:{_quote_path(name)}?mode=ro"
+        writer: aiosqlite.Connection | None = None
+        second: aiosqlite.Connection | None = None
+        try:
+            writer = await _connect(target, uri=read_only, busy_timeout_ms=busy_timeout_ms)
+            await _configure(writer, busy_timeout_ms=busy_timeout_ms)
+            await _integrity(writer, check)
+            await migrate.apply(writer, target=target_version)
+            if reader:
+                second = await _connect(target, uri=read_only, busy_timeout_ms=busy_timeout_ms)
+                await second.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+                await second.execute("PRAGMA query_only = 1")
+        except BaseException as exc:
+            for conn in (second, writer):
+                if conn is not None:
+                    with suppress(Exception):
+                        await conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise translate(exc, f"opening {name}") from exc
+            raise
+        return cls(name, writer, second)
+
+    async def close(self) -> None:
+        """Finish the transactions in flight, then close both connections. Idempotent."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        writer, reader = self._writer, self._reader
+        self._writer = self._reader = None
+        for conn in (reader, writer):
+            if conn is not None:
+                try:
+                    await conn.close()
+                except sqlite3.Error as exc:
+                    raise translate(exc, "closing the database") from exc
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._writer is None
+
+    def _conn(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise DatabaseClosedError(f"the database {self.path} is closed")
+        return self._writer
+
+    def _read_conn(self) -> aiosqlite.Connection:
+        writer = self._conn()
+        return self._reader if self._reader is not None else writer
+
+    @asynccontextmanager
+    async def transaction(self, action: str = "transaction") -> AsyncIterator[aiosqlite.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` on the writer connection, ``ROLLBACK`` on any error.
+
+        ``action`` names the transaction in error messages. A ``sqlite3`` error raised inside the
+        block is translated to a :class:`StoreError` after the rollback.
+        """
+        async with self._lock:
+            conn = self._conn()
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise translate(exc, action) from exc
+            try:
+                yield conn
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                await _rollback(conn)
+                if isinstance(exc, sqlite3.Error):
+                    raise translate(exc, action) from exc
+                raise
+
+    async def atomic(self, action: str, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run ``body`` in one transaction named ``action``, shielded from caller cancellation.
+
+        Once started, the transaction commits or rolls back on its own even if the awaiting task
+        is cancelled (which then sees :class:`asyncio.CancelledError`): a state transition is
+        never left half done and the writer is never left inside a transaction.
+        """
+
+        async def run() -> T:
+            async with self.transaction(action) as conn:
+                return await body(conn)
+
+        task: asyncio.Task[T] = asyncio.ensure_future(run())
+        self._pending.add(task)
+        task.add_done_callback(self._settled)
+        return await asyncio.shield(task)
+
+    def _settled(self, task: asyncio.Task[object]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here: the awaiting caller may have gone
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """All rows of a query, read outside any transaction (sees every committed change)."""
+        try:
+            return list(await self._read_conn().execute_fetchall(sql, params))
+        except sqlite3.Error as exc:
+            raise translate(exc, "query") from exc
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """The first row of a query, or ``None``."""
+        found = await self.fetchall(sql, params)
+        return found[0] if found else None
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement in its own short transaction.
+
+        Returns the new row id for an ``INSERT`` that inserted a row, else the number of rows
+        changed.
+        """
+
+        async def body(conn: aiosqlite.Connection) -> int:
+            async with conn.execute(sql, params) as cursor:
+                is_insert = sql.lstrip().upper().startswith(("INSERT", "REPLACE"))
+                if is_insert and cursor.rowcount > 0 and cursor.lastrowid is not None:
+                    return cursor.lastrowid
+                return cursor.rowcount
+
+        return await self.atomic("execute", body)
+
+
+def _quote_path(path: str) -> str:
+    return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+
+
+async def _configure(conn: aiosqlite.Connection, *, busy_timeout_ms: int) -> None:
+    await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    mode = await row(conn, "PRAGMA journal_mode = WAL")
+    if mode is None or str(mode[0]).lower() != "wal":
+        found = None if mode is None else mode[0]
+        raise StoreError(f"the database cannot use WAL journaling (journal_mode is {found})")
+    await conn.execute("PRAGMA synchronous = FULL")
+
+
+async def _integrity(conn: aiosqlite.Connection, check: Check) -> None:
+    if check == "none":
+        return
+    pragma = "quick_check" if check == "quick" else "integrity_check"
+    found = [str(r[0]) for r in await rows(conn, f"PRAGMA {pragma}")]
+    if found != ["ok"]:
+        raise DatabaseCorruptError(f"{pragma} failed: {'; '.join(found[:5])}")
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    # The transaction may already be gone (SQLite rolls back by itself on some errors, or the
+    # COMMIT ran before a cancellation reached us); a failed ROLLBACK then changes nothing.
+    with suppress(sqlite3.Error, ValueError):
+        await conn.execute("ROLLBACK")
+
+
+__all__ = ["BUSY_TIMEOUT_MS", "Database", "change", "insert", "row", "rows"]

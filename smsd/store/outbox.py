@@ -1,0 +1,371 @@
+"""The outbox: which message goes next, and every state transition of an outgoing message.
+
+States (``sended.state``; the RaspiSMS ``status`` column is derived from it)::
+
+    queued  --claim-->        sending   (its unsent segments: queued -> sending)
+    sending --mark_segment_sent--> (one segment: sending -> sent, with its TP message reference)
+    sending --mark_sent-->    sent      (every segment sent; delivered/failed if reports came first)
+    sending --requeue-->      queued    (temporary failure; sent segments stay sent)
+    queued | sending --mark_failed--> failed
+    sending --mark_unknown--> unknown   (the submit may or may not have left: never resent)
+    sent    --record_report--> delivered | failed   (see :mod:`smsd.store.reports`)
+
+Each transition is ONE awaited short transaction named after it, committed before the call
+returns (so before the modem is told anything), and a compare-and-set on the current state:
+``claim`` returns ``False`` when the message is no longer queued (another sender took it); every
+other transition raises :class:`~smsd.store.errors.TransitionError` when the message (or the
+segment) is not in a state the transition starts from, and changes nothing.
+
+Crash safety is at most once: :func:`recover_interrupted` turns what a previous run left in
+``sending`` into ``unknown`` (reason ``interrupted``), and nothing ever leaves ``unknown``; the
+``at_least_once`` switch puts those messages back in the queue instead (the segments already
+recorded as sent are not sent again).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from smsd.store.db import change, row, rows
+from smsd.store.errors import InvalidValueError, TransitionError
+from smsd.store.reports import match_report, queue_depth, record_report, sent_volume
+from smsd.store.rows import QueuedMessage, Recipient
+from smsd.store.scheduled import (
+    create_scheduled,
+    delete_scheduled,
+    due_scheduled,
+    expand_scheduled,
+)
+from smsd.store.walltime import wall
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import aiosqlite
+
+    from smsd.store.db import Database
+
+EXCLUSION_HOLD = 120.0
+"""Seconds after its retry time during which a requeued message avoids the phone it failed on.
+
+Afterwards any phone may take it again, so a message whose other phones all vanished is not
+stranded."""
+
+INTERRUPTED = "interrupted"
+
+
+async def _state(conn: aiosqlite.Connection, id_sended: int) -> str | None:
+    found = await row(conn, "SELECT state FROM sended WHERE id = ?", (id_sended,))
+    return None if found is None else str(found["state"])
+
+
+def next_queued_sql(phones: int) -> str:
+    """The query behind :func:`next_queued` for ``phones`` phone ids bound as ``:p0, :p1 …``.
+
+    It walks the partial index ``sended_queued`` (queued rows only, in priority / due / id
+    order) and stops at the first eligible row.
+    """
+    names = ", ".join(f":p{i}" for i in range(phones))
+    # "held": a fail-over exclusion still in force; "here": held away from the caller's phones.
+    held = "(s.excluded_phone IS NOT NULL AND s.next_attempt_at > :hold)"
+    here = f"({held} AND s.excluded_phone IN ({names}))"
+    return (
+        "SELECT s.id, s.id_user, s.text, s.destination, s.flash, s.pinned_phone, "  # noqa: S608 - placeholders only
+        "s.id_phone_group, s.attempts, s.segments, s.request_report, s.priority, s.mms "
+        "FROM sended AS s "
+        "WHERE s.state = 'queued' AND s.next_attempt_at <= :now "
+        "AND (:user IS NULL OR s.id_user = :user) "
+        f"AND (s.pinned_phone IN ({names}) "
+        f"  OR (s.pinned_phone IS NULL AND NOT {here} "
+        f"     AND ((s.id_phone_group IS NULL AND (:unpinned OR {held})) "
+        "          OR (s.id_phone_group IS NOT NULL AND EXISTS ("
+        "              SELECT 1 FROM phone_group_phone AS g "
+        f"             WHERE g.id_phone_group = s.id_phone_group AND g.id_phone IN ({names}))))))"
+        " ORDER BY s.priority DESC, s.due_at, s.id LIMIT 1"
+    )
+
+
+async def next_queued(
+    db: Database,
+    *,
+    phone_ids: Sequence[int],
+    now: float,
+    include_unpinned: bool = True,
+    id_user: int | None = None,
+    exclusion_hold: float = EXCLUSION_HOLD,
+) -> QueuedMessage | None:
+    """The next message one of ``phone_ids`` may take now, or ``None``.
+
+    Eligible: state ``queued``, ``next_attempt_at <= now``, and either pinned to a phone in
+    ``phone_ids``, or sent through a phone group with a member in ``phone_ids``, or (when
+    ``include_unpinned``) neither pinned nor grouped.
+
+    Fail-over: a message requeued away from a phone (``exclude_phone``) is, for
+    ``exclusion_hold`` seconds after its retry time, not offered to a caller listing that phone
+    (unless it is pinned there) and offered to any other caller even when ``include_unpinned``
+    is false (a lower-priority phone takes over). After the hold the usual rules apply again,
+    so a message whose other phones vanished is not stranded.
+
+    ``id_user`` restricts to one user's messages. Order: priority (highest first), due time, id.
+    """
+    ids = [int(p) for p in phone_ids]
+    params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
+    params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
+    found = await db.fetchone(next_queued_sql(len(ids)), params)
+    return None if found is None else QueuedMessage.of(found)
+
+
+async def claim(db: Database, id_sended: int, *, id_phone: int, now: float) -> bool:
+    """``queued -> sending`` for ``id_phone``, with every unsent segment; ``False`` if not queued.
+
+    Also refused (``False``) when the message is pinned to another phone.
+    """
+
+    async def body(conn: aiosqlite.Connection) -> bool:
+        taken = await change(
+            conn,
+            "UPDATE sended SET state = 'sending', id_phone = :phone, "
+            "adapter = (SELECT adapter FROM phone WHERE id = :phone), updated_at = :wall "
+            "WHERE id = :id AND state = 'queued' "
+            "AND (pinned_phone IS NULL OR pinned_phone = :phone)",
+            {"phone": id_phone, "wall": wall(now), "id": id_sended},
+        )
+        if not taken:
+            return False
+        await change(
+            conn,
+            "UPDATE sended_segment SET state = 'sending', id_phone = ? "
+            "WHERE id_sended = ? AND state = 'queued'",
+            (id_phone, id_sended),
+        )
+        return True
+
+    return await db.atomic("claim", body)
+
+
+async def unsent_segments(db: Database, id_sended: int) -> list[int]:
+    """Sequence numbers (1-based, ascending) of the claimed segments still to submit."""
+    found = await db.fetchall(
+        "SELECT seq FROM sended_segment WHERE id_sended = ? AND state = 'sending' ORDER BY seq",
+        (id_sended,),
+    )
+    return [int(r["seq"]) for r in found]
+
+
+async def mark_segment_sent(
+    db: Database, id_sended: int, seq: int, *, reference: int, now: float
+) -> None:
+    """Segment ``seq``: ``sending -> sent`` with its TP message reference; updates ``uid``.
+
+    ``uid`` becomes the references of the message's sent segments in segment order, joined
+    by ``,`` (one segment: just its reference).
+    """
+    if reference < 0:
+        raise InvalidValueError(f"a message reference is >= 0, not {reference}")
+
+    async def body(conn: aiosqlite.Connection) -> None:
+        done = await change(
+            conn,
+            "UPDATE sended_segment SET state = 'sent', reference = ?, sent_at = ? "
+            "WHERE id_sended = ? AND seq = ? AND state = 'sending' "
+            "AND EXISTS (SELECT 1 FROM sended WHERE id = ? AND state = 'sending')",
+            (reference, now, id_sended, seq, id_sended),
+        )
+        if not done:
+            segment = await row(
+                conn,
+                "SELECT state FROM sended_segment WHERE id_sended = ? AND seq = ?",
+                (id_sended, seq),
+            )
+            detail = f"segment {seq} is {segment['state'] if segment else 'missing'}"
+            raise TransitionError(
+                "mark_segment_sent", id_sended, await _state(conn, id_sended), detail
+            )
+        references = await rows(
+            conn,
+            "SELECT reference FROM sended_segment "
+            "WHERE id_sended = ? AND reference IS NOT NULL ORDER BY seq",
+            (id_sended,),
+        )
+        await change(
+            conn,
+            "UPDATE sended SET uid = ?, updated_at = ? WHERE id = ?",
+            (",".join(str(r["reference"]) for r in references), wall(now), id_sended),
+        )
+
+    await db.atomic("mark_segment_sent", body)
+
+
+async def mark_sent(db: Database, id_sended: int, *, now: float) -> None:
+    """``sending -> sent`` once every segment is sent; ``at`` becomes the sending time.
+
+    If status reports for every segment already arrived, the message goes straight to
+    ``delivered`` (or ``failed`` on a permanent failure report).
+    """
+
+    async def body(conn: aiosqlite.Connection) -> None:
+        counts = await row(
+            conn,
+            "SELECT count(*) AS total, coalesce(sum(state = 'sent'), 0) AS sent, "
+            "coalesce(sum(report = 'delivered'), 0) AS delivered, "
+            "coalesce(sum(report = 'failed'), 0) AS failed "
+            "FROM sended_segment WHERE id_sended = ?",
+            (id_sended,),
+        )
+        assert counts is not None
+        total, sent = int(counts["total"]), int(counts["sent"])
+        state = await _state(conn, id_sended)
+        if state != "sending" or total == 0 or sent != total:
+            detail = f"{sent} of {total} segments sent" if state == "sending" else ""
+            raise TransitionError("mark_sent", id_sended, state, detail)
+        target = "sent"
+        if int(counts["failed"]):
+            target = "failed"
+        elif int(counts["delivered"]) == total:
+            target = "delivered"
+        await change(
+            conn,
+            "UPDATE sended SET state = ?, at = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'sending'",
+            (target, wall(now), wall(now), id_sended),
+        )
+
+    await db.atomic("mark_sent", body)
+
+
+async def requeue(
+    db: Database,
+    id_sended: int,
+    *,
+    reason: str,
+    next_attempt_at: float,
+    exclude_phone: int | None,
+    count_attempt: bool = True,
+) -> None:
+    """``sending -> queued`` after a temporary failure, to retry at ``next_attempt_at``.
+
+    ``attempts`` grows by one unless ``count_attempt`` is false (the phone went away, the
+    message itself did not fail). Segments already sent stay sent: only the others are sent
+    again. ``exclude_phone`` makes the next try prefer another phone (see :func:`next_queued`).
+    """
+
+    async def body(conn: aiosqlite.Connection) -> None:
+        done = await change(
+            conn,
+            "UPDATE sended SET state = 'queued', attempts = attempts + ?, reason = ?, "
+            "next_attempt_at = ?, excluded_phone = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'sending'",
+            (int(count_attempt), reason, next_attempt_at, exclude_phone, wall(time.time()),
+             id_sended),
+        )  # fmt: skip
+        if not done:
+            raise TransitionError("requeue", id_sended, await _state(conn, id_sended))
+        await change(
+            conn,
+            "UPDATE sended_segment SET state = 'queued' WHERE id_sended = ? AND state = 'sending'",
+            (id_sended,),
+        )
+
+    await db.atomic("requeue", body)
+
+
+async def mark_failed(db: Database, id_sended: int, *, reason: str, now: float) -> None:
+    """``queued | sending -> failed`` with ``reason``; segments not yet sent fail with it."""
+
+    async def body(conn: aiosqlite.Connection) -> None:
+        done = await change(
+            conn,
+            "UPDATE sended SET state = 'failed', reason = ?, updated_at = ? "
+            "WHERE id = ? AND state IN ('queued', 'sending')",
+            (reason, wall(now), id_sended),
+        )
+        if not done:
+            raise TransitionError("mark_failed", id_sended, await _state(conn, id_sended))
+        await change(
+            conn,
+            "UPDATE sended_segment SET state = 'failed' "
+            "WHERE id_sended = ? AND state IN ('queued', 'sending')",
+            (id_sended,),
+        )
+
+    await db.atomic("mark_failed", body)
+
+
+async def mark_unknown(db: Database, id_sended: int, *, reason: str, now: float) -> None:
+    """``sending -> unknown``: the submit may have left; the message is never sent again."""
+
+    async def body(conn: aiosqlite.Connection) -> None:
+        done = await change(
+            conn,
+            "UPDATE sended SET state = 'unknown', reason = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'sending'",
+            (reason, wall(now), id_sended),
+        )
+        if not done:
+            raise TransitionError("mark_unknown", id_sended, await _state(conn, id_sended))
+        await change(
+            conn,
+            "UPDATE sended_segment SET state = 'unknown', sent_at = coalesce(sent_at, ?) "
+            "WHERE id_sended = ? AND state = 'sending'",
+            (now, id_sended),
+        )
+
+    await db.atomic("mark_unknown", body)
+
+
+async def recover_interrupted(
+    db: Database, *, at_least_once: bool = False, now: float | None = None
+) -> int:
+    """At start-up: settle the messages a previous run left in ``sending``; return how many.
+
+    Default (at most once): they become ``unknown`` with reason ``interrupted`` and are never
+    sent again (their segments in flight are counted as possibly sent). With ``at_least_once``
+    they go back to ``queued`` (reason ``interrupted``) and their unsent segments will be sent,
+    possibly a second time.
+    """
+    moment = time.time() if now is None else now
+    message_state, segment_state = ("queued", "queued") if at_least_once else ("unknown", "unknown")
+
+    async def body(conn: aiosqlite.Connection) -> int:
+        await change(
+            conn,
+            "UPDATE sended_segment SET state = ?, "
+            "sent_at = CASE WHEN ? = 'unknown' THEN coalesce(sent_at, ?) ELSE sent_at END "
+            "WHERE state = 'sending' "
+            "AND id_sended IN (SELECT id FROM sended WHERE state = 'sending')",
+            (segment_state, segment_state, moment),
+        )
+        return await change(
+            conn,
+            "UPDATE sended SET state = ?, reason = ?, updated_at = ? WHERE state = 'sending'",
+            (message_state, INTERRUPTED, wall(moment)),
+        )
+
+    return await db.atomic("recover_interrupted", body)
+
+
+__all__ = [
+    "EXCLUSION_HOLD",
+    "INTERRUPTED",
+    "QueuedMessage",
+    "Recipient",
+    "claim",
+    "create_scheduled",
+    "delete_scheduled",
+    "due_scheduled",
+    "expand_scheduled",
+    "mark_failed",
+    "mark_segment_sent",
+    "mark_sent",
+    "mark_unknown",
+    "match_report",
+    "next_queued",
+    "next_queued_sql",
+    "queue_depth",
+    "record_report",
+    "recover_interrupted",
+    "requeue",
+    "sent_volume",
+    "unsent_segments",
+]

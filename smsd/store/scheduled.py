@@ -1,0 +1,300 @@
+"""Scheduled messages: create, delete, find the due ones, expand one into outgoing messages.
+
+A scheduled message names its recipients by kind (numbers with template data, contacts, groups,
+conditional groups). At its time the dispatcher expands it: the recipients are resolved and
+deduplicated by number (first occurrence wins, in the order numbers, contacts, groups,
+conditional groups — RaspiSMS's order), numbers on the user's SMS STOP list are dropped (unless
+the user turned the ``smsstop`` setting off or the tag is ``SMS_STOP``), each text is rendered,
+and one ``sended`` row with its segments is written per recipient in ONE transaction that also
+marks the scheduled row expanded (a compare-and-set: a second expansion creates nothing).
+Rendering happens before that transaction, so a large campaign holds the writer only for the
+inserts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from smsd.store.accounts import check_json
+from smsd.store.db import change, insert, row, rows
+from smsd.store.errors import InvalidValueError, NotFoundError
+from smsd.store.rows import ContactRow, Recipient
+from smsd.store.walltime import parse_wall, wall
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import aiosqlite
+
+    from smsd.store.db import Database
+
+    Render = Callable[[str, Recipient, dict[str, object]], str | None]
+    Plan = Callable[[str], int]
+    ResolveConditional = Callable[[str, list[ContactRow]], list[ContactRow]]
+
+SMS_STOP_TAG = "SMS_STOP"
+"""Tag of the answers to STOP requests: they reach numbers on the STOP list."""
+
+
+async def create_scheduled(
+    db: Database,
+    *,
+    id_user: int,
+    text: str,
+    at: str | None,
+    flash: bool = False,
+    id_phone: int | None = None,
+    id_phone_group: int | None = None,
+    tag: str | None = None,
+    priority: int = 0,
+    numbers: Sequence[Recipient] = (),
+    contacts: Sequence[int] = (),
+    groups: Sequence[int] = (),
+    conditional_groups: Sequence[int] = (),
+    mms: bool = False,
+    medias: Sequence[int] = (),
+    request_report: bool | None = None,
+) -> int:
+    """Store a scheduled message and its recipients; return its id.
+
+    ``at`` is local wall time ``YYYY-MM-DD HH:MM:SS`` (``None``: now). ``id_phone`` or
+    ``id_phone_group`` (not both) must belong to ``id_user`` (:class:`NotFoundError`
+    otherwise). Contacts, groups, conditional groups and medias of other users are skipped, as
+    RaspiSMS does. ``request_report`` ``None`` leaves the choice to the phone's setting.
+    """
+    now = time.time()
+    due_at = now if at is None else parse_wall(at)
+    at_text = wall(now) if at is None else at
+    if id_phone is not None and id_phone_group is not None:
+        raise InvalidValueError("give at most one of id_phone and id_phone_group")
+    for recipient in numbers:
+        if not recipient.number:
+            raise InvalidValueError("a recipient number is empty")
+        check_json(recipient.data, "number data")
+    report = None if request_report is None else int(request_report)
+
+    async def body(conn: aiosqlite.Connection) -> int:
+        await _check_owner(conn, "phone", id_phone, id_user)
+        await _check_owner(conn, "phone_group", id_phone_group, id_user)
+        id_scheduled = await insert(
+            conn,
+            "INSERT INTO scheduled (id_user, at, text, flash, id_phone, id_phone_group, mms, tag, "
+            "priority, request_report, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (id_user, at_text, text, int(flash), id_phone, id_phone_group, int(mms), tag,
+             priority, report, due_at),
+        )  # fmt: skip
+        await conn.executemany(
+            "INSERT INTO scheduled_number (id_scheduled, number, data) VALUES (?, ?, ?)",
+            [(id_scheduled, r.number, r.data) for r in numbers],
+        )
+        for table, column, source, ids in (
+            ("scheduled_contact", "id_contact", "contact", contacts),
+            ("scheduled_group", "id_group", '"group"', groups),
+            ("scheduled_conditional_group", "id_conditional_group", "conditional_group",
+             conditional_groups),
+            ("scheduled_media", "id_media", "media", medias),
+        ):  # fmt: skip
+            await conn.executemany(
+                f"INSERT INTO {table} (id_scheduled, {column}) "  # noqa: S608 - identifiers are constants, values are bound
+                f"SELECT ?, id FROM {source} WHERE id = ? AND id_user = ?",
+                [(id_scheduled, target, id_user) for target in ids],
+            )
+        return id_scheduled
+
+    return await db.atomic("create_scheduled", body)
+
+
+async def _check_owner(
+    conn: aiosqlite.Connection, table: str, id_row: int | None, id_user: int
+) -> None:
+    if id_row is None:
+        return
+    found = await row(conn, f"SELECT id_user FROM {table} WHERE id = ?", (id_row,))  # noqa: S608 - identifiers are constants, values are bound
+    if found is None or int(found["id_user"]) != id_user:
+        raise NotFoundError(f"no {table} {id_row} for user {id_user}")
+
+
+async def delete_scheduled(db: Database, *, id_user: int, id_scheduled: int) -> bool:
+    """Delete a scheduled message not yet expanded; ``False`` if there is none (or it was sent)."""
+    return bool(
+        await db.execute(
+            "DELETE FROM scheduled WHERE id = ? AND id_user = ? AND expanded_at IS NULL",
+            (id_scheduled, id_user),
+        )
+    )
+
+
+async def due_scheduled(db: Database, *, now: float, limit: int = 100) -> list[int]:
+    """Ids of scheduled messages due at ``now`` and not yet expanded, oldest first."""
+    found = await db.fetchall(
+        "SELECT id FROM scheduled WHERE expanded_at IS NULL AND due_at <= ? "
+        "ORDER BY due_at, id LIMIT ?",
+        (now, limit),
+    )
+    return [int(r["id"]) for r in found]
+
+
+async def expand_scheduled(
+    db: Database,
+    id_scheduled: int,
+    *,
+    now: float,
+    render: Render,
+    plan: Plan,
+    resolve_conditional: ResolveConditional | None = None,
+) -> list[int]:
+    """Turn a due scheduled message into queued outgoing messages; return their ids.
+
+    ``render(text, recipient, metas)`` gives the text for one recipient, ``None`` to skip it;
+    ``metas`` is ``{"number": …}`` for a bare number and the contact's fields (no data) for a
+    contact. ``plan(text)`` gives the number of segments. ``resolve_conditional(condition,
+    contacts)`` selects the user's contacts a conditional group's condition matches; without it
+    conditional groups add nobody. A blank text is skipped unless the message is an MMS.
+    Returns ``[]`` when the scheduled message is gone or was already expanded.
+    """
+    scheduled = await db.fetchone(
+        "SELECT * FROM scheduled WHERE id = ? AND expanded_at IS NULL", (id_scheduled,)
+    )
+    if scheduled is None:
+        return []
+    targets = await _recipients(db, scheduled["id"], int(scheduled["id_user"]), resolve_conditional)
+    if await _stop_applies(db, int(scheduled["id_user"]), scheduled["tag"]):
+        stopped = {
+            str(r["number"])
+            for r in await db.fetchall(
+                "SELECT number FROM smsstop WHERE id_user = ?", (scheduled["id_user"],)
+            )
+        }
+        targets = [(r, m) for r, m in targets if r.number not in stopped]
+    mms = bool(scheduled["mms"])
+    messages: list[tuple[str, str, int]] = []
+    for recipient, metas in targets:
+        text = render(str(scheduled["text"]), recipient, metas)
+        if text is None or (not text.strip() and not mms):
+            continue
+        segments = plan(text)
+        if segments < 0:
+            raise InvalidValueError(f"plan() gave {segments} segments")
+        messages.append((recipient.number, text, segments))
+    at = wall(now)
+    pinned = scheduled["id_phone"]
+
+    async def body(conn: aiosqlite.Connection) -> list[int]:
+        claimed = await change(
+            conn,
+            "UPDATE scheduled SET expanded_at = ? WHERE id = ? AND expanded_at IS NULL",
+            (now, id_scheduled),
+        )
+        if not claimed:
+            return []
+        await conn.executemany(
+            "INSERT INTO sended (at, text, destination, flash, id_user, id_phone, mms, "
+            "originating_scheduled, tag, state, priority, due_at, next_attempt_at, segments, "
+            "request_report, pinned_phone, id_phone_group) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (at, text, number, scheduled["flash"], scheduled["id_user"], pinned,
+                 scheduled["mms"], id_scheduled, scheduled["tag"], scheduled["priority"], now,
+                 now, segments, scheduled["request_report"], pinned, scheduled["id_phone_group"])
+                for number, text, segments in messages
+            ],
+        )  # fmt: skip
+        await change(
+            conn,
+            "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?) "
+            "INSERT INTO sended_segment (id_sended, seq, state) "
+            "SELECT s.id, n.k, 'queued' FROM sended AS s JOIN n ON n.k <= s.segments "
+            "WHERE s.originating_scheduled = ? ORDER BY s.id, n.k",
+            (max((m[2] for m in messages), default=0), id_scheduled),
+        )
+        await change(
+            conn,
+            "INSERT INTO sended_media (id_sended, id_media) "
+            "SELECT s.id, m.id_media FROM sended AS s "
+            "JOIN scheduled_media AS m ON m.id_scheduled = s.originating_scheduled "
+            "WHERE s.originating_scheduled = ? ORDER BY s.id, m.id",
+            (id_scheduled,),
+        )
+        found = await rows(
+            conn,
+            "SELECT id FROM sended WHERE originating_scheduled = ? ORDER BY id",
+            (id_scheduled,),
+        )
+        return [int(r["id"]) for r in found]
+
+    return await db.atomic("expand_scheduled", body)
+
+
+async def _recipients(
+    db: Database, id_scheduled: int, id_user: int, resolve: ResolveConditional | None
+) -> list[tuple[Recipient, dict[str, object]]]:
+    """Every recipient of a scheduled message, deduplicated by number, first occurrence first."""
+    found: list[tuple[Recipient, dict[str, object]]] = []
+    seen: set[str] = set()
+
+    def add(recipient: Recipient, metas: dict[str, object]) -> None:
+        if recipient.number not in seen:
+            seen.add(recipient.number)
+            found.append((recipient, metas))
+
+    for r in await db.fetchall(
+        "SELECT number, data FROM scheduled_number WHERE id_scheduled = ? ORDER BY id",
+        (id_scheduled,),
+    ):
+        add(Recipient(number=str(r["number"]), data=str(r["data"])), {"number": str(r["number"])})
+    member_queries = (
+        (
+            "SELECT c.* FROM scheduled_contact AS t JOIN contact AS c ON c.id = t.id_contact "
+            "WHERE t.id_scheduled = ? AND c.id_user = ? ORDER BY t.id"
+        ),
+        (
+            "SELECT c.* FROM scheduled_group AS t "
+            "JOIN group_contact AS gc ON gc.id_group = t.id_group "
+            "JOIN contact AS c ON c.id = gc.id_contact "
+            "WHERE t.id_scheduled = ? AND c.id_user = ? ORDER BY t.id, gc.id"
+        ),
+    )
+    for sql in member_queries:
+        for r in await db.fetchall(sql, (id_scheduled, id_user)):
+            contact = ContactRow.of(r)
+            add(_as_recipient(contact), contact.metas())
+    conditions = await db.fetchall(
+        "SELECT g.condition FROM scheduled_conditional_group AS t "
+        "JOIN conditional_group AS g ON g.id = t.id_conditional_group "
+        "WHERE t.id_scheduled = ? AND g.id_user = ? ORDER BY t.id",
+        (id_scheduled, id_user),
+    )
+    if conditions and resolve is not None:
+        everyone = [
+            ContactRow.of(r)
+            for r in await db.fetchall(
+                "SELECT * FROM contact WHERE id_user = ? ORDER BY id", (id_user,)
+            )
+        ]
+        for condition in conditions:
+            for contact in resolve(str(condition["condition"]), list(everyone)):
+                add(_as_recipient(contact), contact.metas())
+    return found
+
+
+def _as_recipient(contact: ContactRow) -> Recipient:
+    return Recipient(number=contact.number, data=contact.data, id_contact=contact.id)
+
+
+async def _stop_applies(db: Database, id_user: int, tag: object) -> bool:
+    if tag == SMS_STOP_TAG:
+        return False
+    setting = await db.fetchone(
+        "SELECT value FROM setting WHERE id_user = ? AND name = 'smsstop'", (id_user,)
+    )
+    return setting is None or str(setting["value"]) not in {"0", ""}
+
+
+__all__ = [
+    "SMS_STOP_TAG",
+    "create_scheduled",
+    "delete_scheduled",
+    "due_scheduled",
+    "expand_scheduled",
+]
