@@ -615,7 +615,7 @@ def test_reset_can_unplug_the_device():
     [
         (0, b"\r\nERROR\r\n", b"\r\nERROR\r\n"),
         (1, b"\r\n+CME ERROR: 10\r\n", b"\r\n+CMS ERROR: 310\r\n"),
-        (2, b"\r\n+CME ERROR: SIM not inserted\r\n", b"\r\n+CMS ERROR: SIM not inserted\r\n"),
+        (2, b"\r\n+CME ERROR: SIM not inserted\r\n", b"\r\n+CMS ERROR: (U)SIM not inserted\r\n"),
     ],
 )
 def test_no_sim_errors_at_each_cmee_level(level, cme, cms):
