@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 from smsd import systemd
+from smsd.api.render import make_render
+from smsd.api.server import api_factory as default_api_factory
 from smsd.config import Config, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.runtime.engine import Engine
@@ -104,7 +106,8 @@ class Daemon:
         self,
         config: Config,
         *,
-        api_factory: Callable[[Config, Database, Callable[[], None]], Api] | None = None,
+        api_factory: Callable[[Config, Database, Callable[[], None]], Api]
+        | None = default_api_factory,
         announce: Callable[[str], None] = print,
     ) -> None:
         self.config = config
@@ -145,7 +148,10 @@ class Daemon:
         try:
             owner = await ensure_users(db, config, announce=self._announce)
             self.engine = engine = Engine(
-                db, id_user=owner, at_least_once=config.daemon.at_least_once
+                db,
+                id_user=owner,
+                render=make_render(),
+                at_least_once=config.daemon.at_least_once,
             )
             await engine.recover()
             engine_task = asyncio.create_task(engine.run(), name="engine")

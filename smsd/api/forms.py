@@ -27,16 +27,24 @@ with a warning that nobody sees.
 `from_json` is the JSON-body extension: a JSON object gives the same kind of structure, with
 JSON scalars kept as they are (``int``, ``float``, ``bool``, ``None``), so ``"flash": false``
 means false, unlike the form string ``"false"``. `php_bool` and `php_int` give PHP's casts for
-both kinds of value.
+both kinds of value (they and `php_numeric`, `php_leading_number` live in `smsd.phpvalues`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_to_bytes
+
+from smsd.phpvalues import (
+    INT64_MAX,
+    INT64_MIN,
+    php_bool,
+    php_int,
+    php_leading_number,
+    php_numeric,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -57,13 +65,7 @@ __all__ = [
 
 MAX_DEPTH = 64  # PHP's max_input_nesting_level default
 MAX_VARS = 10_000  # PHP's max_input_vars default is 1000 (excess silently dropped)
-_INT64_MAX = 2**63 - 1
-_INT64_MIN = -(2**63)
 _CANONICAL_INT = re.compile(r"(?:0|-?[1-9][0-9]*)\Z")
-_WHITESPACE = " \t\n\r\v\f"
-# PHP numeric string: optional leading whitespace, sign, digits with optional fraction or a
-# leading-dot fraction, optional exponent, optional trailing whitespace (PHP 8).
-_NUMERIC = re.compile(r"[ \t\n\r\v\f]*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 
 
 class FormError(ValueError):
@@ -76,7 +78,7 @@ class _PhpArray(dict[int | str, Any]):
     next_index: int = 0
 
     def append(self, value: object) -> None:
-        if self.next_index > _INT64_MAX:
+        if self.next_index > INT64_MAX:
             return  # PHP refuses the insertion ("next element is already occupied")
         self.set(self.next_index, value)
 
@@ -90,7 +92,7 @@ def _php_key(index: str) -> int | str:
     """PHP turns canonical decimal integer strings into integer keys."""
     if _CANONICAL_INT.match(index):
         number = int(index)
-        if _INT64_MIN <= number <= _INT64_MAX:
+        if INT64_MIN <= number <= INT64_MAX:
             return number
     return index
 
@@ -236,61 +238,3 @@ def as_list(value: object) -> list[object]:
     if isinstance(value, dict):
         return list(value.values())
     return [value]
-
-
-def php_numeric(text: str) -> int | float | None:
-    """The number a fully numeric PHP string denotes (``" 12"``, ``"1e3"``, ``"1.5 "``) or None."""
-    match = _NUMERIC.match(text)
-    if match is None or text[match.end() :].strip(_WHITESPACE):
-        return None
-    return _to_number(match.group(1))
-
-
-def _to_number(literal: str) -> int | float:
-    if any(char in literal for char in ".eE"):
-        return float(literal)
-    number = int(literal)
-    return number if _INT64_MIN <= number <= _INT64_MAX else float(number)
-
-
-def php_leading_number(text: str) -> int | float | None:
-    """The number at the start of a PHP string (``"12abc"`` → 12), None when there is none."""
-    match = _NUMERIC.match(text)
-    return None if match is None else _to_number(match.group(1))
-
-
-def php_bool(value: object) -> bool:
-    """PHP's ``(bool)``: ``""``, ``"0"``, 0, 0.0, null, false and empty arrays are false."""
-    if isinstance(value, str):
-        return value not in {"", "0"}
-    if value is None:
-        return False
-    if isinstance(value, bool | int | float):
-        return bool(value)
-    if isinstance(value, list | dict | tuple):
-        return len(value) > 0
-    return True  # objects (uploaded files, dates) are true
-
-
-def php_int(value: object) -> int:  # noqa: PLR0911 - one return per PHP type
-    """PHP's ``(int)``: ``"12abc"`` → 12, ``"abc"`` → 0, ``"1e3"`` → 1000, saturating strings."""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value) or not _INT64_MIN <= value <= _INT64_MAX:
-            return 0
-        return int(value)
-    if isinstance(value, str):
-        number = php_leading_number(value)
-        if number is None:
-            return 0
-        if isinstance(number, float):
-            if not math.isfinite(number):
-                return 0
-            return max(_INT64_MIN, min(_INT64_MAX, int(number)))
-        return number
-    if value is None:
-        return 0
-    return 1 if php_bool(value) else 0

@@ -53,8 +53,10 @@ def port_present(device: str) -> bool:
 
 async def start_virtual(name: str) -> PtyModem:
     """Start the built-in virtual modem on a pseudo-terminal, for ``device = "virtual"``."""
-    from smsd.modem.virtual import PtyModem, VirtualModem  # noqa: PLC0415 - only when configured
+    from smsd.modem.virtual import Faults, PtyModem, VirtualModem  # noqa: PLC0415 - only when configured
 
-    modem = PtyModem(VirtualModem(name=name))
+    # The embedded default answers like a network that delivers: every message that asks for a
+    # status report gets a "delivered" one, so a first-time user sees the whole lifecycle.
+    modem = PtyModem(VirtualModem(name=name, faults=Faults(auto_status_reports=True)))
     await modem.start()
     return modem

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 HOUSEKEEPING = 5.0
 """Seconds between phone-status syncs to the store and expiry of incomplete incoming messages."""
 RESTART_DELAY = 1.0
+# Adapter names shown in the API's phone rows, in RaspiSMS's "namespace\\Class" form.
+VIRTUAL_ADAPTER = "adapters\\TestAdapter"
+SERIAL_ADAPTER = "adapters\\SerialModemAdapter"
 
 
 class Engine:
@@ -98,7 +101,7 @@ class Engine:
             self._db,
             id_user=self._id_user,
             name=settings.name,
-            adapter="smsd\\Modem",
+            adapter=VIRTUAL_ADAPTER if settings.device == "virtual" else SERIAL_ADAPTER,
             adapter_data=_adapter_data(settings),
             priority=settings.priority,
             limits=[(limit.volume, limit.startpoint) for limit in settings.limits],

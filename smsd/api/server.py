@@ -1,0 +1,99 @@
+"""Running the API: :class:`ApiServer` (AppRunner + TCP or Unix site) and :func:`api_factory`.
+
+The daemon owns the lifecycle: :meth:`ApiServer.start` binds and returns the address it listens
+on (the real port when the configuration says port 0); :meth:`ApiServer.stop` stops accepting,
+lets requests in flight finish for up to ``shutdown_timeout`` seconds, then closes the
+connections. Handlers commit before they answer, so a stop never loses an accepted message.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from smsd.api.app import make_app
+from smsd.config import TcpListen, UnixListen
+
+if TYPE_CHECKING:
+    from smsd.api.state import Clock, Wake
+    from smsd.config import ApiConfig, Config
+    from smsd.store.db import Database
+
+__all__ = ["SHUTDOWN_TIMEOUT", "ApiServer", "api_factory"]
+
+SHUTDOWN_TIMEOUT = 5.0
+"""Seconds requests in flight get to finish when the API stops."""
+
+
+class ApiServer:
+    """The HTTP server of one application on the configured address."""
+
+    def __init__(
+        self,
+        config: ApiConfig,
+        app: web.Application,
+        *,
+        shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+    ) -> None:
+        self._config = config
+        self._app = app
+        self._shutdown_timeout = shutdown_timeout
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def app(self) -> web.Application:
+        """The application served."""
+        return self._app
+
+    async def start(self) -> str:
+        """Bind and serve; return the address (``host:port`` or ``unix:/path``)."""
+        if self._runner is not None:
+            raise RuntimeError("the API server is already started")
+        runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=self._shutdown_timeout)
+        await runner.setup()
+        listen = self._config.listen
+        site: web.BaseSite
+        try:
+            if isinstance(listen, UnixListen):
+                site = web.UnixSite(runner, str(listen.path))
+            else:
+                site = web.TCPSite(runner, listen.host, listen.port, reuse_address=True)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        return self.address
+
+    @property
+    def address(self) -> str:
+        """Where the server listens (after :meth:`start`)."""
+        if self._runner is None:
+            return str(self._config.listen)
+        if isinstance(self._config.listen, UnixListen):
+            return str(self._config.listen)
+        sockname = self._runner.addresses[0]
+        host, port = str(sockname[0]), int(sockname[1])
+        return str(TcpListen(host, port))
+
+    async def stop(self) -> None:
+        """Stop accepting, let requests in flight finish, close. Idempotent."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+
+def api_factory(
+    config: Config,
+    db: Database,
+    wake: Wake,
+    *,
+    clock: Clock = time.time,
+    default_region: str | None = None,
+) -> ApiServer:
+    """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``."""
+    return ApiServer(
+        config.api, make_app(config.api, db, wake, clock=clock, default_region=default_region)
+    )
