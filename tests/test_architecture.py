@@ -11,7 +11,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "smsd"
-SUBPACKAGES = ["smsd.pdu", "smsd.at", "smsd.modem", "smsd.reassembly", "smsd.errors", "smsd.log"]
+SUBPACKAGES = [
+    "smsd.pdu",
+    "smsd.at",
+    "smsd.modem",
+    "smsd.store",
+    "smsd.runtime",
+    "smsd.api",
+    "smsd.reassembly",
+    "smsd.errors",
+    "smsd.log",
+    "smsd.phpvalues",
+    "smsd.config",
+    "smsd.templating",
+    "smsd.windows",
+]
 
 
 def _imports(path: Path) -> set[str]:

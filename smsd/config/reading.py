@@ -1,0 +1,270 @@
+"""Reading the file: TOML parsed, each section converted and checked, every problem collected.
+
+`load_config` reports a syntax error as ``<file>:<line>:<column>: <what>``; meaning errors name
+the dotted key path (array entries counted from zero) and are all reported together.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TypeVar, cast
+
+from smsd.config.converters import (
+    Invalid,
+    api_key,
+    baudrate,
+    boolean,
+    choice,
+    device,
+    email,
+    file_path,
+    globs,
+    integer,
+    listen_address,
+    number,
+    phone_name,
+    pin,
+    show,
+    startpoint,
+    url_prefix,
+)
+from smsd.config.settings import (
+    DEFAULT_DATABASE,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    VIRTUAL,
+    ApiConfig,
+    Config,
+    DaemonConfig,
+    HotplugConfig,
+    LimitConfig,
+    PhoneConfig,
+    UserConfig,
+)
+from smsd.errors import ConfigError
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable
+
+    from smsd.config.settings import LogFormat, LogLevel
+
+__all__ = ["load_config"]
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate the TOML file at ``path``; raise :class:`ConfigError` on any problem."""
+    source = Path(path)
+    name = str(path)
+    try:
+        raw = source.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line, column = _position_of_byte(raw, exc.start)
+        raise ConfigError(f"{name}:{line}:{column}: not UTF-8 text") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_syntax_message(name, text, exc)) from exc
+    problems: list[str] = []
+    config = _build(_Table(data, "", problems), source.absolute().parent)
+    if problems:
+        raise ConfigError("\n".join(f"{name}: {problem}" for problem in problems))
+    return replace(config, source=source.absolute())
+
+
+def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _syntax_message(name: str, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """Reformat tomllib's ``What (at line L, column C)`` as ``file:L:C: What``."""
+    message = str(exc)
+    match = re.fullmatch(r"(?s)(.*) \(at line (\d+), column (\d+)\)", message)
+    if match:
+        return f"{name}:{match[2]}:{match[3]}: {match[1]}"
+    what = message.removesuffix(" (at end of document)")
+    lines = text.split("\n")
+    return f"{name}:{len(lines)}:{len(lines[-1]) + 1}: {what} (at end of file)"
+
+
+_T = TypeVar("_T")
+_MISSING: Final = object()
+
+
+class _Table:
+    """One TOML table being read: hands out converted values and records every problem."""
+
+    def __init__(self, data: object, path: str, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        self.data: dict[str, object] = {}
+        self.known: set[str] = set()
+        self.broken = not isinstance(data, dict)
+        if isinstance(data, dict):
+            self.data = data
+        else:  # reported once, not also as a table missing every required key
+            self.problem(None, f"must be a table, got {show(data)}")
+
+    def where(self, key: str | None) -> str:
+        if key is None:
+            return self.path or "(top level)"
+        return f"{self.path}.{key}" if self.path else key
+
+    def problem(self, key: str | None, message: str) -> None:
+        self.problems.append(f"{self.where(key)}: {message}")
+
+    def get(self, key: str, convert: Callable[[object], _T], default: _T) -> _T:
+        """The converted value of ``key``, or ``default`` when absent or invalid (recorded)."""
+        self.known.add(key)
+        value = self.data.get(key, _MISSING)
+        if value is _MISSING:
+            return default
+        try:
+            return convert(value)
+        except Invalid as exc:
+            self.problem(key, str(exc))
+            return default
+
+    def require(self, key: str, convert: Callable[[object], _T], placeholder: _T) -> _T:
+        if key not in self.data:
+            self.known.add(key)
+            if not self.broken:
+                self.problem(key, "is required")
+            return placeholder
+        return self.get(key, convert, placeholder)
+
+    def table(self, key: str) -> _Table:
+        self.known.add(key)
+        return _Table(self.data.get(key, {}), self.where(key), self.problems)
+
+    def tables(self, key: str) -> list[_Table]:
+        """An array of tables (``[[key]]`` or a list of inline tables)."""
+        self.known.add(key)
+        value = self.data.get(key, [])
+        if not isinstance(value, list):
+            self.problem(key, f"must be an array of tables, got {show(value)}")
+            return []
+        where = self.where(key)
+        return [_Table(item, f"{where}[{i}]", self.problems) for i, item in enumerate(value)]
+
+    def finish(self) -> None:
+        """Report every key nobody asked for."""
+        for key in self.data:
+            if key not in self.known:
+                close = difflib.get_close_matches(key, sorted(self.known), n=1, cutoff=0.75)
+                hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
+                self.problem(key, f"unknown key{hint}")
+
+
+def _build(top: _Table, base: Path) -> Config:
+    daemon = _daemon(top.table("daemon"), base)
+    api = _api(top.table("api"), base)
+    users = tuple(_user(table) for table in top.tables("users"))
+    phones = tuple(_phone(table) for table in top.tables("phones"))
+    hotplug = _hotplug(top.table("hotplug"))
+    top.finish()
+    _unique(top, "users", "email", [user.email for user in users])
+    _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
+    _unique(top, "phones", "name", [phone.name for phone in phones])
+    _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
+    return Config(daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug)
+
+
+def _unique(
+    top: _Table, array: str, key: str, values: list[str | None], *, secret: bool = False
+) -> None:
+    seen: dict[str, int] = {}
+    for index, value in enumerate(values):
+        if value is None or value == "":
+            continue
+        if value in seen:
+            shown = "" if secret else f" {json.dumps(value)}"
+            top.problem(
+                f"{array}[{index}].{key}", f"duplicate{shown}: already {array}[{seen[value]}]"
+            )
+        else:
+            seen[value] = index
+
+
+def _daemon(table: _Table, base: Path) -> DaemonConfig:
+    config = DaemonConfig(
+        database=table.get("database", file_path(base), base / DEFAULT_DATABASE),
+        log_format=cast("LogFormat", table.get("log_format", choice(LOG_FORMATS), "auto")),
+        log_level=cast("LogLevel", table.get("log_level", choice(LOG_LEVELS), "info")),
+        at_least_once=table.get("at_least_once", boolean, default=False),
+        report_window_hours=table.get("report_window_hours", number(unit="hours"), 72.0),
+        part_timeout=table.get("part_timeout", number(), 1800.0),
+    )
+    table.finish()
+    return config
+
+
+def _api(table: _Table, base: Path) -> ApiConfig:
+    defaults = ApiConfig()
+    config = ApiConfig(
+        listen=table.get("listen", listen_address(base), defaults.listen),
+        prefix=table.get("prefix", url_prefix, defaults.prefix),
+        html_escape=table.get("html_escape", boolean, defaults.html_escape),
+        max_body_bytes=table.get("max_body_bytes", integer(1024), defaults.max_body_bytes),
+    )
+    table.finish()
+    return config
+
+
+def _user(table: _Table) -> UserConfig:
+    config = UserConfig(
+        email=table.require("email", email, ""),
+        api_key=table.require("api_key", api_key, ""),
+        admin=table.get("admin", boolean, default=False),
+    )
+    table.finish()
+    return config
+
+
+def _phone(table: _Table) -> PhoneConfig:
+    d = PhoneConfig(name="", device="")
+    config = PhoneConfig(
+        name=table.require("name", phone_name, ""),
+        device=table.require("device", device, ""),
+        baudrate=table.get("baudrate", baudrate, d.baudrate),
+        pin=table.get("pin", pin, d.pin),
+        priority=table.get("priority", integer(0), d.priority),
+        delivery_reports=table.get("delivery_reports", boolean, d.delivery_reports),
+        poll_interval=table.get("poll_interval", number(), d.poll_interval),
+        health_interval=table.get("health_interval", number(), d.health_interval),
+        submit_timeout=table.get("submit_timeout", number(), d.submit_timeout),
+        command_timeout=table.get("command_timeout", number(), d.command_timeout),
+        min_interval=table.get("min_interval", number(allow_zero=True), d.min_interval),
+        retries=table.get("retries", integer(0), d.retries),
+        limits=tuple(_limit(limit) for limit in table.tables("limits")),
+    )
+    table.finish()
+    return config
+
+
+def _limit(table: _Table) -> LimitConfig:
+    config = LimitConfig(
+        volume=table.require("volume", integer(1), 1),
+        startpoint=table.require("startpoint", startpoint, "today"),
+    )
+    table.finish()
+    return config
+
+
+def _hotplug(table: _Table) -> HotplugConfig:
+    config = HotplugConfig(
+        devices=table.get("devices", globs, ()),
+        baudrate=table.get("baudrate", baudrate, 115200),
+    )
+    table.finish()
+    return config

@@ -1,0 +1,165 @@
+"""The settings: frozen dataclasses for each section, their defaults and the fixed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Literal
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "BAUDRATES",
+    "DEFAULT_DATABASE",
+    "DEFAULT_PHONE",
+    "EXAMPLE_API_KEY",
+    "LOG_FORMATS",
+    "LOG_LEVELS",
+    "MIN_API_KEY",
+    "VIRTUAL",
+    "ApiConfig",
+    "Config",
+    "DaemonConfig",
+    "HotplugConfig",
+    "LimitConfig",
+    "LogFormat",
+    "LogLevel",
+    "PhoneConfig",
+    "TcpListen",
+    "UnixListen",
+    "UserConfig",
+    "default_config",
+]
+
+LogFormat = Literal["auto", "console", "journal", "json"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+LOG_FORMATS: Final = ("auto", "console", "journal", "json")
+LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+VIRTUAL: Final = "virtual"
+DEFAULT_PHONE: Final = "virtual-1"
+DEFAULT_DATABASE: Final = "smsd.sqlite3"
+EXAMPLE_API_KEY: Final = "change-me-to-at-least-32-random-characters"
+"""The placeholder key of ``config.example.toml``: refused, so that nobody deploys it."""
+MIN_API_KEY: Final = 32
+# Rates a Linux tty accepts (termios B50 ... B4000000).
+BAUDRATES: Final = frozenset({
+    50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600,
+    115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000,
+    2500000, 3000000, 3500000, 4000000,
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TcpListen:
+    """The API listens on a TCP address (port 0 picks a free port)."""
+
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class UnixListen:
+    """The API listens on a Unix stream socket."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return f"unix:{self.path}"
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    """``[daemon]``: storage, logging and delivery semantics."""
+
+    database: Path
+    log_format: LogFormat = "auto"
+    log_level: LogLevel = "info"
+    at_least_once: bool = False
+    """Resend a segment interrupted by a crash (``True``) or mark it ``interrupted`` (default)."""
+    report_window_hours: float = 72.0
+    """Hours during which a status report can still be matched to a sent message."""
+    part_timeout: float = 1800.0
+    """Seconds to wait for missing parts of a concatenated incoming message before storing it."""
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """``[api]``: the HTTP server."""
+
+    listen: TcpListen | UnixListen = TcpListen("127.0.0.1", 8080)
+    prefix: str = "/raspisms"
+    """Routes answer under this prefix and at the root; ``""`` for the root only."""
+    html_escape: bool = True
+    """Escape ``&``, ``<``, ``>`` in JSON text, as RaspiSMS does."""
+    max_body_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    """``[[users]]``: an API user and its key."""
+
+    email: str
+    api_key: str = field(repr=False)
+    admin: bool = False
+
+
+@dataclass(frozen=True)
+class LimitConfig:
+    """At most ``volume`` segments sent since ``startpoint`` (a RaspiSMS start point)."""
+
+    volume: int
+    startpoint: str
+
+
+@dataclass(frozen=True)
+class PhoneConfig:
+    """``[[phones]]``: one modem and how to use it."""
+
+    name: str
+    device: str
+    baudrate: int = 115200
+    pin: str | None = field(default=None, repr=False)
+    priority: int = 0
+    delivery_reports: bool = True
+    poll_interval: float = 60.0
+    health_interval: float = 30.0
+    submit_timeout: float = 60.0
+    command_timeout: float = 5.0
+    min_interval: float = 0.0
+    retries: int = 3
+    limits: tuple[LimitConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class HotplugConfig:
+    """``[hotplug]``: device globs watched for modems appearing and disappearing."""
+
+    devices: tuple[str, ...] = ()
+    baudrate: int = 115200
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; ``source`` is the file it came from (``None``: the default)."""
+
+    daemon: DaemonConfig
+    api: ApiConfig
+    users: tuple[UserConfig, ...]
+    phones: tuple[PhoneConfig, ...]
+    hotplug: HotplugConfig
+    source: Path | None = None
+
+
+def default_config(directory: Path) -> Config:
+    """The embedded default: one virtual modem, ``smsd.sqlite3`` in ``directory``, no users."""
+    return Config(
+        daemon=DaemonConfig(database=directory.absolute() / DEFAULT_DATABASE),
+        api=ApiConfig(),
+        users=(),
+        phones=(PhoneConfig(name=DEFAULT_PHONE, device=VIRTUAL),),
+        hotplug=HotplugConfig(),
+    )
