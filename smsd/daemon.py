@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 from smsd import systemd
-from smsd.api.render import make_render
+from smsd.api.render import make_render, resolve_conditional
 from smsd.api.server import api_factory as default_api_factory
 from smsd.config import Config, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
@@ -151,6 +151,7 @@ class Daemon:
                 db,
                 id_user=owner,
                 render=make_render(),
+                resolve_conditional=resolve_conditional,
                 at_least_once=config.daemon.at_least_once,
             )
             await engine.recover()

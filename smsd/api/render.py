@@ -13,18 +13,20 @@ Use :func:`make_render` for the engine: ``Engine(db, render=make_render(), …)`
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
 
+from smsd.api.expressions import ExpressionError, compile_condition
 from smsd.templating import TemplateError, render
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from smsd.store.rows import Recipient
+    from smsd.store.rows import ContactRow, Recipient
 
-__all__ = ["make_render", "render_message", "template_data"]
+__all__ = ["make_render", "render_message", "resolve_conditional", "template_data"]
 
 _MARKUP = ("{{", "{%", "{#")
 _log = structlog.get_logger("smsd.api.render")
@@ -59,3 +61,33 @@ def make_render(
 ) -> Callable[[str, Recipient, dict[str, object]], str | None]:
     """The render hook for ``Engine(render=…)``."""
     return render_message if templating else _verbatim
+
+
+def resolve_conditional(condition: str, contacts: list[ContactRow]) -> list[ContactRow]:
+    """The contacts a conditional group's ``condition`` selects now (the dispatcher's hook).
+
+    ``contact`` is the contact's data map, ``contact_metas`` its own fields, as RaspiSMS gives
+    them; a condition that does not compile selects nobody, one that fails on a contact leaves
+    that contact out.
+    """
+    try:
+        compiled = compile_condition(condition)
+    except ExpressionError as exc:
+        _log.info("condition_invalid", condition=condition, error=str(exc))
+        return []
+    today = datetime.now().astimezone()
+    return [
+        contact
+        for contact in contacts
+        if compiled.matches(
+            template_data(contact.data),
+            {
+                "id": contact.id,
+                "name": contact.name,
+                "number": contact.number,
+                "created_at": contact.created_at,
+                "updated_at": contact.updated_at,
+            },
+            today,
+        )
+    ]

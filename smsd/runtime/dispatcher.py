@@ -17,6 +17,7 @@ import structlog
 
 from smsd import pdu
 from smsd.store import outbox
+from smsd.store.rows import ContactRow
 
 if TYPE_CHECKING:
     from smsd.store.db import Database
@@ -25,6 +26,7 @@ POLL = 1.0
 """Seconds between looks for scheduled messages whose time came (API posts wake it at once)."""
 
 Render = Callable[[str, outbox.Recipient, dict[str, object]], str | None]
+ResolveConditional = Callable[[str, list[ContactRow]], list[ContactRow]]
 
 
 def plan_segments(text: str) -> int:
@@ -49,9 +51,11 @@ class Dispatcher:
         *,
         wake_senders: Callable[[], None],
         render: Render = plain,
+        resolve_conditional: ResolveConditional | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
+        self._resolve_conditional = resolve_conditional
         self._wake_senders = wake_senders
         self._render = render
         self._clock = clock
@@ -77,7 +81,12 @@ class Dispatcher:
         created = 0
         for id_scheduled in await outbox.due_scheduled(self._db, now=now):
             ids = await outbox.expand_scheduled(
-                self._db, id_scheduled, now=now, render=self._render, plan=plan_segments
+                self._db,
+                id_scheduled,
+                now=now,
+                render=self._render,
+                plan=plan_segments,
+                resolve_conditional=self._resolve_conditional,
             )
             created += len(ids)
             self._log.info("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))

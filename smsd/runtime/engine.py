@@ -17,7 +17,7 @@ import structlog
 
 from smsd.errors import StoreError
 from smsd.modem.driver import Modem, ModemConfig
-from smsd.runtime.dispatcher import Dispatcher, Render, plain
+from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
 from smsd.runtime.phones import PhoneRuntime, PhoneSettings
 from smsd.runtime.receiver import Receiver
 from smsd.runtime.sender import Sender
@@ -45,6 +45,7 @@ class Engine:
         *,
         id_user: int,
         render: Render = plain,
+        resolve_conditional: ResolveConditional | None = None,
         at_least_once: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -54,7 +55,13 @@ class Engine:
         self._at_least_once = at_least_once
         self.phones: dict[str, PhoneRuntime] = {}
         self._receivers: dict[str, Receiver] = {}
-        self.dispatcher = Dispatcher(db, wake_senders=self.wake_senders, render=render, clock=clock)
+        self.dispatcher = Dispatcher(
+            db,
+            wake_senders=self.wake_senders,
+            render=render,
+            resolve_conditional=resolve_conditional,
+            clock=clock,
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self._statuses: dict[int, str] = {}
         self._log = structlog.get_logger("smsd.engine")

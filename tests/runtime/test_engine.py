@@ -190,3 +190,39 @@ async def test_interrupted_sending_is_marked_not_resent(rig) -> None:
     assert state == "unknown"
     assert reason == "interrupted"
     assert rig.wire() == []
+
+
+async def test_conditional_group_selects_contacts_at_send_time(rig) -> None:
+    from smsd.api.render import render_message, resolve_conditional
+    from smsd.runtime.dispatcher import Dispatcher
+    from smsd.store import accounts
+
+    for name, number, data in (
+        ("Ann", "+33611111111", '{"vip": "1", "city": "Lyon"}'),
+        ("Bob", "+33622222222", '{"vip": "0", "city": "Lyon"}'),
+        ("Cid", "+33633333333", '{"vip": "1", "city": "Nice"}'),
+    ):
+        await accounts.create_contact(
+            rig.db, id_user=rig.id_user, name=name, number=number, data=data
+        )
+    group = await accounts.create_conditional_group(
+        rig.db, id_user=rig.id_user, name="vip", condition="contact.vip == 1"
+    )
+    await rig.add("m1")
+    rig.engine.dispatcher = Dispatcher(
+        rig.db,
+        wake_senders=rig.engine.wake_senders,
+        render=render_message,
+        resolve_conditional=resolve_conditional,
+    )
+    await rig.start()
+    await outbox.create_scheduled(
+        rig.db,
+        id_user=rig.id_user,
+        text="Hi {{ contact_metas.name }} from {{ contact.city }}",
+        at=None,
+        conditional_groups=[group],
+    )
+    rig.engine.wake()
+    await until(lambda: all_in(rig, {"sent"}, 2))
+    assert sorted(s.text for s in rig.wire()) == ["Hi Ann from Lyon", "Hi Cid from Nice"]
