@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import datetime
 
 from runtime_helpers import until
 
 from smsd import pdu
+from smsd.api.render import render_message, resolve_conditional
 from smsd.modem.virtual import Faults
+from smsd.runtime.dispatcher import Dispatcher
 from smsd.scheduling import Limit
-from smsd.store import outbox
+from smsd.store import accounts, outbox
 from smsd.store.outbox import Recipient
 
 LONG = "Your parcel is on its way and will arrive tomorrow between 9 and 12. " * 3
@@ -156,7 +159,7 @@ async def test_hundred_concatenated_parts_out_of_order(rig) -> None:
     parts = pdu.encode_deliver(
         "+33622222222",
         text,
-        timestamp=__import__("datetime").datetime.now().astimezone(),
+        timestamp=datetime.now().astimezone(),
         concat_reference=77,
     )
     assert len(parts) == 100
@@ -193,10 +196,6 @@ async def test_interrupted_sending_is_marked_not_resent(rig) -> None:
 
 
 async def test_conditional_group_selects_contacts_at_send_time(rig) -> None:
-    from smsd.api.render import render_message, resolve_conditional
-    from smsd.runtime.dispatcher import Dispatcher
-    from smsd.store import accounts
-
     for name, number, data in (
         ("Ann", "+33611111111", '{"vip": "1", "city": "Lyon"}'),
         ("Bob", "+33622222222", '{"vip": "0", "city": "Lyon"}'),
