@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import signal
 import sys
@@ -38,6 +39,9 @@ from smsd.scheduling import Limit
 from smsd.store import accounts
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
+
+if TYPE_CHECKING:
+    from smsd.store.rows import PhoneRow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -99,6 +103,62 @@ async def ensure_users(db: Database, config: Config, *, announce: Callable[[str]
     return id_user
 
 
+class DaemonPhones:
+    """Phones created through the API: their modems follow the store (the API's PhoneControl)."""
+
+    def __init__(self, db: Database, engine: Engine, configured: set[str]) -> None:
+        self._db = db
+        self._engine = engine
+        self._configured = configured
+        self._log = structlog.get_logger("smsd.daemon")
+
+    async def start_all(self, owner: int) -> None:
+        """Start every phone the store holds beyond the configured ones."""
+        for row in await accounts.phones(self._db):
+            if row.id_user == owner and row.name in self._configured:
+                continue
+            await self._start(row)
+
+    async def apply(self, id_phone: int) -> None:
+        """(Re)start the phone as the store describes it; stop it if deleted or disabled."""
+        row = next((r for r in await accounts.phones(self._db) if r.id == id_phone), None)
+        running = self._engine.phone_by_id(id_phone)
+        if row is None or row.status == "disabled":
+            if running is not None:
+                await self._engine.remove_phone(running[0], final_status=None)
+            return
+        await self._start(row)
+
+    def status(self, id_phone: int) -> str | None:
+        """The live status of a running phone."""
+        running = self._engine.phone_by_id(id_phone)
+        return None if running is None else running[1].status.value
+
+    async def _start(self, row: PhoneRow) -> None:
+        if row.status == "disabled":
+            return
+        try:
+            data = json.loads(row.adapter_data)
+        except ValueError:
+            data = {}
+        device = str(data.get("device", "")) if isinstance(data, dict) else ""
+        if not device:
+            self._log.warning("phone_without_device", phone=row.name, id_phone=row.id)
+            return
+        pin = data.get("pin")
+        settings = PhoneSettings(
+            name=row.name,
+            device=device,
+            baudrate=int(data.get("baudrate") or 115200),
+            pin=str(pin) if pin else None,
+            priority=row.priority,
+            limits=tuple(Limit(volume, startpoint) for volume, startpoint in row.limits),
+        )
+        await self._engine.add_phone(
+            settings, key=f"phone-{row.id}", id_phone=row.id, id_user=row.id_user
+        )
+
+
 class Daemon:
     """The running daemon: store, engine, API, and the signals that steer them."""
 
@@ -106,8 +166,7 @@ class Daemon:
         self,
         config: Config,
         *,
-        api_factory: Callable[[Config, Database, Callable[[], None]], Api]
-        | None = default_api_factory,
+        api_factory: Callable[..., Api] | None = default_api_factory,
         announce: Callable[[str], None] = print,
     ) -> None:
         self.config = config
@@ -158,8 +217,10 @@ class Daemon:
             engine_task = asyncio.create_task(engine.run(), name="engine")
             for phone in config.phones:
                 await engine.add_phone(phone_settings(phone))
+            phones = DaemonPhones(db, engine, {phone.name for phone in config.phones})
+            await phones.start_all(owner)
             if self._api_factory is not None:
-                api = self._api_factory(config, db, engine.wake)
+                api = self._api_factory(config, db, engine.wake, phones=phones)
                 address = await api.start()
                 self._log.info("api_listening", address=address)
             systemd.ready(status=self._status_text())

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -55,6 +56,21 @@ def _event(line: str) -> dict:
     return found if isinstance(found, dict) else {}
 
 
+def _wait_for_api(process: subprocess.Popen[str]) -> str:
+    """Read the daemon's log until the API listens; return its base URL."""
+    deadline = time.monotonic() + 20
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        lines.append(line)
+        event = _event(line)
+        if event.get("event") == "api_listening":
+            # Keep reading the log so a full pipe never blocks the daemon.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return "http://" + str(event["address"]).removeprefix("http://")
+    raise AssertionError("".join(lines))
+
+
 def _get(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - loopback test server
         return json.loads(reply.read())
@@ -98,17 +114,7 @@ def test_daemon_sends_posted_message_and_stops_cleanly(tmp_path: Path, notify_so
         env=env,
     )
     try:
-        address = None
-        deadline = time.monotonic() + 20
-        lines: list[str] = []
-        while address is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            lines.append(line)
-            event = _event(line)
-            if event.get("event") == "api_listening":
-                address = str(event["address"])
-        assert address, "".join(lines)
-        base = f"http://{address.removeprefix('http://')}"
+        base = _wait_for_api(process)
         status, answer = _post(
             f"{base}/raspisms/api/scheduled/",
             {
@@ -138,3 +144,47 @@ def test_daemon_sends_posted_message_and_stops_cleanly(tmp_path: Path, notify_so
     assert any("READY=1" in m for m in messages)
     assert any("WATCHDOG=1" in m for m in messages)
     assert any("STOPPING=1" in m for m in messages)
+
+
+def test_phone_created_over_the_api_starts_its_modem(tmp_path: Path, notify_socket) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smsd", "run", "--config", str(_config(tmp_path))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = _wait_for_api(process)
+        status, answer = _post(
+            f"{base}/api/phone/",
+            {"name": "second", "adapter": "adapters\\TestAdapter", "priority": "3"},
+        )
+        assert (status, answer["error"]) == (201, 0)
+        id_phone = answer["response"]
+        phone: dict = {}
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            rows = _get(f"{base}/api/list/phone/?api_key={API_KEY}")["response"]
+            phone = next(row for row in rows if row["id"] == id_phone)
+            if phone["status"] == "available":
+                break
+            time.sleep(0.2)
+        assert phone["status"] == "available"
+        status, answer = _post(
+            f"{base}/api/scheduled/",
+            {"text": "via the new phone", "numbers": "+33612345678", "id_phone": str(id_phone)},
+        )
+        assert status == 201
+        deadline = time.monotonic() + 20
+        rows = []
+        while time.monotonic() < deadline:
+            rows = _get(f"{base}/api/list/sended/?api_key={API_KEY}")["response"]
+            if rows and rows[0]["uid"]:
+                break
+            time.sleep(0.1)
+        assert rows[0]["id_phone"] == id_phone
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)
+        process.stdout.close()
+    assert code == 0

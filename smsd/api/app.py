@@ -31,7 +31,7 @@ from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
-from smsd.api.state import CLOCK, CONFIG, DB, REGION, WAKE, Clock, Wake
+from smsd.api.state import CLOCK, CONFIG, DB, PHONES, REGION, WAKE, Clock, PhoneControl, Wake
 from smsd.phone import check_region
 
 if TYPE_CHECKING:
@@ -122,12 +122,14 @@ def make_app(
     clock: Clock = time.time,
     default_region: str | None = None,
     extra_routes: Iterable[Route] = (),
+    phones: PhoneControl | None = None,
 ) -> web.Application:
     """The API application over an open store; ``wake`` is called after each new message.
 
     ``default_region`` (ISO 3166, e.g. ``"FR"``) also accepts national numbers of that region
     (our extension; RaspiSMS accepts international numbers only). ``extra_routes`` are served
-    and documented with the RaspiSMS routes.
+    and documented with the RaspiSMS routes. ``phones`` lets the phone routes start, restart
+    and stop modems (without it they only change the store).
     """
     app = web.Application(client_max_size=config.max_body_bytes, middlewares=[envelope_errors])
     app[DB] = db
@@ -136,6 +138,8 @@ def make_app(
     app[CLOCK] = clock
     if default_region is not None:
         app[REGION] = check_region(default_region)
+    if phones is not None:
+        app[PHONES] = phones
     table = raspisms_routes()
     table.extend(extra_routes)
     table.extend([openapi_route(table, config.prefix)])

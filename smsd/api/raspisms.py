@@ -2,19 +2,25 @@
 
 Handlers live in small modules by subject: :mod:`smsd.api.listing` (``/api/list/…``),
 :mod:`smsd.api.scheduled` (``/api/scheduled/``, ``/api/send-sms/``) and :mod:`smsd.api.stats`
-(``/api/usage/``, ``/api/stats/sms-status/``, ``/api/invalid_number/``). Phone management and the
-administration routes add their own tuples of :class:`~smsd.api.routing.Route` to the table
-:func:`raspisms_routes` returns (or to the ``extra_routes`` of :func:`smsd.api.app.make_app`).
+(``/api/usage/``, ``/api/stats/sms-status/``, ``/api/invalid_number/``), :mod:`smsd.api.phones`
+(``/api/phone/…``) and, beyond RaspiSMS, :mod:`smsd.api.admin` (contacts, groups, conditional
+groups, phone groups, received status).
 """
 
 from __future__ import annotations
 
-from smsd.api import listing, scheduled, stats
+from smsd.api import admin, listing, phones, scheduled, stats
 from smsd.api.routing import Route, RouteTable
 
 __all__ = ["ROUTES", "raspisms_routes"]
 
-ROUTES: tuple[Route, ...] = (*listing.ROUTES, *scheduled.ROUTES, *stats.ROUTES)
+ROUTES: tuple[Route, ...] = (
+    *listing.ROUTES,
+    *scheduled.ROUTES,
+    *stats.ROUTES,
+    *phones.ROUTES,
+    *admin.ROUTES,
+)
 
 
 def raspisms_routes() -> RouteTable:

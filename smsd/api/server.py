@@ -17,7 +17,7 @@ from smsd.api.app import make_app
 from smsd.config import TcpListen, UnixListen
 
 if TYPE_CHECKING:
-    from smsd.api.state import Clock, Wake
+    from smsd.api.state import Clock, PhoneControl, Wake
     from smsd.config import ApiConfig, Config
     from smsd.store.db import Database
 
@@ -92,8 +92,8 @@ def api_factory(
     *,
     clock: Clock = time.time,
     default_region: str | None = None,
+    phones: PhoneControl | None = None,
 ) -> ApiServer:
     """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``."""
-    return ApiServer(
-        config.api, make_app(config.api, db, wake, clock=clock, default_region=default_region)
-    )
+    app = make_app(config.api, db, wake, clock=clock, default_region=default_region, phones=phones)
+    return ApiServer(config.api, app)

@@ -2,13 +2,15 @@
 
 Dependencies live in the application under typed :class:`aiohttp.web.AppKey` s, never in module
 globals: the store, the callable that wakes the dispatcher after a commit, the ``[api]``
-settings, the clock (unix seconds) and the default phone region (``None``: international numbers
-only, as RaspiSMS).
+settings, the clock (unix seconds), the default phone region (``None``: international numbers
+only, as RaspiSMS) and the daemon's control over modems (:class:`PhoneControl`, absent when the
+application runs without modems).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from aiohttp import web
 
@@ -20,10 +22,12 @@ __all__ = [
     "CLOCK",
     "CONFIG",
     "DB",
+    "PHONES",
     "REGION",
     "USER",
     "WAKE",
     "Clock",
+    "PhoneControl",
     "Wake",
     "user_of",
 ]
@@ -37,6 +41,23 @@ CONFIG = web.AppKey("config", ApiConfig)
 CLOCK = web.AppKey[Clock]("clock")
 REGION = web.AppKey("default_region", str)
 """Present only when national numbers of that region are accepted (our extension)."""
+
+
+class PhoneControl(Protocol):
+    """What the API asks of the daemon when a phone is created, changed or deleted."""
+
+    async def apply(self, id_phone: int) -> None:
+        """(Re)start the modem of phone ``id_phone`` as the store now describes it.
+
+        The phone row is read again; a deleted or disabled phone has its modem stopped.
+        """
+
+    def status(self, id_phone: int) -> str | None:
+        """The phone's live status (``available``, ``unavailable`` …); ``None`` if not running."""
+
+
+PHONES = web.AppKey[PhoneControl]("phones")
+"""Present only when a daemon runs the modems."""
 
 USER = web.RequestKey("user", UserRow)
 """Request key of the authenticated :class:`~smsd.store.rows.UserRow`."""

@@ -100,20 +100,35 @@ class Engine:
 
     # ------------------------------------------------------------------ phones
 
-    async def add_phone(self, settings: PhoneSettings) -> PhoneRuntime:
-        """Register ``settings`` in the store and start its modem, sender and receiver."""
-        if settings.name in self.phones:
-            await self.remove_phone(settings.name)
-        id_phone = await accounts.sync_phone(
-            self._db,
-            id_user=self._id_user,
-            name=settings.name,
-            adapter=VIRTUAL_ADAPTER if settings.device == "virtual" else SERIAL_ADAPTER,
-            adapter_data=_adapter_data(settings),
-            priority=settings.priority,
-            limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
-        )
-        receiver = Receiver(self._db, id_phone=id_phone, id_user=self._id_user, name=settings.name)
+    async def add_phone(
+        self,
+        settings: PhoneSettings,
+        *,
+        key: str | None = None,
+        id_phone: int | None = None,
+        id_user: int | None = None,
+    ) -> PhoneRuntime:
+        """Start the modem, sender and receiver of a phone; return its runtime.
+
+        Without ``id_phone`` the phone is a configured one: it is registered in the store (by
+        name, for the engine's user) first. With ``id_phone`` it already exists there (created
+        through the API by ``id_user``). ``key`` names it in :attr:`phones` (default: its name).
+        """
+        key = key or settings.name
+        if key in self.phones:
+            await self.remove_phone(key, final_status=None)
+        owner = self._id_user if id_user is None else id_user
+        if id_phone is None:
+            id_phone = await accounts.sync_phone(
+                self._db,
+                id_user=owner,
+                name=settings.name,
+                adapter=VIRTUAL_ADAPTER if settings.device == "virtual" else SERIAL_ADAPTER,
+                adapter_data=_adapter_data(settings),
+                priority=settings.priority,
+                limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
+            )
+        receiver = Receiver(self._db, id_phone=id_phone, id_user=owner, name=settings.name)
         modem = Modem(
             ModemConfig(
                 name=settings.name,
@@ -127,9 +142,7 @@ class Engine:
             ),
             on_incoming=receiver.handle,
         )
-        phone = PhoneRuntime(
-            id_phone=id_phone, id_user=self._id_user, settings=settings, modem=modem
-        )
+        phone = PhoneRuntime(id_phone=id_phone, id_user=owner, settings=settings, modem=modem)
         sender = Sender(
             self._db, phone, peers=lambda: list(self.phones.values()), clock=self._clock
         )
@@ -139,15 +152,26 @@ class Engine:
                 self._supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
             ),
         ]
-        self.phones[settings.name] = phone
-        self._receivers[settings.name] = receiver
+        self.phones[key] = phone
+        self._receivers[key] = receiver
         self._log.info(
             "phone_added", modem=settings.name, device=settings.device, id_phone=id_phone
         )
         return phone
 
-    async def remove_phone(self, name: str) -> None:
-        """Stop a phone (device unplugged or removed from the configuration)."""
+    def phone_by_id(self, id_phone: int) -> tuple[str, PhoneRuntime] | None:
+        """The key and runtime of the running phone ``id_phone``."""
+        for key, phone in self.phones.items():
+            if phone.id_phone == id_phone:
+                return key, phone
+        return None
+
+    async def remove_phone(self, name: str, *, final_status: str | None = "unavailable") -> None:
+        """Stop a phone (device unplugged, removed from the configuration, deleted, disabled).
+
+        ``final_status`` is stored for it afterwards (``None`` leaves the stored status alone,
+        e.g. ``disabled`` set through the API).
+        """
         phone = self.phones.pop(name, None)
         self._receivers.pop(name, None)
         if phone is None:
@@ -158,7 +182,8 @@ class Engine:
         for task in phone.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self._sync_status(phone, "unavailable")
+        if final_status is not None:
+            await self._sync_status(phone, final_status)
         self.wake_senders()
         self._log.info("phone_removed", modem=name)
 
