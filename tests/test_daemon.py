@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -56,19 +55,29 @@ def _event(line: str) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _wait_for_api(process: subprocess.Popen[str]) -> str:
+def _start(tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start the daemon with its log going to ``daemon.log`` (a file never blocks it)."""
+    with (tmp_path / "daemon.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "smsd", "run", "--config", str(_config(tmp_path))],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
+def _wait_for_api(tmp_path: Path) -> str:
     """Read the daemon's log until the API listens; return its base URL."""
     deadline = time.monotonic() + 20
-    lines: list[str] = []
+    text = ""
     while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        event = _event(line)
-        if event.get("event") == "api_listening":
-            # Keep reading the log so a full pipe never blocks the daemon.
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return "http://" + str(event["address"]).removeprefix("http://")
-    raise AssertionError("".join(lines))
+        text = (tmp_path / "daemon.log").read_text(encoding="utf-8", errors="replace")
+        for line in text.splitlines():
+            event = _event(line)
+            if event.get("event") == "api_listening":
+                return "http://" + str(event["address"]).removeprefix("http://")
+        time.sleep(0.05)
+    raise AssertionError(text)
 
 
 def _get(url: str) -> dict:
@@ -106,15 +115,9 @@ def test_daemon_sends_posted_message_and_stops_cleanly(tmp_path: Path, notify_so
     sock, sock_path = notify_socket
     env = dict(os.environ, NOTIFY_SOCKET=str(sock_path), WATCHDOG_USEC="1000000")
     env.pop("WATCHDOG_PID", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsd", "run", "--config", str(_config(tmp_path))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    process = _start(tmp_path, env)
     try:
-        base = _wait_for_api(process)
+        base = _wait_for_api(tmp_path)
         status, answer = _post(
             f"{base}/raspisms/api/scheduled/",
             {
@@ -138,7 +141,6 @@ def test_daemon_sends_posted_message_and_stops_cleanly(tmp_path: Path, notify_so
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
-        process.stdout.close()
     assert code == 0
     messages = _datagrams(sock)
     assert any("READY=1" in m for m in messages)
@@ -147,14 +149,9 @@ def test_daemon_sends_posted_message_and_stops_cleanly(tmp_path: Path, notify_so
 
 
 def test_phone_created_over_the_api_starts_its_modem(tmp_path: Path, notify_socket) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smsd", "run", "--config", str(_config(tmp_path))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _start(tmp_path)
     try:
-        base = _wait_for_api(process)
+        base = _wait_for_api(tmp_path)
         status, answer = _post(
             f"{base}/api/phone/",
             {"name": "second", "adapter": "adapters\\TestAdapter", "priority": "3"},
@@ -186,5 +183,4 @@ def test_phone_created_over_the_api_starts_its_modem(tmp_path: Path, notify_sock
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
-        process.stdout.close()
     assert code == 0
