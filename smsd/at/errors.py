@@ -313,7 +313,13 @@ class AtError(Exception):
 
     Errors compare equal when they are of the same type with the same message
     and attributes, so events that carry them can be compared in tables.
+
+    ``pdu_written`` is set by `AtTransport.submit_pdu`: ``False`` when the error
+    came before the PDU reached the modem (the SMS certainly did not leave),
+    ``True`` after (the outcome may be unknown); ``None`` elsewhere.
     """
+
+    pdu_written: bool | None = None
 
     def _key(self) -> tuple[object, ...]:
         return (type(self), self.args, tuple(sorted(vars(self).items())))

@@ -225,12 +225,19 @@ class AtTransport(asyncio.Protocol):
         try:
             await self._prepare()
             task = await self._open_prompt(full, pdu_hex, timeout, prompt_timeout)
+        except AtError as exc:
+            exc.pdu_written = False  # nothing reached the modem: the SMS did not leave
+            raise
         finally:
             if task is None:
                 self._lock.release()
         self._submits.add(task)
         task.add_done_callback(self._submit_done)
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except AtError as exc:
+            exc.pdu_written = True
+            raise
 
     def write_raw(self, data: bytes) -> None:
         """Write bytes outside the command protocol (ESC to clear a stale prompt before probing).

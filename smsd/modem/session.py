@@ -271,7 +271,7 @@ class Session:
                     sent_references=tuple(references),
                 ) from exc
             except (AtTimeout, ChannelClosed) as exc:
-                written = getattr(exc, "pdu_written", True)
+                written = exc.pdu_written is not False  # unknown counts as written
                 raise SendError(
                     f"no answer to AT+CMGS ({exc}); outcome unknown"
                     if written

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import pytest
 from fault_rig import API_KEY, EMAIL, start_modems, wire
 
 from smsd.modem.virtual import Faults
@@ -88,14 +87,6 @@ async def test_unplug_after_the_pdu_left_is_unknown_and_not_resent(tmp_path) -> 
     assert [s.modem for s in segments] == ["m1"]  # m2 did not send it again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Session.submit treats every AtTimeout/ChannelClosed as 'PDU written' "
-    "(getattr(exc, 'pdu_written', True), and the transport never sets that attribute): a modem "
-    "unplugged while the sender waits for the '> ' prompt yields SendError(uncertain=True), the "
-    "sender marks the message 'unknown' and it is never sent, although nothing left and m2 was "
-    "available. The issue asks that a vanished modem hand its unsent segments back.",
-)
 async def test_unplug_before_the_pdu_left_hands_the_message_over(tmp_path) -> None:
     (state, _reason), segments = await _unplug_mid_submit(
         tmp_path, Faults(prompt_delay=SLOW), pdu_left=False
