@@ -146,7 +146,7 @@ class Engine:
         sender = Sender(
             self._db, phone, peers=lambda: list(self.phones.values()), clock=self._clock
         )
-        phone.tasks = [
+        phone.tasks = [  # the modem's first: remove_phone stops it after the senders
             self._spawn(modem.run(), f"modem:{settings.name}"),
             self._spawn(
                 self._supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
@@ -176,12 +176,12 @@ class Engine:
         self._receivers.pop(name, None)
         if phone is None:
             return
+        # Senders first (every task after the modem's): each finishes and records the segment
+        # in flight and hands the rest of its message back while the modem still answers.
+        modem_tasks, senders = phone.tasks[:1], phone.tasks[1:]
+        await _cancel(senders)
         phone.modem.stop()
-        for task in reversed(phone.tasks):
-            task.cancel()
-        for task in phone.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _cancel(modem_tasks)
         if final_status is not None:
             await self._sync_status(phone, final_status)
         self.wake_senders()
@@ -224,6 +224,15 @@ class Engine:
         if self._statuses.get(phone.id_phone) != status:
             await accounts.set_phone_status(self._db, phone.id_phone, status)
             self._statuses[phone.id_phone] = status
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel ``tasks`` and wait until each has ended (whatever it ended with)."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _adapter_data(settings: PhoneSettings) -> str:

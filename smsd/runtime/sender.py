@@ -2,9 +2,12 @@
 
 Each step is committed before the modem is told anything: ``claim`` (message and its unsent
 segments go to ``sending``) → ``AT+CMGS`` per segment → ``mark_segment_sent`` with the reference →
-``mark_sent``. The submit of a segment runs shielded, so cancelling the sender (shutdown) lets
-the segment in flight finish and be recorded. A crash at any instant leaves rows in ``sending``,
-which the next start marks ``unknown`` (reason ``interrupted``) instead of sending them again.
+``mark_sent``. The claim and the send of a message run in child tasks awaited through
+``asyncio.shield``: cancelling the sender (shutdown, unplug) lets the segment in flight finish and
+be recorded, then hands the segments not yet sent back to the queue (``requeue`` without counting
+an attempt), so a clean stop never leaves a message ``sending``. A crash at any instant leaves
+rows in ``sending``, which the next start marks ``unknown`` (reason ``interrupted``) instead of
+sending them again.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 import contextlib
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 
@@ -31,15 +34,19 @@ from smsd.scheduling import (
 from smsd.store import outbox
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Coroutine, Sequence
 
     from smsd.runtime.phones import PhoneRuntime
     from smsd.store.db import Database
+
+_T = TypeVar("_T")
 
 IDLE_POLL = 1.0
 """Seconds an idle sender sleeps when nothing wakes it (a safety net: new work wakes it at once)."""
 LIMIT_RECHECK = 30.0
 """Seconds between re-checks of a phone whose limit is reached (its window slides)."""
+STOPPED = "sender stopped"
+"""Reason recorded on a message handed back to the queue because its sender was cancelled."""
 
 
 class Sender:
@@ -59,6 +66,8 @@ class Sender:
         self._clock = clock
         self._log = structlog.get_logger("smsd.sender").bind(modem=phone.settings.name)
         self._limit_checked = 0.0
+        self._stopping = False
+        """Set once the sender is cancelled: the segment in flight ends, the rest goes back."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
@@ -89,15 +98,67 @@ class Sender:
         )
         if message is None:
             return IDLE_POLL
-        if not await outbox.claim(self._db, message.id, id_phone=phone.id_phone, now=now):
+        if not await self._claim(message, now):
             return 0.0
         phone.busy = True
         try:
-            await self._send(message)
+            send = self._child(self._send(message), "send")
+            try:
+                await asyncio.shield(send)
+            except asyncio.CancelledError:
+                # Stopping: the segment in flight finishes and is recorded, the rest goes back.
+                self._stopping = True
+                await self._finish(send)
+                raise
         finally:
             phone.busy = False
             phone.last_send = self._clock()
         return 0.0
+
+    async def _claim(self, message: outbox.QueuedMessage, now: float) -> bool:
+        """``claim`` shielded: a sender cancelled meanwhile hands a claimed message back."""
+        claim = self._child(
+            outbox.claim(self._db, message.id, id_phone=self._phone.id_phone, now=now), "claim"
+        )
+        try:
+            return await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            if await self._finish(claim) and claim.result():
+                await self._finish(self._child(self._hand_back(message), "hand-back"))
+            raise
+
+    async def _hand_back(self, message: outbox.QueuedMessage) -> None:
+        """Put a message whose sender stops back in the queue; its sent segments stay sent."""
+        await outbox.requeue(
+            self._db,
+            message.id,
+            reason=STOPPED,
+            next_attempt_at=self._clock(),
+            exclude_phone=None,
+            count_attempt=False,
+        )
+        self._log.info("sms_requeued", sended=message.id, reason=STOPPED)
+
+    async def _finish(self, step: asyncio.Task[Any]) -> bool:
+        """Wait for a step to end once the sender is cancelled; ``True`` if it succeeded.
+
+        ``asyncio.wait`` leaves the step running if the sender is cancelled again. A failed step
+        is logged here: the cancellation, not the step's error, ends the sender.
+        """
+        await asyncio.wait([step])
+        if step.cancelled():
+            return False
+        error = step.exception()
+        if error is not None:
+            self._log.error("sender_step_failed", step=step.get_name(), error=repr(error))
+            return False
+        return True
+
+    def _child(self, coro: Coroutine[Any, Any, _T], step: str) -> asyncio.Task[_T]:
+        """Run one step of the send path in a task named after the sender's (``sender:...``)."""
+        current = asyncio.current_task()
+        parent = current.get_name() if current is not None else "sender"
+        return asyncio.create_task(coro, name=f"{parent}:{step}")
 
     async def _check_limits(self, now: float) -> None:
         phone = self._phone
@@ -145,6 +206,9 @@ class Sender:
         pending = await outbox.unsent_segments(self._db, message.id)
         try:
             for seq in pending:
+                if self._stopping:
+                    await self._hand_back(message)
+                    return
                 [reference] = await phone.modem.send([segments[seq - 1]])
                 await outbox.mark_segment_sent(
                     self._db, message.id, seq, reference=reference, now=self._clock()

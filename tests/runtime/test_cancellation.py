@@ -6,9 +6,9 @@ temporary refusal. The sender task is cancelled at each of these awaits (store c
 cancels itself as it enters the call; modem calls: the test cancels it while the virtual modem
 holds the prompt or the network's answer back). Afterwards:
 
-* the row is in a defined state: ``sent`` with its references, ``queued`` when nothing left the
-  modem and the failure was recorded, or still ``sending``, which the next start's recovery
-  turns into ``unknown`` (reason ``interrupted``);
+* the segment in flight (prompt asked, PDU written, answer awaited or being recorded) finishes
+  and is recorded ``sent`` with its reference; the segments not yet begun go back to the queue,
+  so the row is ``sent`` when nothing was left, else ``queued`` (the next sender sends the rest);
 * the AT transport's lock is free (a following command works) and its channel idle or closed;
 * a new sender started after the recovery never submits a segment of it a second time.
 """
@@ -52,14 +52,21 @@ class Case:
 
 
 CASES = [
-    Case("claim", store_call="claim"),
-    Case("unsent_segments", store_call="unsent_segments"),
-    Case("prompt-1", faults=lambda: Faults(prompt_delay=SLOW)),
-    Case("submit-1", segments_on_wire=1, faults=lambda: Faults(submit_delay=SLOW)),
-    Case("mark_segment_sent-1", store_call="mark_segment_sent", segments_on_wire=1),
-    Case("prompt-2", segments_on_wire=1, faults=lambda: Faults(prompt_delay=SLOW)),
-    Case("submit-2", segments_on_wire=2, faults=lambda: Faults(submit_delay=SLOW)),
-    Case("mark_segment_sent-2", store_call="mark_segment_sent", nth=2, segments_on_wire=2),
+    Case("claim", store_call="claim", after_cancel="queued", after_recovery="sent"),
+    Case("unsent_segments", store_call="unsent_segments", after_cancel="queued",
+         after_recovery="sent"),
+    Case("prompt-1", segments_on_wire=1, after_cancel="queued", after_recovery="sent",
+         faults=lambda: Faults(prompt_delay=SLOW)),
+    Case("submit-1", segments_on_wire=1, after_cancel="queued", after_recovery="sent",
+         faults=lambda: Faults(submit_delay=SLOW)),
+    Case("mark_segment_sent-1", store_call="mark_segment_sent", segments_on_wire=1,
+         after_cancel="queued", after_recovery="sent"),
+    Case("prompt-2", segments_on_wire=2, after_cancel="sent", after_recovery="sent",
+         faults=lambda: Faults(prompt_delay=SLOW)),
+    Case("submit-2", segments_on_wire=2, after_cancel="sent", after_recovery="sent",
+         faults=lambda: Faults(submit_delay=SLOW)),
+    Case("mark_segment_sent-2", store_call="mark_segment_sent", nth=2, segments_on_wire=2,
+         after_cancel="sent", after_recovery="sent"),
     Case("mark_sent", store_call="mark_sent", segments_on_wire=2, after_cancel="sent",
          after_recovery="sent"),
     Case("requeue", store_call="requeue", after_cancel="queued", after_recovery="sent",
@@ -81,7 +88,10 @@ def cancel_sender_in(monkeypatch, name: str, nth: int) -> list[tuple]:
         if task is not None and task.get_name().startswith("sender:"):
             calls.append(args)
             if len(calls) == nth:
-                task.cancel()  # delivered at the first suspension inside the real call
+                # The store calls run in the sender's child tasks ("sender:m1:claim", ...):
+                # cancel the sender itself, as a stop does, while the call is under way.
+                root = ":".join(task.get_name().split(":")[:2])
+                next(t for t in asyncio.all_tasks() if t.get_name() == root).cancel()
         return await original(*args, **kwargs)
 
     monkeypatch.setattr(outbox, name, cancelled_here)
@@ -214,32 +224,17 @@ async def _settled(rig, id_sended: int) -> bool:
     return found is not None and found["state"] == "sent"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Sender._send awaits modem.send() then mark_segment_sent() outside any shield: the "
-    "transport shields the AT+CMGS exchange, so the PDU leaves and its +CMGS reference arrives, "
-    "but the cancelled sender never records it; the segment stays 'sending' and the next start "
-    "marks a message the network accepted 'unknown'. The module docstring promises the segment "
-    "in flight is 'recorded'; the submit-and-record step needs one asyncio.shield (lesson 5).",
-)
 async def test_cancel_while_the_pdu_is_in_flight_records_its_reference(rig, monkeypatch) -> None:
     case = Case("submit-1", segments_on_wire=1, faults=lambda: Faults(submit_delay=SLOW))
     phone, id_sended = await cancel_at(rig, monkeypatch, case)
     await channel_sound(rig, phone)
-    _state, _uid, segments = await row_state(rig, id_sended)
+    state, _uid, segments = await row_state(rig, id_sended)
     [submitted] = rig.modems["m1"].modem.submitted
-    assert segments[0] == ("sent", submitted.reference)
+    assert segments == [("sent", submitted.reference), ("queued", None)]
+    assert state == "queued"  # the second segment waits for the next sender
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A sender cancelled after claim() but before any PDU was written (claim, waiting for "
-    "the transport lock or the '> ' prompt) leaves the message 'sending' with nothing sent; a "
-    "clean stop (the daemon cancels senders) thus ends in 'unknown'/'interrupted' at the next "
-    "start and the message is never sent. Sender._send needs a shielded requeue on "
-    "CancelledError while no segment of the message has been written to the modem.",
-)
-@pytest.mark.parametrize("point", ["claim", "prompt-1"])
+@pytest.mark.parametrize("point", ["claim", "unsent_segments"])
 async def test_cancel_before_any_pdu_left_puts_the_message_back(rig, monkeypatch, point) -> None:
     case = next(c for c in CASES if c.point == point)
     phone, id_sended = await cancel_at(rig, monkeypatch, case)
@@ -249,15 +244,6 @@ async def test_cancel_before_any_pdu_left_puts_the_message_back(rig, monkeypatch
     assert state == "queued"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Engine.remove_phone (used by Engine.close, so by every clean stop) calls modem.stop() "
-    "and cancels the sender and the modem tasks at once: the modem's teardown closes the port "
-    "under the shielded AT+CMGS and the cancelled sender skips mark_segment_sent, so a message "
-    "the network accepted stays 'sending' and becomes 'unknown' at the next start. The daemon "
-    "promises to 'let senders finish the segment in flight' before stopping the modems: cancel "
-    "and await the sender first (with the submit-and-record step shielded), then stop the modem.",
-)
 async def test_engine_close_lets_the_segment_in_flight_finish(rig) -> None:
     await rig.add("m1", Faults(submit_delay=SLOW))
     await rig.start()
