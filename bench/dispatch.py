@@ -48,10 +48,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from smsd import log, pdu
+from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 from smsd.runtime.dispatcher import plain, plan_segments
 from smsd.runtime.engine import Engine
-from smsd.runtime.phones import PhoneSettings
 from smsd.store import accounts, outbox
 from smsd.store.db import Database
 from smsd.store.outbox import Recipient
@@ -114,7 +114,7 @@ class Bench:
 
     async def add_phones(self) -> None:
         for pty in self.modems:
-            phone = await self.engine.add_phone(PhoneSettings(name=pty.modem.name, device=pty.path))
+            phone = await self.engine.add_phone(PhoneConfig(name=pty.modem.name, device=pty.path))
             await asyncio.wait_for(phone.modem.ready.wait(), timeout=10)
 
     async def schedule(self, texts: list[str], prefix: str) -> None:

@@ -31,11 +31,9 @@ import structlog
 from smsd import systemd
 from smsd.api.render import make_render, resolve_conditional
 from smsd.api.server import api_factory as default_api_factory
-from smsd.config import Config, PhoneConfig, load_config
+from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.runtime.engine import Engine
-from smsd.runtime.phones import PhoneSettings
-from smsd.scheduling import Limit
 from smsd.store import accounts
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
@@ -58,25 +56,6 @@ class Api(Protocol):
 
     async def stop(self) -> None:
         """Stop taking requests and close connections."""
-
-
-def phone_settings(phone: PhoneConfig) -> PhoneSettings:
-    """The runtime's view of a configured phone."""
-    return PhoneSettings(
-        name=phone.name,
-        device=phone.device,
-        baudrate=phone.baudrate,
-        pin=phone.pin,
-        priority=phone.priority,
-        delivery_reports=phone.delivery_reports,
-        min_interval=phone.min_interval,
-        retries=phone.retries,
-        limits=tuple(Limit(limit.volume, limit.startpoint) for limit in phone.limits),
-        poll_interval=phone.poll_interval,
-        health_interval=phone.health_interval,
-        command_timeout=phone.command_timeout,
-        submit_timeout=phone.submit_timeout,
-    )
 
 
 async def ensure_users(db: Database, config: Config, *, announce: Callable[[str], None]) -> int:
@@ -146,13 +125,13 @@ class DaemonPhones:
             self._log.warning("phone_without_device", phone=row.name, id_phone=row.id)
             return
         pin = data.get("pin")
-        settings = PhoneSettings(
+        settings = PhoneConfig(
             name=row.name,
             device=device,
             baudrate=int(data.get("baudrate") or 115200),
             pin=str(pin) if pin else None,
             priority=row.priority,
-            limits=tuple(Limit(volume, startpoint) for volume, startpoint in row.limits),
+            limits=tuple(LimitConfig(volume, startpoint) for volume, startpoint in row.limits),
         )
         await self._engine.add_phone(
             settings, key=f"phone-{row.id}", id_phone=row.id, id_user=row.id_user
@@ -216,7 +195,7 @@ class Daemon:
             await engine.recover()
             engine_task = asyncio.create_task(engine.run(), name="engine")
             for phone in config.phones:
-                await engine.add_phone(phone_settings(phone))
+                await engine.add_phone(phone)
             phones = DaemonPhones(db, engine, {phone.name for phone in config.phones})
             await phones.start_all(owner)
             if self._api_factory is not None:
@@ -301,7 +280,7 @@ class Daemon:
             await self.engine.remove_phone(name)
         for name, phone in new.items():
             if old.get(name) != phone:
-                await self.engine.add_phone(phone_settings(phone))
+                await self.engine.add_phone(phone)
         self.config = fresh
         self._log.info("reloaded", phones=len(new))
 

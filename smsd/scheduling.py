@@ -15,18 +15,11 @@ from smsd.windows import StartpointError, validate_startpoint, window_start
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-
-@dataclass(frozen=True)
-class Limit:
-    """At most ``volume`` segments sent since the window's start."""
-
-    volume: int
-    startpoint: str
+    from smsd.config import LimitConfig
 
 
 __all__ = [
     "Candidate",
-    "Limit",
     "StartpointError",
     "choose",
     "eligible_for_unpinned",
@@ -38,7 +31,7 @@ __all__ = [
 ]
 
 
-def remaining(limits: Sequence[Limit], used: Sequence[int]) -> int | None:
+def remaining(limits: Sequence[LimitConfig], used: Sequence[int]) -> int | None:
     """Segments still allowed: the smallest headroom over all limits; ``None`` = unlimited."""
     if not limits:
         return None

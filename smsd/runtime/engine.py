@@ -18,7 +18,7 @@ import structlog
 from smsd.errors import StoreError
 from smsd.modem.driver import Modem, ModemConfig
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
-from smsd.runtime.phones import PhoneRuntime, PhoneSettings
+from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import Receiver
 from smsd.runtime.sender import Sender
 from smsd.store import accounts, outbox
@@ -26,6 +26,7 @@ from smsd.store import accounts, outbox
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from smsd.config import PhoneConfig
     from smsd.store.db import Database
 
 HOUSEKEEPING = 5.0
@@ -102,7 +103,7 @@ class Engine:
 
     async def add_phone(
         self,
-        settings: PhoneSettings,
+        settings: PhoneConfig,
         *,
         key: str | None = None,
         id_phone: int | None = None,
@@ -235,5 +236,5 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
             await task
 
 
-def _adapter_data(settings: PhoneSettings) -> str:
+def _adapter_data(settings: PhoneConfig) -> str:
     return json.dumps({"device": settings.device, "baudrate": settings.baudrate})

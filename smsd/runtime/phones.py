@@ -7,31 +7,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from smsd.model import PhoneStatus
-from smsd.scheduling import Candidate, Limit
+from smsd.scheduling import Candidate
 
 if TYPE_CHECKING:
+    from smsd.config import PhoneConfig
     from smsd.modem.driver import Modem
-
-
-@dataclass(frozen=True)
-class PhoneSettings:
-    """A phone as configured: how to reach its modem and how to use it."""
-
-    name: str
-    device: str
-    baudrate: int = 115200
-    pin: str | None = None
-    priority: int = 0
-    delivery_reports: bool = True
-    min_interval: float = 0.0
-    """Seconds between two messages leaving this phone (operators block SIMs that send too fast)."""
-    retries: int = 3
-    """Temporary failures tolerated per message before it fails."""
-    limits: tuple[Limit, ...] = ()
-    poll_interval: float = 60.0
-    health_interval: float = 30.0
-    command_timeout: float = 5.0
-    submit_timeout: float = 60.0
 
 
 @dataclass
@@ -40,7 +20,7 @@ class PhoneRuntime:
 
     id_phone: int
     id_user: int
-    settings: PhoneSettings
+    settings: PhoneConfig
     modem: Modem
     work: asyncio.Event = field(default_factory=asyncio.Event)
     busy: bool = False

@@ -28,9 +28,9 @@ import pytest
 from crash_copy import check_copy, copy_database
 from fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, write_config
 
+from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults
 from smsd.runtime.engine import Engine
-from smsd.runtime.phones import PhoneSettings
 from smsd.store import accounts, outbox
 from smsd.store.db import Database
 from smsd.store.outbox import Recipient
@@ -115,7 +115,7 @@ async def test_copies_taken_inside_the_writer_are_consistent(tmp_path) -> None:
     task = None
     try:
         for name, pty in modems.items():
-            await engine.add_phone(PhoneSettings(name=name, device=pty.path, **FAST))  # type: ignore[arg-type]
+            await engine.add_phone(PhoneConfig(name=name, device=pty.path, **FAST))  # type: ignore[arg-type]
         writer.set_progress_handler(power_cut, 50)
         task = asyncio.create_task(engine.run())
         await _schedule(db, id_user, 0, 200)  # one large expansion transaction

@@ -12,9 +12,9 @@ import contextlib
 
 from fault_rig import API_KEY, EMAIL, start_modems, wire
 
+from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults
 from smsd.runtime.engine import Engine
-from smsd.runtime.phones import PhoneSettings
 from smsd.store import accounts, outbox
 from smsd.store.db import Database
 from smsd.store.outbox import Recipient
@@ -45,7 +45,7 @@ async def _unplug_mid_submit(tmp_path, faults: Faults, *, pdu_left: bool):
     try:
         for name, priority in (("m1", 5), ("m2", 1)):
             phone = await engine.add_phone(
-                PhoneSettings(name=name, device=modems[name].path, priority=priority, **FAST)  # type: ignore[arg-type]
+                PhoneConfig(name=name, device=modems[name].path, priority=priority, **FAST)  # type: ignore[arg-type]
             )
             await asyncio.wait_for(phone.modem.ready.wait(), timeout=10)
         await outbox.create_scheduled(

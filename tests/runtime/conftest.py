@@ -7,9 +7,9 @@ import contextlib
 
 import pytest
 
+from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 from smsd.runtime.engine import Engine
-from smsd.runtime.phones import PhoneSettings
 from smsd.store import accounts
 from smsd.store.db import Database
 
@@ -41,7 +41,7 @@ class Rig:
         self.modems[name] = pty
         options = dict(FAST)
         options.update(settings)
-        phone = await self.engine.add_phone(PhoneSettings(name=name, device=path, **options))  # type: ignore[arg-type]
+        phone = await self.engine.add_phone(PhoneConfig(name=name, device=path, **options))  # type: ignore[arg-type]
         await asyncio.wait_for(phone.modem.ready.wait(), timeout=10)
         return phone
 

@@ -10,9 +10,9 @@ from runtime_helpers import until
 
 from smsd import pdu
 from smsd.api.render import render_message, resolve_conditional
+from smsd.config import LimitConfig
 from smsd.modem.virtual import Faults
 from smsd.runtime.dispatcher import Dispatcher
-from smsd.scheduling import Limit
 from smsd.store import accounts, outbox
 from smsd.store.outbox import Recipient
 
@@ -75,7 +75,7 @@ async def test_priority_jumps_the_queue(rig) -> None:
 
 
 async def test_limit_reached_stops_the_phone(rig) -> None:
-    phone = await rig.add("m1", limits=(Limit(volume=3, startpoint="today"),))
+    phone = await rig.add("m1", limits=(LimitConfig(volume=3, startpoint="today"),))
     await rig.start()
     await schedule(rig, "hello", *[f"+3361234{i:04d}" for i in range(5)])
     await until(lambda: len(rig.wire()) == 3)
