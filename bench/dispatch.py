@@ -6,8 +6,9 @@ N virtual modems (default 4) answer instantly on pseudo-terminals served by this
 :class:`~smsd.runtime.engine.Engine` runs over a temporary SQLite file (WAL, ``synchronous=FULL``)
 with one driver, sender and receiver per modem, as the daemon runs them. Messages are created as
 scheduled messages (one per message, as one API post each, each to its own number) and expanded
-exactly as the dispatcher does (one transaction per scheduled message, then the senders are
-woken); the bench runs that step itself so that it knows when each ``queued`` row committed.
+exactly as the dispatcher does (one transaction per scheduled message, up to ``EXPANSIONS`` at
+once so that their commits are grouped, then the senders are woken); the bench runs that step
+itself so that it knows when each ``queued`` row committed.
 The mix (default 2,000 messages): 70 % short GSM-7, 20 % two-segment GSM-7, 10 % UCS-2 with emoji.
 Three phases:
 
@@ -50,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 from smsd import log, pdu
 from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
-from smsd.runtime.dispatcher import plain, plan_segments
+from smsd.runtime.dispatcher import EXPANSIONS, plain, plan_segments
 from smsd.runtime.engine import Engine
 from smsd.store import accounts, outbox
 from smsd.store.db import Database
@@ -135,13 +136,17 @@ class Bench:
             due = await outbox.due_scheduled(self.db, now=time.time())
             if not due:
                 return committed
-            for id_scheduled in due:
-                ids = await outbox.expand_scheduled(
-                    self.db, id_scheduled, now=time.time(), render=plain, plan=plan_segments
-                )
-                moment = self.loop.time()
-                for id_sended in ids:
-                    committed[id_sended] = moment
+            for start in range(0, len(due), EXPANSIONS):
+
+                async def one(id_scheduled: int) -> None:
+                    ids = await outbox.expand_scheduled(
+                        self.db, id_scheduled, now=time.time(), render=plain, plan=plan_segments
+                    )
+                    moment = self.loop.time()
+                    for id_sended in ids:
+                        committed[id_sended] = moment
+
+                await asyncio.gather(*(one(i) for i in due[start : start + EXPANSIONS]))
                 self.engine.wake_senders()
 
     def arrivals(self) -> dict[str, float]:

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 POLL = 1.0
 """Seconds between looks for scheduled messages whose time came (API posts wake it at once)."""
+EXPANSIONS = 16
+"""Scheduled messages expanded at once (their transactions share commits)."""
 
 Render = Callable[[str, outbox.Recipient, dict[str, object]], str | None]
 ResolveConditional = Callable[[str, list[ContactRow]], list[ContactRow]]
@@ -76,20 +78,36 @@ class Dispatcher:
                     await self._event.wait()
 
     async def expand_due(self) -> int:
-        """Expand every scheduled message whose time has come; return how many messages resulted."""
+        """Expand every scheduled message whose time has come; return how many messages resulted.
+
+        Up to :data:`EXPANSIONS` expansions run at once, so the store commits them together
+        (one fsync for several) while each stays its own transaction.
+        """
         now = self._clock()
+        due = await outbox.due_scheduled(self._db, now=now)
         created = 0
-        for id_scheduled in await outbox.due_scheduled(self._db, now=now):
-            ids = await outbox.expand_scheduled(
-                self._db,
-                id_scheduled,
-                now=now,
-                render=self._render,
-                plan=plan_segments,
-                resolve_conditional=self._resolve_conditional,
+        for start in range(0, len(due), EXPANSIONS):
+            chunk = due[start : start + EXPANSIONS]
+            results = await asyncio.gather(
+                *(self._expand(id_scheduled, now) for id_scheduled in chunk),
+                return_exceptions=True,
             )
-            created += len(ids)
-            self._log.info("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))
-        if created:
-            self._wake_senders()
+            created += sum(len(r) for r in results if isinstance(r, list))
+            if created:
+                self._wake_senders()
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
         return created
+
+    async def _expand(self, id_scheduled: int, now: float) -> list[int]:
+        ids = await outbox.expand_scheduled(
+            self._db,
+            id_scheduled,
+            now=now,
+            render=self._render,
+            plan=plan_segments,
+            resolve_conditional=self._resolve_conditional,
+        )
+        self._log.info("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))
+        return ids

@@ -93,16 +93,17 @@ class Sender:
         if pace > 0:
             return pace
         unpinned = eligible_for_unpinned(phone.candidate(), [p.candidate() for p in self._peers()])
-        message = await outbox.next_queued(
+        # A read first (the reader connection, no lock): an idle phone costs no write.
+        if not await outbox.next_queued(
             self._db, phone_ids=[phone.id_phone], now=now, include_unpinned=unpinned
-        )
-        if message is None:
+        ):
             return IDLE_POLL
-        if not await self._claim(message, now):
+        claim = await self._claim(now, include_unpinned=unpinned)
+        if claim is None:
             return 0.0
         phone.busy = True
         try:
-            send = self._child(self._send(message), "send")
+            send = self._child(self._send(claim), "send")
             try:
                 await asyncio.shield(send)
             except asyncio.CancelledError:
@@ -115,16 +116,19 @@ class Sender:
             phone.last_send = self._clock()
         return 0.0
 
-    async def _claim(self, message: outbox.QueuedMessage, now: float) -> bool:
-        """``claim`` shielded: a sender cancelled meanwhile hands a claimed message back."""
+    async def _claim(self, now: float, *, include_unpinned: bool) -> outbox.Claim | None:
+        """``claim_next`` shielded: a sender cancelled meanwhile hands a claimed message back."""
         claim = self._child(
-            outbox.claim(self._db, message.id, id_phone=self._phone.id_phone, now=now), "claim"
+            outbox.claim_next(
+                self._db, id_phone=self._phone.id_phone, now=now, include_unpinned=include_unpinned
+            ),
+            "claim",
         )
         try:
             return await asyncio.shield(claim)
         except asyncio.CancelledError:
-            if await self._finish(claim) and claim.result():
-                await self._finish(self._child(self._hand_back(message), "hand-back"))
+            if await self._finish(claim) and (taken := claim.result()) is not None:
+                await self._finish(self._child(self._hand_back(taken.message), "hand-back"))
             raise
 
     async def _hand_back(self, message: outbox.QueuedMessage) -> None:
@@ -181,8 +185,9 @@ class Sender:
             phone.limit_reached = reached
             self._log.info("phone_limit_reached" if reached else "phone_limit_cleared", used=used)
 
-    async def _send(self, message: outbox.QueuedMessage) -> None:
+    async def _send(self, claim: outbox.Claim) -> None:
         phone = self._phone
+        message = claim.message
         log = self._log.bind(sended=message.id)
         request_report = (
             phone.settings.delivery_reports
@@ -203,16 +208,20 @@ class Sender:
             )
             log.warning("sms_failed", reason=str(exc))
             return
-        pending = await outbox.unsent_segments(self._db, message.id)
+        pending = claim.segments
+        last: tuple[int, int] | None = None
         try:
-            for seq in pending:
+            for index, seq in enumerate(pending):
                 if self._stopping:
                     await self._hand_back(message)
                     return
                 [reference] = await phone.modem.send([segments[seq - 1]])
-                await outbox.mark_segment_sent(
-                    self._db, message.id, seq, reference=reference, now=self._clock()
-                )
+                if index == len(pending) - 1:
+                    last = (seq, reference)  # recorded with the message's own transition
+                else:
+                    await outbox.mark_segment_sent(
+                        self._db, message.id, seq, reference=reference, now=self._clock()
+                    )
         except SendError as exc:
             await self._failed(message, exc, log)
             return
@@ -227,7 +236,7 @@ class Sender:
             )
             log.info("sms_requeued", reason=str(exc))
             return
-        await outbox.mark_sent(self._db, message.id, now=self._clock())
+        await outbox.mark_sent(self._db, message.id, now=self._clock(), last=last)
         log.info("sms_sent", destination=message.destination, segments=len(segments))
 
     async def _failed(

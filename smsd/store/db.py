@@ -20,11 +20,12 @@ import asyncio
 import os
 import sqlite3
 from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiosqlite
 
 from smsd.store import migrate
+from smsd.store.batch import GroupWriter, in_thread
 from smsd.store.errors import (
     DatabaseClosedError,
     DatabaseCorruptError,
@@ -101,6 +102,7 @@ class Database:
         self._reader = reader
         self._lock = asyncio.Lock()
         self._pending: set[asyncio.Task[object]] = set()
+        self._group = GroupWriter(writer, self._lock)
 
     @classmethod
     async def open(
@@ -150,6 +152,7 @@ class Database:
         """Finish the transactions in flight, then close both connections. Idempotent."""
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._group.drain()
         writer, reader = self._writer, self._reader
         self._writer = self._reader = None
         for conn in (reader, writer):
@@ -212,6 +215,32 @@ class Database:
         task.add_done_callback(self._settled)
         return await asyncio.shield(task)
 
+    async def write(self, action: str, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run the plain function ``body`` as one transition named ``action``; return its result.
+
+        ``body`` runs in the writer connection's thread inside a savepoint of a group-committed
+        transaction (:mod:`smsd.store.batch`): the call returns once the ``COMMIT`` holding its
+        change is on disk. An exception from ``body`` rolls back its change alone and is raised
+        here (``sqlite3`` errors translated). Like :meth:`atomic`, it is shielded: a caller
+        cancelled meanwhile leaves the transition to commit or roll back on its own.
+        """
+        _ = self._conn()  # raises when closed
+        done = self._group.submit(action, body)
+        done.add_done_callback(_retrieve)
+        return await asyncio.shield(done)
+
+    async def read(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run the plain function ``body`` on the query-only reader, in its thread, at once.
+
+        Several queries in one hand-over to the reader's thread; they see committed data only
+        (each statement its own snapshot unless ``body`` opens a read transaction).
+        """
+        conn = self._read_conn()
+        try:
+            return await in_thread(conn, body)
+        except sqlite3.Error as exc:
+            raise translate(exc, "query") from exc
+
     def _settled(self, task: asyncio.Task[object]) -> None:
         self._pending.discard(task)
         if not task.cancelled():
@@ -244,6 +273,13 @@ class Database:
                 return cursor.rowcount
 
         return await self.atomic("execute", body)
+
+
+def _retrieve(done: asyncio.Future[Any]) -> None:
+    # The awaiting caller may have been cancelled: its outcome is read here so that asyncio
+    # does not report an exception nobody retrieved.
+    if not done.cancelled():
+        done.exception()
 
 
 def _quote_path(path: str) -> str:

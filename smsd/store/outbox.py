@@ -25,9 +25,10 @@ recorded as sent are not sent again).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smsd.store.db import change, row, rows
+from smsd.store.db import change
 from smsd.store.errors import InvalidValueError, TransitionError
 from smsd.store.reports import match_report, queue_depth, record_report, sent_volume
 from smsd.store.rows import QueuedMessage, Recipient
@@ -40,6 +41,7 @@ from smsd.store.scheduled import (
 from smsd.store.walltime import wall
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Sequence
 
     import aiosqlite
@@ -55,9 +57,9 @@ stranded."""
 INTERRUPTED = "interrupted"
 
 
-async def _state(conn: aiosqlite.Connection, id_sended: int) -> str | None:
-    found = await row(conn, "SELECT state FROM sended WHERE id = ?", (id_sended,))
-    return None if found is None else str(found["state"])
+def _state(conn: sqlite3.Connection, id_sended: int) -> str | None:
+    found = conn.execute("SELECT state FROM sended WHERE id = ?", (id_sended,)).fetchone()
+    return None if found is None else str(found[0])
 
 
 def next_queued_sql(phones: int) -> str:
@@ -116,41 +118,111 @@ async def next_queued(
     return None if found is None else QueuedMessage.of(found)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A message a sender took: the message and the segments it must submit (1-based)."""
+
+    message: QueuedMessage
+    segments: tuple[int, ...]
+
+
+def _take(conn: sqlite3.Connection, id_sended: int, id_phone: int, now: float) -> bool:
+    taken = conn.execute(
+        "UPDATE sended SET state = 'sending', id_phone = :phone, "
+        "adapter = (SELECT adapter FROM phone WHERE id = :phone), updated_at = :wall "
+        "WHERE id = :id AND state = 'queued' "
+        "AND (pinned_phone IS NULL OR pinned_phone = :phone)",
+        {"phone": id_phone, "wall": wall(now), "id": id_sended},
+    ).rowcount
+    if not taken:
+        return False
+    conn.execute(
+        "UPDATE sended_segment SET state = 'sending', id_phone = ? "
+        "WHERE id_sended = ? AND state = 'queued'",
+        (id_phone, id_sended),
+    )
+    return True
+
+
+def _claimed_segments(conn: sqlite3.Connection, id_sended: int) -> tuple[int, ...]:
+    found = conn.execute(
+        "SELECT seq FROM sended_segment WHERE id_sended = ? AND state = 'sending' ORDER BY seq",
+        (id_sended,),
+    )
+    return tuple(int(r[0]) for r in found)
+
+
 async def claim(db: Database, id_sended: int, *, id_phone: int, now: float) -> bool:
     """``queued -> sending`` for ``id_phone``, with every unsent segment; ``False`` if not queued.
 
     Also refused (``False``) when the message is pinned to another phone.
     """
+    return await db.write("claim", lambda conn: _take(conn, id_sended, id_phone, now))
 
-    async def body(conn: aiosqlite.Connection) -> bool:
-        taken = await change(
-            conn,
-            "UPDATE sended SET state = 'sending', id_phone = :phone, "
-            "adapter = (SELECT adapter FROM phone WHERE id = :phone), updated_at = :wall "
-            "WHERE id = :id AND state = 'queued' "
-            "AND (pinned_phone IS NULL OR pinned_phone = :phone)",
-            {"phone": id_phone, "wall": wall(now), "id": id_sended},
-        )
-        if not taken:
-            return False
-        await change(
-            conn,
-            "UPDATE sended_segment SET state = 'sending', id_phone = ? "
-            "WHERE id_sended = ? AND state = 'queued'",
-            (id_phone, id_sended),
-        )
-        return True
 
-    return await db.atomic("claim", body)
+async def claim_next(
+    db: Database,
+    *,
+    id_phone: int,
+    now: float,
+    phone_ids: Sequence[int] | None = None,
+    include_unpinned: bool = True,
+    id_user: int | None = None,
+    exclusion_hold: float = EXCLUSION_HOLD,
+) -> Claim | None:
+    """Choose the next message as :func:`next_queued` does and claim it, in one transition.
+
+    The choice is made inside the write transaction, so two senders claiming at once get two
+    different messages (never the same one, and never a wasted try). ``phone_ids`` defaults to
+    ``[id_phone]``. ``None`` when nothing is eligible.
+    """
+    ids = [int(p) for p in (phone_ids if phone_ids is not None else [id_phone])]
+    params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
+    params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
+    sql = next_queued_sql(len(ids))
+
+    def body(conn: sqlite3.Connection) -> Claim | None:
+        found = conn.execute(sql, params).fetchone()
+        if found is None:
+            return None
+        message = QueuedMessage.of(found)
+        if not _take(conn, message.id, id_phone, now):
+            return None
+        return Claim(message, _claimed_segments(conn, message.id))
+
+    return await db.write("claim", body)
 
 
 async def unsent_segments(db: Database, id_sended: int) -> list[int]:
     """Sequence numbers (1-based, ascending) of the claimed segments still to submit."""
-    found = await db.fetchall(
-        "SELECT seq FROM sended_segment WHERE id_sended = ? AND state = 'sending' ORDER BY seq",
-        (id_sended,),
+    return list(await db.read(lambda conn: _claimed_segments(conn, id_sended)))
+
+
+def _segment_sent(
+    conn: sqlite3.Connection, id_sended: int, seq: int, reference: int, now: float
+) -> None:
+    if reference < 0:
+        raise InvalidValueError(f"a message reference is >= 0, not {reference}")
+    done = conn.execute(
+        "UPDATE sended_segment SET state = 'sent', reference = ?, sent_at = ? "
+        "WHERE id_sended = ? AND seq = ? AND state = 'sending' "
+        "AND EXISTS (SELECT 1 FROM sended WHERE id = ? AND state = 'sending')",
+        (reference, now, id_sended, seq, id_sended),
+    ).rowcount
+    if not done:
+        segment = conn.execute(
+            "SELECT state FROM sended_segment WHERE id_sended = ? AND seq = ?", (id_sended, seq)
+        ).fetchone()
+        detail = f"segment {seq} is {segment[0] if segment else 'missing'}"
+        raise TransitionError("mark_segment_sent", id_sended, _state(conn, id_sended), detail)
+    conn.execute(
+        "UPDATE sended SET updated_at = :wall, uid = ("
+        "  SELECT group_concat(reference, ',') FROM ("
+        "    SELECT reference FROM sended_segment "
+        "    WHERE id_sended = :id AND reference IS NOT NULL ORDER BY seq)) "
+        "WHERE id = :id",
+        {"wall": wall(now), "id": id_sended},
     )
-    return [int(r["seq"]) for r in found]
 
 
 async def mark_segment_sent(
@@ -163,59 +235,36 @@ async def mark_segment_sent(
     """
     if reference < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {reference}")
-
-    async def body(conn: aiosqlite.Connection) -> None:
-        done = await change(
-            conn,
-            "UPDATE sended_segment SET state = 'sent', reference = ?, sent_at = ? "
-            "WHERE id_sended = ? AND seq = ? AND state = 'sending' "
-            "AND EXISTS (SELECT 1 FROM sended WHERE id = ? AND state = 'sending')",
-            (reference, now, id_sended, seq, id_sended),
-        )
-        if not done:
-            segment = await row(
-                conn,
-                "SELECT state FROM sended_segment WHERE id_sended = ? AND seq = ?",
-                (id_sended, seq),
-            )
-            detail = f"segment {seq} is {segment['state'] if segment else 'missing'}"
-            raise TransitionError(
-                "mark_segment_sent", id_sended, await _state(conn, id_sended), detail
-            )
-        references = await rows(
-            conn,
-            "SELECT reference FROM sended_segment "
-            "WHERE id_sended = ? AND reference IS NOT NULL ORDER BY seq",
-            (id_sended,),
-        )
-        await change(
-            conn,
-            "UPDATE sended SET uid = ?, updated_at = ? WHERE id = ?",
-            (",".join(str(r["reference"]) for r in references), wall(now), id_sended),
-        )
-
-    await db.atomic("mark_segment_sent", body)
+    await db.write(
+        "mark_segment_sent", lambda conn: _segment_sent(conn, id_sended, seq, reference, now)
+    )
 
 
-async def mark_sent(db: Database, id_sended: int, *, now: float) -> None:
+async def mark_sent(
+    db: Database, id_sended: int, *, now: float, last: tuple[int, int] | None = None
+) -> None:
     """``sending -> sent`` once every segment is sent; ``at`` becomes the sending time.
 
+    ``last`` is ``(seq, reference)`` of the segment just submitted: recorded first, in the same
+    transition (as :func:`mark_segment_sent` would), so a one-segment message costs one commit.
     If status reports for every segment already arrived, the message goes straight to
     ``delivered`` (or ``failed`` on a permanent failure report).
     """
+    if last is not None and last[1] < 0:
+        raise InvalidValueError(f"a message reference is >= 0, not {last[1]}")
 
-    async def body(conn: aiosqlite.Connection) -> None:
-        counts = await row(
-            conn,
+    def body(conn: sqlite3.Connection) -> None:
+        if last is not None:
+            _segment_sent(conn, id_sended, last[0], last[1], now)
+        counts = conn.execute(
             "SELECT count(*) AS total, coalesce(sum(state = 'sent'), 0) AS sent, "
             "coalesce(sum(report = 'delivered'), 0) AS delivered, "
             "coalesce(sum(report = 'failed'), 0) AS failed "
             "FROM sended_segment WHERE id_sended = ?",
             (id_sended,),
-        )
-        assert counts is not None
+        ).fetchone()
         total, sent = int(counts["total"]), int(counts["sent"])
-        state = await _state(conn, id_sended)
+        state = _state(conn, id_sended)
         if state != "sending" or total == 0 or sent != total:
             detail = f"{sent} of {total} segments sent" if state == "sending" else ""
             raise TransitionError("mark_sent", id_sended, state, detail)
@@ -224,14 +273,13 @@ async def mark_sent(db: Database, id_sended: int, *, now: float) -> None:
             target = "failed"
         elif int(counts["delivered"]) == total:
             target = "delivered"
-        await change(
-            conn,
+        conn.execute(
             "UPDATE sended SET state = ?, at = ?, updated_at = ? "
             "WHERE id = ? AND state = 'sending'",
             (target, wall(now), wall(now), id_sended),
         )
 
-    await db.atomic("mark_sent", body)
+    await db.write("mark_sent", body)
 
 
 async def requeue(
@@ -249,69 +297,63 @@ async def requeue(
     message itself did not fail). Segments already sent stay sent: only the others are sent
     again. ``exclude_phone`` makes the next try prefer another phone (see :func:`next_queued`).
     """
+    updated = wall(time.time())
 
-    async def body(conn: aiosqlite.Connection) -> None:
-        done = await change(
-            conn,
+    def body(conn: sqlite3.Connection) -> None:
+        done = conn.execute(
             "UPDATE sended SET state = 'queued', attempts = attempts + ?, reason = ?, "
             "next_attempt_at = ?, excluded_phone = ?, updated_at = ? "
             "WHERE id = ? AND state = 'sending'",
-            (int(count_attempt), reason, next_attempt_at, exclude_phone, wall(time.time()),
-             id_sended),
-        )  # fmt: skip
+            (int(count_attempt), reason, next_attempt_at, exclude_phone, updated, id_sended),
+        ).rowcount
         if not done:
-            raise TransitionError("requeue", id_sended, await _state(conn, id_sended))
-        await change(
-            conn,
+            raise TransitionError("requeue", id_sended, _state(conn, id_sended))
+        conn.execute(
             "UPDATE sended_segment SET state = 'queued' WHERE id_sended = ? AND state = 'sending'",
             (id_sended,),
         )
 
-    await db.atomic("requeue", body)
+    await db.write("requeue", body)
 
 
 async def mark_failed(db: Database, id_sended: int, *, reason: str, now: float) -> None:
     """``queued | sending -> failed`` with ``reason``; segments not yet sent fail with it."""
 
-    async def body(conn: aiosqlite.Connection) -> None:
-        done = await change(
-            conn,
+    def body(conn: sqlite3.Connection) -> None:
+        done = conn.execute(
             "UPDATE sended SET state = 'failed', reason = ?, updated_at = ? "
             "WHERE id = ? AND state IN ('queued', 'sending')",
             (reason, wall(now), id_sended),
-        )
+        ).rowcount
         if not done:
-            raise TransitionError("mark_failed", id_sended, await _state(conn, id_sended))
-        await change(
-            conn,
+            raise TransitionError("mark_failed", id_sended, _state(conn, id_sended))
+        conn.execute(
             "UPDATE sended_segment SET state = 'failed' "
             "WHERE id_sended = ? AND state IN ('queued', 'sending')",
             (id_sended,),
         )
 
-    await db.atomic("mark_failed", body)
+    await db.write("mark_failed", body)
 
 
 async def mark_unknown(db: Database, id_sended: int, *, reason: str, now: float) -> None:
     """``sending -> unknown``: the submit may have left; the message is never sent again."""
 
-    async def body(conn: aiosqlite.Connection) -> None:
-        done = await change(
-            conn,
+    def body(conn: sqlite3.Connection) -> None:
+        done = conn.execute(
             "UPDATE sended SET state = 'unknown', reason = ?, updated_at = ? "
             "WHERE id = ? AND state = 'sending'",
             (reason, wall(now), id_sended),
-        )
+        ).rowcount
         if not done:
-            raise TransitionError("mark_unknown", id_sended, await _state(conn, id_sended))
-        await change(
-            conn,
+            raise TransitionError("mark_unknown", id_sended, _state(conn, id_sended))
+        conn.execute(
             "UPDATE sended_segment SET state = 'unknown', sent_at = coalesce(sent_at, ?) "
             "WHERE id_sended = ? AND state = 'sending'",
             (now, id_sended),
         )
 
-    await db.atomic("mark_unknown", body)
+    await db.write("mark_unknown", body)
 
 
 async def recover_interrupted(
@@ -348,9 +390,11 @@ async def recover_interrupted(
 __all__ = [
     "EXCLUSION_HOLD",
     "INTERRUPTED",
+    "Claim",
     "QueuedMessage",
     "Recipient",
     "claim",
+    "claim_next",
     "create_scheduled",
     "delete_scheduled",
     "due_scheduled",

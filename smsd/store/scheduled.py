@@ -14,18 +14,17 @@ inserts.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.store.accounts import check_json
-from smsd.store.db import change, insert, row, rows
 from smsd.store.errors import InvalidValueError, NotFoundError
 from smsd.store.rows import ContactRow, Recipient
 from smsd.store.walltime import parse_wall, wall
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Callable, Sequence
-
-    import aiosqlite
 
     from smsd.store.db import Database
 
@@ -74,17 +73,17 @@ async def create_scheduled(
         check_json(recipient.data, "number data")
     report = None if request_report is None else int(request_report)
 
-    async def body(conn: aiosqlite.Connection) -> int:
-        await _check_owner(conn, "phone", id_phone, id_user)
-        await _check_owner(conn, "phone_group", id_phone_group, id_user)
-        id_scheduled = await insert(
-            conn,
+    def body(conn: sqlite3.Connection) -> int:
+        _check_owner(conn, "phone", id_phone, id_user)
+        _check_owner(conn, "phone_group", id_phone_group, id_user)
+        cursor = conn.execute(
             "INSERT INTO scheduled (id_user, at, text, flash, id_phone, id_phone_group, mms, tag, "
             "priority, request_report, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (id_user, at_text, text, int(flash), id_phone, id_phone_group, int(mms), tag,
              priority, report, due_at),
         )  # fmt: skip
-        await conn.executemany(
+        id_scheduled = int(cursor.lastrowid or 0)
+        conn.executemany(
             "INSERT INTO scheduled_number (id_scheduled, number, data) VALUES (?, ?, ?)",
             [(id_scheduled, r.number, r.data) for r in numbers],
         )
@@ -95,23 +94,22 @@ async def create_scheduled(
              conditional_groups),
             ("scheduled_media", "id_media", "media", medias),
         ):  # fmt: skip
-            await conn.executemany(
-                f"INSERT INTO {table} (id_scheduled, {column}) "  # noqa: S608 - identifiers are constants, values are bound
-                f"SELECT ?, id FROM {source} WHERE id = ? AND id_user = ?",
-                [(id_scheduled, target, id_user) for target in ids],
-            )
+            if ids:
+                conn.executemany(
+                    f"INSERT INTO {table} (id_scheduled, {column}) "  # noqa: S608 - identifiers are constants, values are bound
+                    f"SELECT ?, id FROM {source} WHERE id = ? AND id_user = ?",
+                    [(id_scheduled, target, id_user) for target in ids],
+                )
         return id_scheduled
 
-    return await db.atomic("create_scheduled", body)
+    return await db.write("create_scheduled", body)
 
 
-async def _check_owner(
-    conn: aiosqlite.Connection, table: str, id_row: int | None, id_user: int
-) -> None:
+def _check_owner(conn: sqlite3.Connection, table: str, id_row: int | None, id_user: int) -> None:
     if id_row is None:
         return
-    found = await row(conn, f"SELECT id_user FROM {table} WHERE id = ?", (id_row,))  # noqa: S608 - identifiers are constants, values are bound
-    if found is None or int(found["id_user"]) != id_user:
+    found = conn.execute(f"SELECT id_user FROM {table} WHERE id = ?", (id_row,)).fetchone()  # noqa: S608 - identifiers are constants, values are bound
+    if found is None or int(found[0]) != id_user:
         raise NotFoundError(f"no {table} {id_row} for user {id_user}")
 
 
@@ -135,6 +133,69 @@ async def due_scheduled(db: Database, *, now: float, limit: int = 100) -> list[i
     return [int(r["id"]) for r in found]
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """What expanding one scheduled message reads, in one visit to the reader's thread."""
+
+    scheduled: sqlite3.Row
+    numbers: list[sqlite3.Row]
+    members: list[sqlite3.Row]
+    """Contacts named directly, then members of the named groups, in RaspiSMS's order."""
+    conditions: list[str]
+    everyone: list[sqlite3.Row]
+    """The user's contacts, read only when a conditional group needs them."""
+    stopped: frozenset[str]
+
+
+_MEMBERS = (
+    (
+        "SELECT c.* FROM scheduled_contact AS t JOIN contact AS c ON c.id = t.id_contact "
+        "WHERE t.id_scheduled = ? AND c.id_user = ? ORDER BY t.id"
+    ),
+    (
+        "SELECT c.* FROM scheduled_group AS t "
+        "JOIN group_contact AS gc ON gc.id_group = t.id_group "
+        "JOIN contact AS c ON c.id = gc.id_contact "
+        "WHERE t.id_scheduled = ? AND c.id_user = ? ORDER BY t.id, gc.id"
+    ),
+)
+
+
+def _load(conn: sqlite3.Connection, id_scheduled: int, *, conditional: bool) -> _Loaded | None:
+    scheduled = conn.execute(
+        "SELECT * FROM scheduled WHERE id = ? AND expanded_at IS NULL", (id_scheduled,)
+    ).fetchone()
+    if scheduled is None:
+        return None
+    id_user = int(scheduled["id_user"])
+    numbers = conn.execute(
+        "SELECT number, data FROM scheduled_number WHERE id_scheduled = ? ORDER BY id",
+        (id_scheduled,),
+    ).fetchall()
+    members = [r for sql in _MEMBERS for r in conn.execute(sql, (id_scheduled, id_user))]
+    conditions = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT g.condition FROM scheduled_conditional_group AS t "
+            "JOIN conditional_group AS g ON g.id = t.id_conditional_group "
+            "WHERE t.id_scheduled = ? AND g.id_user = ? ORDER BY t.id",
+            (id_scheduled, id_user),
+        )
+    ]
+    everyone: list[sqlite3.Row] = []
+    if conditions and conditional:
+        everyone = conn.execute(
+            "SELECT * FROM contact WHERE id_user = ? ORDER BY id", (id_user,)
+        ).fetchall()
+    stopped: frozenset[str] = frozenset()
+    if _stop_applies(conn, id_user, scheduled["tag"]):
+        stopped = frozenset(
+            str(r[0])
+            for r in conn.execute("SELECT number FROM smsstop WHERE id_user = ?", (id_user,))
+        )
+    return _Loaded(scheduled, numbers, members, conditions, everyone, stopped)
+
+
 async def expand_scheduled(
     db: Database,
     id_scheduled: int,
@@ -153,20 +214,17 @@ async def expand_scheduled(
     conditional groups add nobody. A blank text is skipped unless the message is an MMS.
     Returns ``[]`` when the scheduled message is gone or was already expanded.
     """
-    scheduled = await db.fetchone(
-        "SELECT * FROM scheduled WHERE id = ? AND expanded_at IS NULL", (id_scheduled,)
+    loaded = await db.read(
+        lambda conn: _load(conn, id_scheduled, conditional=resolve_conditional is not None)
     )
-    if scheduled is None:
+    if loaded is None:
         return []
-    targets = await _recipients(db, scheduled["id"], int(scheduled["id_user"]), resolve_conditional)
-    if await _stop_applies(db, int(scheduled["id_user"]), scheduled["tag"]):
-        stopped = {
-            str(r["number"])
-            for r in await db.fetchall(
-                "SELECT number FROM smsstop WHERE id_user = ?", (scheduled["id_user"],)
-            )
-        }
-        targets = [(r, m) for r, m in targets if r.number not in stopped]
+    scheduled = loaded.scheduled
+    targets = [
+        (r, m)
+        for r, m in _recipients(loaded, resolve_conditional)
+        if r.number not in loaded.stopped
+    ]
     mms = bool(scheduled["mms"])
     messages: list[tuple[str, str, int]] = []
     for recipient, metas in targets:
@@ -179,55 +237,53 @@ async def expand_scheduled(
         messages.append((recipient.number, text, segments))
     at = wall(now)
     pinned = scheduled["id_phone"]
+    values = [
+        (at, text, number, scheduled["flash"], scheduled["id_user"], pinned, scheduled["mms"],
+         id_scheduled, scheduled["tag"], scheduled["priority"], now, now, segments,
+         scheduled["request_report"], pinned, scheduled["id_phone_group"])
+        for number, text, segments in messages
+    ]  # fmt: skip
+    most = max((m[2] for m in messages), default=0)
 
-    async def body(conn: aiosqlite.Connection) -> list[int]:
-        claimed = await change(
-            conn,
+    def body(conn: sqlite3.Connection) -> list[int]:
+        claimed = conn.execute(
             "UPDATE scheduled SET expanded_at = ? WHERE id = ? AND expanded_at IS NULL",
             (now, id_scheduled),
-        )
+        ).rowcount
         if not claimed:
             return []
-        await conn.executemany(
+        conn.executemany(
             "INSERT INTO sended (at, text, destination, flash, id_user, id_phone, mms, "
             "originating_scheduled, tag, state, priority, due_at, next_attempt_at, segments, "
             "request_report, pinned_phone, id_phone_group) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (at, text, number, scheduled["flash"], scheduled["id_user"], pinned,
-                 scheduled["mms"], id_scheduled, scheduled["tag"], scheduled["priority"], now,
-                 now, segments, scheduled["request_report"], pinned, scheduled["id_phone_group"])
-                for number, text, segments in messages
-            ],
-        )  # fmt: skip
-        await change(
-            conn,
+            values,
+        )
+        conn.execute(
             "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?) "
             "INSERT INTO sended_segment (id_sended, seq, state) "
             "SELECT s.id, n.k, 'queued' FROM sended AS s JOIN n ON n.k <= s.segments "
             "WHERE s.originating_scheduled = ? ORDER BY s.id, n.k",
-            (max((m[2] for m in messages), default=0), id_scheduled),
+            (most, id_scheduled),
         )
-        await change(
-            conn,
-            "INSERT INTO sended_media (id_sended, id_media) "
-            "SELECT s.id, m.id_media FROM sended AS s "
-            "JOIN scheduled_media AS m ON m.id_scheduled = s.originating_scheduled "
-            "WHERE s.originating_scheduled = ? ORDER BY s.id, m.id",
-            (id_scheduled,),
+        if mms:
+            conn.execute(
+                "INSERT INTO sended_media (id_sended, id_media) "
+                "SELECT s.id, m.id_media FROM sended AS s "
+                "JOIN scheduled_media AS m ON m.id_scheduled = s.originating_scheduled "
+                "WHERE s.originating_scheduled = ? ORDER BY s.id, m.id",
+                (id_scheduled,),
+            )
+        found = conn.execute(
+            "SELECT id FROM sended WHERE originating_scheduled = ? ORDER BY id", (id_scheduled,)
         )
-        found = await rows(
-            conn,
-            "SELECT id FROM sended WHERE originating_scheduled = ? ORDER BY id",
-            (id_scheduled,),
-        )
-        return [int(r["id"]) for r in found]
+        return [int(r[0]) for r in found]
 
-    return await db.atomic("expand_scheduled", body)
+    return await db.write("expand_scheduled", body)
 
 
-async def _recipients(
-    db: Database, id_scheduled: int, id_user: int, resolve: ResolveConditional | None
+def _recipients(
+    loaded: _Loaded, resolve: ResolveConditional | None
 ) -> list[tuple[Recipient, dict[str, object]]]:
     """Every recipient of a scheduled message, deduplicated by number, first occurrence first."""
     found: list[tuple[Recipient, dict[str, object]]] = []
@@ -238,42 +294,15 @@ async def _recipients(
             seen.add(recipient.number)
             found.append((recipient, metas))
 
-    for r in await db.fetchall(
-        "SELECT number, data FROM scheduled_number WHERE id_scheduled = ? ORDER BY id",
-        (id_scheduled,),
-    ):
+    for r in loaded.numbers:
         add(Recipient(number=str(r["number"]), data=str(r["data"])), {"number": str(r["number"])})
-    member_queries = (
-        (
-            "SELECT c.* FROM scheduled_contact AS t JOIN contact AS c ON c.id = t.id_contact "
-            "WHERE t.id_scheduled = ? AND c.id_user = ? ORDER BY t.id"
-        ),
-        (
-            "SELECT c.* FROM scheduled_group AS t "
-            "JOIN group_contact AS gc ON gc.id_group = t.id_group "
-            "JOIN contact AS c ON c.id = gc.id_contact "
-            "WHERE t.id_scheduled = ? AND c.id_user = ? ORDER BY t.id, gc.id"
-        ),
-    )
-    for sql in member_queries:
-        for r in await db.fetchall(sql, (id_scheduled, id_user)):
-            contact = ContactRow.of(r)
-            add(_as_recipient(contact), contact.metas())
-    conditions = await db.fetchall(
-        "SELECT g.condition FROM scheduled_conditional_group AS t "
-        "JOIN conditional_group AS g ON g.id = t.id_conditional_group "
-        "WHERE t.id_scheduled = ? AND g.id_user = ? ORDER BY t.id",
-        (id_scheduled, id_user),
-    )
-    if conditions and resolve is not None:
-        everyone = [
-            ContactRow.of(r)
-            for r in await db.fetchall(
-                "SELECT * FROM contact WHERE id_user = ? ORDER BY id", (id_user,)
-            )
-        ]
-        for condition in conditions:
-            for contact in resolve(str(condition["condition"]), list(everyone)):
+    for r in loaded.members:
+        contact = ContactRow.of(r)
+        add(_as_recipient(contact), contact.metas())
+    if loaded.conditions and resolve is not None:
+        everyone = [ContactRow.of(r) for r in loaded.everyone]
+        for condition in loaded.conditions:
+            for contact in resolve(condition, list(everyone)):
                 add(_as_recipient(contact), contact.metas())
     return found
 
@@ -282,13 +311,13 @@ def _as_recipient(contact: ContactRow) -> Recipient:
     return Recipient(number=contact.number, data=contact.data, id_contact=contact.id)
 
 
-async def _stop_applies(db: Database, id_user: int, tag: object) -> bool:
+def _stop_applies(conn: sqlite3.Connection, id_user: int, tag: object) -> bool:
     if tag == SMS_STOP_TAG:
         return False
-    setting = await db.fetchone(
+    setting = conn.execute(
         "SELECT value FROM setting WHERE id_user = ? AND name = 'smsstop'", (id_user,)
-    )
-    return setting is None or str(setting["value"]) not in {"0", ""}
+    ).fetchone()
+    return setting is None or str(setting[0]) not in {"0", ""}
 
 
 __all__ = [
