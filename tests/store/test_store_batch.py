@@ -95,7 +95,7 @@ async def test_read_runs_several_queries_in_one_visit(db, user) -> None:
 
 
 async def test_reader_is_query_only(db) -> None:
-    with pytest.raises(StoreError, match="readonly|read-only"):
+    with pytest.raises(StoreError, match=r"readonly|read-only"):
         await db.read(lambda conn: conn.execute("DELETE FROM user"))
 
 
