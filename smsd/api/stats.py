@@ -27,6 +27,7 @@ from smsd.api.replies import success
 from smsd.api.routing import Param, Route, base_url
 from smsd.api.state import CLOCK, DB, user_of
 from smsd.store import accounts
+from smsd.store import stats as store_stats
 from smsd.store.errors import InvalidValueError
 from smsd.store.listing import PAGE_SIZE
 from smsd.store.walltime import WALL_FORMAT, parse_wall
@@ -102,15 +103,8 @@ async def usage(request: web.Request) -> web.Response:
     start, end = _strict(query, "start"), _strict(query, "end")
     tag = query.get("tag")
     pattern = tag if isinstance(tag, str) and php_bool(tag) else None
-    found = await request.app[DB].fetchall(
-        "SELECT p.id AS id_phone, (SELECT count(*) FROM sended AS s "
-        "WHERE s.id_user = :user AND s.id_phone = p.id "
-        "AND (:start IS NULL OR s.at >= :start) AND (:end IS NULL OR s.at <= :end) "
-        "AND (:tag IS NULL OR s.tag LIKE :tag)) AS volume "
-        "FROM phone AS p WHERE p.id_user = :user ORDER BY p.id",
-        {"user": user.id, "start": start, "end": end, "tag": pattern},
-    )
-    volumes = {str(r["id_phone"]): int(r["volume"]) for r in found}
+    found = await store_stats.volumes(request.app[DB], user.id, start=start, end=end, tag=pattern)
+    volumes = {str(id_phone): volume for id_phone, volume in found.items()}
     total = sum(volumes.values())
     return success(request, {"total": total, "phones_volumes": volumes or []})
 
@@ -136,15 +130,11 @@ async def sms_status(request: web.Request) -> web.Response:
         if id_phone not in {p.id for p in await accounts.phones(request.app[DB], user.id)}:
             shown = raw_phone if isinstance(raw_phone, str) else id_phone
             raise ApiError(_INVALID, f"phone with id {shown} does not exists.")
-    found = await request.app[DB].fetchall(
-        "SELECT substr(at, 1, 10) AS at_ymd, id_phone, status, count(*) AS nb FROM sended "
-        "WHERE id_user = :user AND id_phone IS NOT NULL AND at >= :start AND at <= :end "
-        "AND (:phone IS NULL OR id_phone = :phone) "
-        "GROUP BY at_ymd, status, id_phone ORDER BY at_ymd, id_phone, status",
-        {"user": user.id, "start": bounds[0], "end": bounds[1], "phone": id_phone},
+    found = await store_stats.status_per_day(
+        request.app[DB], user.id, start=bounds[0], end=bounds[1], id_phone=id_phone
     )
     rows = [
-        {"at_ymd": r["at_ymd"], "id_phone": r["id_phone"], "status": r["status"], "nb": r["nb"]}
+        {"at_ymd": r.at_ymd, "id_phone": r.id_phone, "status": r.status, "nb": r.count}
         for r in found
     ]
     return success(request, rows)
@@ -177,27 +167,21 @@ async def _invalid_numbers(request: web.Request, page: int) -> web.Response:
         raise ApiError(_INVALID, "page must be a positive integer.")
     values = [query[name] for name in names]
     numbers = [(php_leading_number(v) or 0) if isinstance(v, str) else php_int(v) for v in values]
-    found = await request.app[DB].fetchall(
-        "SELECT destination, count(*) AS total, sum(status = 'failed') AS failed, "
-        "sum(status = 'unknown') AS unknown FROM sended WHERE id_user = :user "
-        "GROUP BY destination HAVING total >= :volume "
-        "AND failed * 100.0 / total >= :failed AND unknown * 100.0 / total >= :unknown "
-        "ORDER BY destination LIMIT :limit OFFSET :offset",
-        {
-            "user": user.id,
-            "volume": numbers[0],
-            "failed": numbers[1],
-            "unknown": numbers[2],
-            "limit": PAGE_SIZE,
-            "offset": page * PAGE_SIZE,
-        },
+    found = await store_stats.unreliable_numbers(
+        request.app[DB],
+        user.id,
+        volume=numbers[0],
+        percent_failed=numbers[1],
+        percent_unknown=numbers[2],
+        limit=PAGE_SIZE,
+        offset=page * PAGE_SIZE,
     )
     rows = [
         {
-            "destination": r["destination"],
-            "total_sms_sent": int(r["total"]),
-            "failed_percentage": _ratio(int(r["failed"]), int(r["total"])),
-            "unknown_percentage": _ratio(int(r["unknown"]), int(r["total"])),
+            "destination": r.destination,
+            "total_sms_sent": r.total,
+            "failed_percentage": _ratio(r.failed, r.total),
+            "unknown_percentage": _ratio(r.unknown, r.total),
         }
         for r in found
     ]
