@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import re
 from typing import cast
 
 from smsd.at import codes
@@ -53,6 +54,9 @@ __all__ = [
 
 # Final result of an ordinary command (AT+CSQ, AT+CPMS...): modems answer in
 # milliseconds; 5 s leaves room for a busy SIM.
+_HEX_PAIRS = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+"""A PDU as the modem takes it: pairs of hex digits, at least one."""
+
 DEFAULT_TIMEOUT = 5.0
 # TS 27.005 gives AT+CMGS no bound; networks take up to ~40 s and some modems
 # report +CMS ERROR after minutes (field notes §4 "Timeouts").
@@ -214,11 +218,7 @@ class AtTransport(asyncio.Protocol):
         full = f"{command}={length}"
         if not 1 <= length <= 255:
             raise UsageError(f"TPDU length must be 1..255, not {length}")
-        if (
-            not pdu_hex
-            or len(pdu_hex) % 2
-            or not all(c in "0123456789abcdefABCDEF" for c in pdu_hex)
-        ):
+        if _HEX_PAIRS.fullmatch(pdu_hex) is None:
             raise UsageError("PDU must be a non-empty even-length hex string")
         await self._lock.acquire()
         task: asyncio.Task[tuple[str, ...]] | None = None
