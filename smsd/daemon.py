@@ -31,12 +31,15 @@ import structlog
 from smsd import systemd
 from smsd.api.render import make_render, resolve_conditional
 from smsd.api.server import api_factory as default_api_factory
+from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.runtime.engine import Engine
+from smsd.runtime.hotplug import start_watcher, stop_watcher
 from smsd.store import accounts
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
+from smsd.webhooks import WebhookSender
 
 if TYPE_CHECKING:
     from smsd.store.rows import PhoneRow
@@ -113,6 +116,35 @@ class DaemonPhones:
         running = self._engine.phone_by_id(id_phone)
         return None if running is None else running[1].status.value
 
+    def snapshot(self) -> list[PhoneSnapshot]:
+        """Every running phone's live state (status, registration, signal, counters), by id."""
+        found = []
+        for phone in self._engine.phones.values():
+            modem = phone.modem
+            network, identity, counters = modem.network, modem.identity, modem.counters
+            found.append(
+                PhoneSnapshot(
+                    id_phone=phone.id_phone,
+                    name=phone.settings.name,
+                    status=phone.status.value,
+                    available=phone.available,
+                    connected=modem.ready.is_set(),
+                    registered=network.registered,
+                    registration=network.registration,
+                    operator=network.operator,
+                    rssi=network.rssi,
+                    signal_dbm=network.dbm,
+                    manufacturer=identity.manufacturer,
+                    model=identity.model,
+                    segments_sent=counters.segments_sent,
+                    send_failures=counters.send_failures,
+                    received=counters.received,
+                    status_reports=counters.status_reports,
+                    resets=counters.resets,
+                )
+            )
+        return sorted(found, key=lambda snap: snap.id_phone)
+
     async def _start(self, row: PhoneRow) -> None:
         if row.status == "disabled":
             return
@@ -183,6 +215,8 @@ class Daemon:
             return 1
         api: Api | None = None
         engine_task: asyncio.Task[None] | None = None
+        hotplug: asyncio.Task[None] | None = None
+        webhooks = WebhookSender(db, config.webhooks)
         try:
             owner = await ensure_users(db, config, announce=self._announce)
             self.engine = engine = Engine(
@@ -193,11 +227,13 @@ class Daemon:
                 at_least_once=config.daemon.at_least_once,
             )
             await engine.recover()
+            await webhooks.start()
             engine_task = asyncio.create_task(engine.run(), name="engine")
             for phone in config.phones:
                 await engine.add_phone(phone)
             phones = DaemonPhones(db, engine, {phone.name for phone in config.phones})
             await phones.start_all(owner)
+            hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
             if self._api_factory is not None:
                 api = self._api_factory(config, db, engine.wake, phones=phones)
                 address = await api.start()
@@ -212,10 +248,12 @@ class Daemon:
             self._log.info("daemon_stopping")
             if api is not None:
                 await api.stop()
+            await stop_watcher(hotplug)
             if engine_task is not None:
                 engine_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await engine_task
+            await webhooks.stop()
             await db.close()
             self._log.info("daemon_stopped")
         return 0

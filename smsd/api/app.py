@@ -13,6 +13,8 @@ RaspiSMS, which answers these with HTML pages:
   same id is logged with the traceback. No stack trace ever reaches the client.
 
 Like RaspiSMS, routing happens before authentication, so those answers need no key.
+``/metrics`` and ``/health`` (:mod:`smsd.api.metrics`) answer outside the envelope, without a
+key; the ``request_latency`` middleware times every request for ``/metrics``.
 """
 
 from __future__ import annotations
@@ -27,18 +29,22 @@ from aiohttp import web
 
 from smsd.api.auth import AuthError
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
+from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
+from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
 from smsd.api.state import CLOCK, CONFIG, DB, PHONES, REGION, WAKE, Clock, PhoneControl, Wake
+from smsd.api.webhooks import ROUTES as WEBHOOK_ROUTES
+from smsd.api.webhooks import WEBHOOKS
 from smsd.phone import check_region
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from smsd.api.routing import Handler, Route
-    from smsd.config import ApiConfig
+    from smsd.config import ApiConfig, WebhooksConfig
     from smsd.store.db import Database
 
 __all__ = ["ROUTES", "make_app"]
@@ -123,15 +129,20 @@ def make_app(
     default_region: str | None = None,
     extra_routes: Iterable[Route] = (),
     phones: PhoneControl | None = None,
+    webhooks: WebhooksConfig | None = None,
 ) -> web.Application:
     """The API application over an open store; ``wake`` is called after each new message.
 
     ``default_region`` (ISO 3166, e.g. ``"FR"``) also accepts national numbers of that region
     (our extension; RaspiSMS accepts international numbers only). ``extra_routes`` are served
     and documented with the RaspiSMS routes. ``phones`` lets the phone routes start, restart
-    and stop modems (without it they only change the store).
+    and stop modems (without it they only change the store). ``webhooks`` is the ``[webhooks]``
+    section that checks webhook URLs (its defaults when absent).
     """
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[envelope_errors])
+    app = web.Application(
+        client_max_size=config.max_body_bytes, middlewares=[request_latency, envelope_errors]
+    )
+    app[HTTP_METRICS] = LatencyHistogram()
     app[DB] = db
     app[WAKE] = wake
     app[CONFIG] = config
@@ -140,8 +151,12 @@ def make_app(
         app[REGION] = check_region(default_region)
     if phones is not None:
         app[PHONES] = phones
+    if webhooks is not None:
+        app[WEBHOOKS] = webhooks
     table = raspisms_routes()
+    table.extend(WEBHOOK_ROUTES)
     table.extend(extra_routes)
+    table.extend(METRICS_ROUTES)
     table.extend([openapi_route(table, config.prefix)])
     app[ROUTES] = table
     table.install(app, config.prefix)

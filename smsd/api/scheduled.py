@@ -12,6 +12,11 @@ Extensions and intentional differences:
 - national numbers pass when a default region is configured;
 - ``mms`` true (with the ``mms`` setting on) is refused with error 2: the phones here are GSM
   modems that send SMS only, so no media is stored;
+- ``url_dlr`` and ``url_response`` (optional URLs, checked like webhook URLs by
+  :func:`smsd.api.webhooks.message_url`): ``url_dlr`` receives the ``send_sms`` and
+  ``send_sms_status_change`` events of the message's sends, ``url_response`` the messages its
+  recipients send back to the sending phone within ``[webhooks] reply_window``, in RaspiSMS's
+  webhook format (:mod:`smsd.webhooks`);
 - ``GET /api/send-sms/`` refuses a text over 1000 characters with error 2 (RaspiSMS fails in SQL
   with an HTML 500) and answers only GET (HEAD would send a message).
 """
@@ -29,6 +34,7 @@ from smsd.api.params import Params, Upload, read_params
 from smsd.api.replies import no_content, success
 from smsd.api.routing import Param, Route
 from smsd.api.state import CLOCK, DB, REGION, WAKE, user_of
+from smsd.api.webhooks import message_url
 from smsd.phone import to_e164
 from smsd.store import accounts
 from smsd.store.errors import InvalidValueError, NotFoundError, StoreError
@@ -227,6 +233,8 @@ async def post_scheduled(request: web.Request) -> web.Response:
         params, settings=await accounts.settings(db, user.id), region=request.app.get(REGION)
     )
     await _check_phones(request, campaign, user.id)
+    url_dlr = message_url(request, params.form, "url_dlr")
+    url_response = message_url(request, params.form, "url_response")
     at = campaign.at if campaign.at is not None else wall(request.app[CLOCK]())
     try:
         id_scheduled = await create_scheduled(
@@ -243,6 +251,8 @@ async def post_scheduled(request: web.Request) -> web.Response:
             contacts=campaign.contacts,
             groups=campaign.groups,
             conditional_groups=campaign.conditional_groups,
+            url_dlr=url_dlr,
+            url_response=url_response,
         )
     except (NotFoundError, InvalidValueError) as exc:  # a phone deleted meanwhile, bad data
         raise ApiError(ErrorCode.CANNOT_CREATE) from exc
@@ -306,6 +316,8 @@ _FORM_FIELDS = (
     Param("mms", "form", "boolean", description="refused: modems send SMS only"),
     Param("tag", "form", description="free text copied to the sent messages"),
     Param("priority", "form", "integer", description="queue priority, higher first (smsd)"),
+    Param("url_dlr", "form", description="URL posted each send's status events (smsd)"),
+    Param("url_response", "form", description="URL posted the recipients' replies (smsd)"),
 )
 
 ROUTES = (

@@ -4,16 +4,26 @@ The daemon owns the lifecycle: :meth:`ApiServer.start` binds and returns the add
 on (the real port when the configuration says port 0); :meth:`ApiServer.stop` stops accepting,
 lets requests in flight finish for up to ``shutdown_timeout`` seconds, then closes the
 connections. Handlers commit before they answer, so a stop never loses an accepted message.
+
+Exposure: the API listens on loopback by default. :meth:`ApiServer.start` logs the warning
+``api_listens_publicly`` when the configured host is not a loopback address and ``[api] public``
+is not set, and gives a Unix socket file the mode ``[api] socket_mode`` (0660 unless told
+otherwise: the daemon's user and group only). Before the first request it hashes any plain API
+key an older smsd left in the store (:func:`smsd.store.accounts.upgrade_keys`).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import time
 from typing import TYPE_CHECKING
 
+import structlog
 from aiohttp import web
 
 from smsd.api.app import make_app
+from smsd.api.auth import install_limiter
 from smsd.config import TcpListen, UnixListen
 
 if TYPE_CHECKING:
@@ -21,7 +31,9 @@ if TYPE_CHECKING:
     from smsd.config import ApiConfig, Config
     from smsd.store.db import Database
 
-__all__ = ["SHUTDOWN_TIMEOUT", "ApiServer", "api_factory"]
+__all__ = ["SHUTDOWN_TIMEOUT", "ApiServer", "api_factory", "is_loopback"]
+
+_log = structlog.get_logger("smsd.api")
 
 SHUTDOWN_TIMEOUT = 5.0
 """Seconds requests in flight get to finish when the API stops."""
@@ -61,10 +73,22 @@ class ApiServer:
             else:
                 site = web.TCPSite(runner, listen.host, listen.port, reuse_address=True)
             await site.start()
+            if isinstance(listen, UnixListen):
+                os.chmod(listen.path, self._config.socket_mode)  # noqa: PTH101 - a Path works too
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
+        if (
+            isinstance(listen, TcpListen)
+            and not is_loopback(listen.host)
+            and not self._config.public
+        ):
+            _log.warning(
+                "api_listens_publicly",
+                listen=str(listen),
+                hint="set [api] public = true if this is intended, or listen on 127.0.0.1",
+            )
         return self.address
 
     @property
@@ -85,6 +109,16 @@ class ApiServer:
             await runner.cleanup()
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) only reaches this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost, or "" (every address)
+
+
 def api_factory(
     config: Config,
     db: Database,
@@ -95,5 +129,14 @@ def api_factory(
     phones: PhoneControl | None = None,
 ) -> ApiServer:
     """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``."""
-    app = make_app(config.api, db, wake, clock=clock, default_region=default_region, phones=phones)
+    app = make_app(
+        config.api,
+        db,
+        wake,
+        clock=clock,
+        default_region=default_region,
+        phones=phones,
+        webhooks=config.webhooks,
+    )
+    install_limiter(app)
     return ApiServer(config.api, app)

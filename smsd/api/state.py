@@ -9,7 +9,8 @@ application runs without modems).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
@@ -28,6 +29,7 @@ __all__ = [
     "WAKE",
     "Clock",
     "PhoneControl",
+    "PhoneSnapshot",
     "Wake",
     "user_of",
 ]
@@ -43,6 +45,36 @@ REGION = web.AppKey("default_region", str)
 """Present only when national numbers of that region are accepted (our extension)."""
 
 
+@dataclass(frozen=True)
+class PhoneSnapshot:
+    """One running phone as the daemon sees it now (for ``/metrics`` and ``/health``).
+
+    ``status`` is the RaspiSMS status (``available``, ``unavailable`` …); ``available`` means
+    connected, registered and within its limits. ``registration`` is the 3GPP TS 27.007
+    ``+CREG`` state in lower case (``registered_home``, ``searching`` …). ``rssi`` is the raw
+    ``+CSQ`` <rssi> and ``signal_dbm`` its dBm, both ``None`` when unknown. The counters
+    count since the daemon started.
+    """
+
+    id_phone: int
+    name: str
+    status: str
+    available: bool
+    connected: bool
+    registered: bool
+    registration: str = "unknown"
+    operator: str = ""
+    rssi: int | None = None
+    signal_dbm: int | None = None
+    manufacturer: str = ""
+    model: str = ""
+    segments_sent: int = 0
+    send_failures: int = 0
+    received: int = 0
+    status_reports: int = 0
+    resets: int = 0
+
+
 class PhoneControl(Protocol):
     """What the API asks of the daemon when a phone is created, changed or deleted."""
 
@@ -54,6 +86,9 @@ class PhoneControl(Protocol):
 
     def status(self, id_phone: int) -> str | None:
         """The phone's live status (``available``, ``unavailable`` …); ``None`` if not running."""
+
+    def snapshot(self) -> Sequence[PhoneSnapshot]:
+        """Every running phone's live state, by phone id."""
 
 
 PHONES = web.AppKey[PhoneControl]("phones")

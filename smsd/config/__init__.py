@@ -39,6 +39,7 @@ from smsd.config.settings import (
     TcpListen,
     UnixListen,
     UserConfig,
+    WebhooksConfig,
     default_config,
 )
 from smsd.errors import ConfigError
@@ -64,6 +65,7 @@ __all__ = [
     "TcpListen",
     "UnixListen",
     "UserConfig",
+    "WebhooksConfig",
     "default_config",
     "load_config",
     "render",

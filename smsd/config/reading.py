@@ -45,6 +45,7 @@ from smsd.config.settings import (
     LimitConfig,
     PhoneConfig,
     UserConfig,
+    WebhooksConfig,
 )
 from smsd.errors import ConfigError
 
@@ -172,12 +173,15 @@ def _build(top: _Table, base: Path) -> Config:
     users = tuple(_user(table) for table in top.tables("users"))
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
+    webhooks = _webhooks(top.table("webhooks"))
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
     _unique(top, "phones", "name", [phone.name for phone in phones])
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
-    return Config(daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug)
+    return Config(
+        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks
+    )
 
 
 def _unique(
@@ -209,6 +213,15 @@ def _daemon(table: _Table, base: Path) -> DaemonConfig:
     return config
 
 
+def _file_mode(value: object) -> int:
+    """Unix permission bits, written in octal in TOML (``0o660``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0o777:
+        raise Invalid(
+            f"must be permission bits from 0o000 to 0o777 (e.g. 0o660), got {show(value)}"
+        )
+    return value
+
+
 def _api(table: _Table, base: Path) -> ApiConfig:
     defaults = ApiConfig()
     config = ApiConfig(
@@ -216,6 +229,12 @@ def _api(table: _Table, base: Path) -> ApiConfig:
         prefix=table.get("prefix", url_prefix, defaults.prefix),
         html_escape=table.get("html_escape", boolean, defaults.html_escape),
         max_body_bytes=table.get("max_body_bytes", integer(1024), defaults.max_body_bytes),
+        public=table.get("public", boolean, defaults.public),
+        socket_mode=table.get("socket_mode", _file_mode, defaults.socket_mode),
+        max_auth_failures=table.get("max_auth_failures", integer(0), defaults.max_auth_failures),
+        auth_failure_window=table.get(
+            "auth_failure_window", number(), defaults.auth_failure_window
+        ),
     )
     table.finish()
     return config
@@ -265,6 +284,23 @@ def _hotplug(table: _Table) -> HotplugConfig:
     config = HotplugConfig(
         devices=table.get("devices", globs, ()),
         baudrate=table.get("baudrate", baudrate, 115200),
+    )
+    table.finish()
+    return config
+
+
+def _webhooks(table: _Table) -> WebhooksConfig:
+    d = WebhooksConfig()
+    config = WebhooksConfig(
+        timeout=table.get("timeout", number(), d.timeout),
+        max_age=table.get("max_age", number(), d.max_age),
+        concurrency=table.get("concurrency", integer(1), d.concurrency),
+        per_target=table.get("per_target", integer(1), d.per_target),
+        retry_initial=table.get("retry_initial", number(), d.retry_initial),
+        retry_max=table.get("retry_max", number(), d.retry_max),
+        reply_window=table.get("reply_window", number(allow_zero=True), d.reply_window),
+        retention=table.get("retention", number(allow_zero=True), d.retention),
+        allow_link_local=table.get("allow_link_local", boolean, d.allow_link_local),
     )
     table.finish()
     return config

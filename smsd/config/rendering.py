@@ -34,6 +34,7 @@ def render(config: Config, *, mask: bool = True) -> str:
     for phone in config.phones:
         out += ["", "[[phones]]", *_assignments(phone, mask=mask)]
     out += ["", "[hotplug]", *_assignments(config.hotplug, mask=mask)]
+    out += ["", "[webhooks]", *_assignments(config.webhooks, mask=mask)]
     return "\n".join(out) + "\n"
 
 
@@ -48,6 +49,9 @@ def _assignments(settings: DataclassInstance, *, mask: bool) -> list[str]:
             value = value[:4] + "*" * (len(value) - 4)
         elif mask and spec.name == "pin":
             value = "****"
+        if spec.name == "socket_mode":  # permission bits read best in octal
+            lines.append(f"{spec.name} = 0o{value:03o}")
+            continue
         lines.append(f"{spec.name} = {_toml(value)}")
     return lines
 

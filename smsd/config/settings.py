@@ -28,6 +28,7 @@ __all__ = [
     "TcpListen",
     "UnixListen",
     "UserConfig",
+    "WebhooksConfig",
     "default_config",
 ]
 
@@ -96,6 +97,14 @@ class ApiConfig:
     html_escape: bool = True
     """Escape ``&``, ``<``, ``>`` in JSON text, as RaspiSMS does."""
     max_body_bytes: int = 8 * 1024 * 1024
+    public: bool = False
+    """Listening on a non-loopback address is intended (otherwise smsd warns at start)."""
+    socket_mode: int = 0o660
+    """Permissions of the Unix socket file (``listen = "unix:…"``): owner and group only."""
+    max_auth_failures: int = 10
+    """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
+    auth_failure_window: float = 60.0
+    """Seconds of the sliding window of ``max_auth_failures``."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,30 @@ class HotplugConfig:
 
 
 @dataclass(frozen=True)
+class WebhooksConfig:
+    """``[webhooks]``: delivery of webhook events (RaspiSMS webhooks, url_dlr, url_response)."""
+
+    timeout: float = 10.0
+    """Seconds one delivery attempt may take (connect, send, answer)."""
+    max_age: float = 86400.0
+    """Seconds after its creation an undelivered event is given up (marked dead, logged once)."""
+    concurrency: int = 8
+    """Deliveries in flight at once, over all receivers."""
+    per_target: int = 2
+    """Deliveries in flight at once to one receiver (a slow one cannot take every slot)."""
+    retry_initial: float = 2.0
+    """Seconds before the first retry; each further retry waits twice as long."""
+    retry_max: float = 600.0
+    """Longest wait between two attempts, in seconds."""
+    reply_window: float = 259200.0
+    """Seconds after a send during which a message from its recipient goes to url_response."""
+    retention: float = 604800.0
+    """Seconds delivered and dead events are kept (for inspection) before being deleted."""
+    allow_link_local: bool = False
+    """Allow link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (``None``: the default)."""
 
@@ -152,6 +185,7 @@ class Config:
     phones: tuple[PhoneConfig, ...]
     hotplug: HotplugConfig
     source: Path | None = None
+    webhooks: WebhooksConfig = WebhooksConfig()
 
 
 def default_config(directory: Path) -> Config:

@@ -54,6 +54,8 @@ async def create_scheduled(
     mms: bool = False,
     medias: Sequence[int] = (),
     request_report: bool | None = None,
+    url_dlr: str | None = None,
+    url_response: str | None = None,
 ) -> int:
     """Store a scheduled message and its recipients; return its id.
 
@@ -61,6 +63,8 @@ async def create_scheduled(
     ``id_phone_group`` (not both) must belong to ``id_user`` (:class:`NotFoundError`
     otherwise). Contacts, groups, conditional groups and medias of other users are skipped, as
     RaspiSMS does. ``request_report`` ``None`` leaves the choice to the phone's setting.
+    ``url_dlr`` / ``url_response`` (checked by the caller) get the webhook events of the sends
+    and the replies to them (migration 0002).
     """
     now = time.time()
     due_at = now if at is None else parse_wall(at)
@@ -78,9 +82,10 @@ async def create_scheduled(
         _check_owner(conn, "phone_group", id_phone_group, id_user)
         cursor = conn.execute(
             "INSERT INTO scheduled (id_user, at, text, flash, id_phone, id_phone_group, mms, tag, "
-            "priority, request_report, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "priority, request_report, due_at, url_dlr, url_response) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (id_user, at_text, text, int(flash), id_phone, id_phone_group, int(mms), tag,
-             priority, report, due_at),
+             priority, report, due_at, url_dlr, url_response),
         )  # fmt: skip
         id_scheduled = int(cursor.lastrowid or 0)
         conn.executemany(

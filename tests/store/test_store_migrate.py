@@ -60,6 +60,21 @@ SEEDS: dict[int, str] = {
     INSERT INTO smsstop (id_user, number) VALUES (1, '+33644444444');
     """,
 }
+SEEDS[2] = (
+    SEEDS[1]
+    + """
+    UPDATE scheduled SET url_dlr = 'https://example.org/dlr', url_response = 'https://example.org/r'
+        WHERE id = 1;
+    INSERT INTO webhook_event (id_user, id_webhook, url, target, type, subject, body, timestamp,
+                               random_id, created_at, next_attempt_at, state, attempts)
+        VALUES (1, NULL, 'https://example.org/dlr', 'https://example.org/dlr',
+                'send_sms_status_change', 'sended:1', '{"id":1,"status":"delivered"}',
+                1704099700, '1704099700-0123456789abcdef0123456789abcdef', 1704099700.5,
+                1704099702.0, 'pending', 1);
+    INSERT INTO webhook_reply (id_user, id_phone, number_key, id_sended, id_scheduled, url, until)
+        VALUES (1, 1, '622222222', 1, 1, 'https://example.org/r', 1704358901.0);
+    """
+)
 
 
 def seed_for(version: int) -> str | None:
