@@ -209,7 +209,9 @@ class Daemon:
                 loop.add_signal_handler(sig, handler)
         config = self.config
         try:
-            self.db = db = await Database.open(config.daemon.database)
+            self.db = db = await Database.open(
+                config.daemon.database, check=config.daemon.integrity_check
+            )
         except StoreError as exc:
             self._log.error("store_unusable", database=str(config.daemon.database), error=str(exc))
             return 1

@@ -802,3 +802,21 @@ def test_corrupted_example_gives_a_config_or_a_config_error(
     path = tmp_path_factory.mktemp("cfg") / "smsd.toml"
     path.write_bytes(raw[:at] + junk + raw[at + len(junk) :])
     assert outcome(path).startswith(str(path))
+
+
+def test_default_region_is_checked_and_upper_cased(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[api]\ndefault_region = "fr"\n'))
+    assert config.api.default_region == "FR"
+    assert load_config(write(tmp_path, "")).api.default_region is None
+    with pytest.raises(ConfigError, match=r"api\.default_region: must be a region code"):
+        load_config(write(tmp_path, '[api]\ndefault_region = "XX"\n'))
+    with pytest.raises(ConfigError, match=r"api\.default_region: must be a region code"):
+        load_config(write(tmp_path, "[api]\ndefault_region = 33\n"))
+
+
+def test_integrity_check_choices(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).daemon.integrity_check == "quick"
+    config = load_config(write(tmp_path, '[daemon]\nintegrity_check = "none"\n'))
+    assert config.daemon.integrity_check == "none"
+    with pytest.raises(ConfigError, match=r"daemon\.integrity_check"):
+        load_config(write(tmp_path, '[daemon]\nintegrity_check = "sometimes"\n'))

@@ -133,11 +133,12 @@ def make_app(
 ) -> web.Application:
     """The API application over an open store; ``wake`` is called after each new message.
 
-    ``default_region`` (ISO 3166, e.g. ``"FR"``) also accepts national numbers of that region
-    (our extension; RaspiSMS accepts international numbers only). ``extra_routes`` are served
-    and documented with the RaspiSMS routes. ``phones`` lets the phone routes start, restart
-    and stop modems (without it they only change the store). ``webhooks`` is the ``[webhooks]``
-    section that checks webhook URLs (its defaults when absent).
+    ``default_region`` (ISO 3166, e.g. ``"FR"``; else ``[api] default_region``) also accepts
+    national numbers of that region (our extension; RaspiSMS accepts international numbers
+    only). ``extra_routes`` are served and documented with the RaspiSMS routes. ``phones`` lets
+    the phone routes start, restart and stop modems (without it they only change the store).
+    ``webhooks`` is the ``[webhooks]`` section that checks webhook URLs (its defaults when
+    absent).
     """
     app = web.Application(
         client_max_size=config.max_body_bytes, middlewares=[request_latency, envelope_errors]
@@ -147,8 +148,9 @@ def make_app(
     app[WAKE] = wake
     app[CONFIG] = config
     app[CLOCK] = clock
-    if default_region is not None:
-        app[REGION] = check_region(default_region)
+    region = default_region if default_region is not None else config.default_region
+    if region is not None:
+        app[REGION] = check_region(region)
     if phones is not None:
         app[PHONES] = phones
     if webhooks is not None:

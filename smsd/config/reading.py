@@ -35,6 +35,7 @@ from smsd.config.converters import (
 )
 from smsd.config.settings import (
     DEFAULT_DATABASE,
+    INTEGRITY_CHECKS,
     LOG_FORMATS,
     LOG_LEVELS,
     VIRTUAL,
@@ -48,12 +49,13 @@ from smsd.config.settings import (
     WebhooksConfig,
 )
 from smsd.errors import ConfigError
+from smsd.phone import check_region
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Callable
 
-    from smsd.config.settings import LogFormat, LogLevel
+    from smsd.config.settings import IntegrityCheck, LogFormat, LogLevel
 
 __all__ = ["load_config"]
 
@@ -208,9 +210,22 @@ def _daemon(table: _Table, base: Path) -> DaemonConfig:
         at_least_once=table.get("at_least_once", boolean, default=False),
         report_window_hours=table.get("report_window_hours", number(unit="hours"), 72.0),
         part_timeout=table.get("part_timeout", number(), 1800.0),
+        integrity_check=cast(
+            "IntegrityCheck", table.get("integrity_check", choice(INTEGRITY_CHECKS), "quick")
+        ),
     )
     table.finish()
     return config
+
+
+def _region(value: object) -> str:
+    """An ISO 3166 region code libphonenumber knows (``"FR"``), upper-cased."""
+    if not isinstance(value, str):
+        raise Invalid(f'must be a region code such as "FR", got {show(value)}')
+    try:
+        return check_region(value)
+    except ValueError:
+        raise Invalid(f'must be a region code such as "FR" or "GB", got {show(value)}') from None
 
 
 def _file_mode(value: object) -> int:
@@ -229,6 +244,7 @@ def _api(table: _Table, base: Path) -> ApiConfig:
         prefix=table.get("prefix", url_prefix, defaults.prefix),
         html_escape=table.get("html_escape", boolean, defaults.html_escape),
         max_body_bytes=table.get("max_body_bytes", integer(1024), defaults.max_body_bytes),
+        default_region=table.get("default_region", _region, defaults.default_region),
         public=table.get("public", boolean, defaults.public),
         socket_mode=table.get("socket_mode", _file_mode, defaults.socket_mode),
         max_auth_failures=table.get("max_auth_failures", integer(0), defaults.max_auth_failures),

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 from http_helpers import KEY_A, KEY_B, add_phone, error_body, get_json, post_json, serve
 
+from smsd.config import ApiConfig
 from smsd.store import accounts
 
 H = {"X-Api-Key": KEY_A}
@@ -279,10 +280,22 @@ async def test_send_sms_success_and_errors(client, db, users):
     assert response.status == 405
 
 
-async def test_default_region_accepts_national_numbers(db, users):
-    async with serve(db, default_region="FR") as c:
+@pytest.mark.parametrize(
+    "how", [{"default_region": "FR"}, {"config": ApiConfig(default_region="FR")}], ids=str
+)
+async def test_default_region_accepts_national_numbers(db, users, how):
+    async with serve(db, **how) as c:
         await post_json(
             c, "/api/scheduled/", data={"text": "x", "numbers": "0612345678"}, headers=H
         )
         (row,) = await scheduled_rows(c)
         assert row["numbers"][0]["number"] == "+33612345678"
+
+
+async def test_without_a_region_national_numbers_are_dropped(db, users):
+    async with serve(db) as c:
+        response = await c.post(
+            "/api/scheduled/", data={"text": "x", "numbers": "0612345678"}, headers=H
+        )
+        assert response.status == 400
+        assert await scheduled_rows(c) == []
