@@ -36,6 +36,7 @@ from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.runtime.engine import Engine
 from smsd.runtime.hotplug import start_watcher, stop_watcher
+from smsd.runtime.reliability import ReliabilityWatch
 from smsd.store import accounts
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
@@ -218,6 +219,7 @@ class Daemon:
         api: Api | None = None
         engine_task: asyncio.Task[None] | None = None
         hotplug: asyncio.Task[None] | None = None
+        reliability: asyncio.Task[None] | None = None
         webhooks = WebhookSender(db, config.webhooks)
         try:
             owner = await ensure_users(db, config, announce=self._announce)
@@ -231,10 +233,10 @@ class Daemon:
             await engine.recover()
             await webhooks.start()
             engine_task = asyncio.create_task(engine.run(), name="engine")
-            for phone in config.phones:
-                await engine.add_phone(phone)
-            phones = DaemonPhones(db, engine, {phone.name for phone in config.phones})
-            await phones.start_all(owner)
+            phones = await self._start_phones(db, engine, owner)
+            reliability = asyncio.create_task(
+                ReliabilityWatch(db, on_disable=phones.apply).run(), name="reliability"
+            )
             hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
             if self._api_factory is not None:
                 api = self._api_factory(config, db, engine.wake, phones=phones)
@@ -251,14 +253,30 @@ class Daemon:
             if api is not None:
                 await api.stop()
             await stop_watcher(hotplug)
-            if engine_task is not None:
-                engine_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await engine_task
+            await _cancel(reliability)
+            await _cancel(engine_task)
             await webhooks.stop()
             await db.close()
             self._log.info("daemon_stopped")
         return 0
+
+    async def _start_phones(self, db: Database, engine: Engine, owner: int) -> DaemonPhones:
+        """Start the configured phones, then those created through the API."""
+        disabled = {
+            row.name
+            for row in await accounts.phones(db)
+            if row.id_user == owner and row.status == "disabled"
+        }
+        for phone in self.config.phones:
+            if phone.name in disabled:
+                # Disabled through the API or by the reliability check: it stays off until its
+                # status is changed there, whatever the configuration file says.
+                self._log.warning("phone_disabled", modem=phone.name)
+                continue
+            await engine.add_phone(phone)
+        phones = DaemonPhones(db, engine, {phone.name for phone in self.config.phones})
+        await phones.start_all(owner)
+        return phones
 
     async def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()
@@ -323,6 +341,13 @@ class Daemon:
                 await self.engine.add_phone(phone)
         self.config = fresh
         self._log.info("reloaded", phones=len(new))
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def run(config: Config, **kwargs: object) -> int:

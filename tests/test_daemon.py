@@ -184,3 +184,39 @@ def test_phone_created_over_the_api_starts_its_modem(tmp_path: Path, notify_sock
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
     assert code == 0
+
+
+def _phone(base: str, name: str) -> dict:
+    rows = _get(f"{base}/api/list/phone/?api_key={API_KEY}")["response"]
+    return next(row for row in rows if row["name"] == name)
+
+
+def test_a_disabled_configured_phone_stays_off_after_a_restart(tmp_path: Path) -> None:
+    process = _start(tmp_path)
+    try:
+        base = _wait_for_api(tmp_path)
+        id_phone = _phone(base, "virtual-1")["id"]
+        status, answer = _post(f"{base}/api/phone/{id_phone}/status/force/", {"status": "disabled"})
+        assert (status, answer["error"]) == (201, 0)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    (tmp_path / "daemon.log").rename(tmp_path / "first.log")
+    process = _start(tmp_path)
+    try:
+        base = _wait_for_api(tmp_path)
+        log = (tmp_path / "daemon.log").read_text(encoding="utf-8")
+        events = [_event(line) for line in log.splitlines()]
+        assert {"event": "phone_disabled", "modem": "virtual-1"}.items() <= next(
+            e for e in events if e.get("event") == "phone_disabled"
+        ).items()
+        assert not any(e.get("event") == "modem_ready" for e in events)
+        time.sleep(1.5)  # a health interval: nothing brings it back
+        assert _phone(base, "virtual-1")["status"] == "disabled"
+        status, answer = _post(
+            f"{base}/api/phone/{id_phone}/status/force/", {"status": "available"}
+        )
+        assert status == 201
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
