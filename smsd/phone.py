@@ -5,6 +5,11 @@ RaspiSMS parses every number with ``parse(number, null)`` and keeps it only when
 (``+`` and a country code) can pass: ``0612345678`` is invalid. `to_e164` does exactly that by
 default; ``default_region`` (an ISO 3166 code such as ``"FR"``) is our extension that also
 accepts national numbers of that region.
+
+One more leniency: a number written ``+33612345678`` in a form body without URL-encoding the
+``+`` (``curl -d numbers=+33612345678``) arrives as ``" 33612345678"``, since form decoding turns
+``+`` into a space. A value made of one or more leading spaces followed by digits only can have
+come from nothing else, so it is read with its ``+`` back.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ def to_e164(number: object, default_region: str | None = None) -> str | None:
 
 @lru_cache(maxsize=8192)
 def _to_e164(number: str, default_region: str | None) -> str | None:
+    stripped = number.lstrip(" ")
+    if stripped != number and stripped.isascii() and stripped.isdigit():
+        # Most likely a "+" that form decoding turned into a space; else the value as written.
+        return _parse("+" + stripped, default_region) or _parse(number, default_region)
+    return _parse(number, default_region)
+
+
+def _parse(number: str, default_region: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse(number, default_region)
     except phonenumbers.NumberParseException:

@@ -50,3 +50,13 @@ def test_check_region():
 def test_any_text_gives_e164_or_none(text):
     result = to_e164(text)
     assert result is None or (result.startswith("+") and result[1:].isdigit())
+
+
+def test_a_plus_decoded_as_a_space_is_read_back():
+    # curl -d numbers=+33612345678 sends a raw "+", which form decoding turns into a space.
+    assert to_e164(" 33612345678") == "+33612345678"
+    assert to_e164("  447911123456") == "+447911123456"
+    assert to_e164(" 0612345678", "FR") == "+33612345678"  # no valid "+" form: read as written
+    assert to_e164(" 0612345678") is None
+    assert to_e164(" 33 612345678") is None  # not digits only: not a decoded "+"
+    assert to_e164("33612345678") is None  # no space, no "+": RaspiSMS refuses it too

@@ -299,3 +299,16 @@ async def test_without_a_region_national_numbers_are_dropped(db, users):
         )
         assert response.status == 400
         assert await scheduled_rows(c) == []
+
+
+async def test_a_raw_plus_in_a_form_body_is_accepted(db, users):
+    # What `curl -d text=hi -d numbers=+33612345678` sends: the "+" is not URL-encoded.
+    async with serve(db) as c:
+        response = await c.post(
+            "/api/scheduled/",
+            data="text=hi&numbers=+33612345678",
+            headers={**H, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status == 201, await response.text()
+        (row,) = await scheduled_rows(c)
+        assert row["numbers"][0]["number"] == "+33612345678"
