@@ -61,7 +61,7 @@ SEEDS: dict[int, str] = {
     """,
 }
 SEEDS[2] = (
-    SEEDS[1]
+    SEEDS[1]  # noqa: S608 - constant SQL of the test itself
     + """
     UPDATE scheduled SET url_dlr = 'https://example.org/dlr', url_response = 'https://example.org/r'
         WHERE id = 1;
