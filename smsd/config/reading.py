@@ -281,6 +281,7 @@ def _phone(table: _Table) -> PhoneConfig:
         command_timeout=table.get("command_timeout", number(), d.command_timeout),
         min_interval=table.get("min_interval", number(allow_zero=True), d.min_interval),
         retries=table.get("retries", integer(0), d.retries),
+        hangup_calls=table.get("hangup_calls", boolean, d.hangup_calls),
         limits=tuple(_limit(limit) for limit in table.tables("limits")),
     )
     table.finish()

@@ -150,6 +150,8 @@ class PhoneConfig:
     command_timeout: float = 5.0
     min_interval: float = 0.0
     retries: int = 3
+    hangup_calls: bool = True
+    """Reject incoming voice calls once the caller is known (they are recorded either way)."""
     limits: tuple[LimitConfig, ...] = ()
 
 

@@ -2,7 +2,7 @@
 
 The driver owns a modem for the life of the daemon. It opens the port, builds a
 :class:`~smsd.modem.session.Session`, then serves: it reads what the modem announces
-(``+CMTI``, ``+CMT``, ``+CDS``, ``+CDSI``, registration changes), sweeps the storage
+(``+CMTI``, ``+CMT``, ``+CDS``, ``+CDSI``, registration changes, calls), sweeps the storage
 periodically (``AT+CMGL=4``) so that nothing is missed when an indication is lost, and checks
 the modem's health. When anything breaks it tears the whole stack down, waits a delay from a
 capped exponential backoff, and builds it again (never repairs). A port that vanished (USB
@@ -28,7 +28,9 @@ from smsd.errors import ModemError, ModemUnavailableError, PinRefusedError, Send
 from smsd.log import LogOnce
 from smsd.model import PhoneStatus
 from smsd.modem.backoff import backoff
-from smsd.modem.events import Incoming, ReceivedReport, ReceivedSms, decode_incoming
+from smsd.modem.callcontrol import CallControl
+from smsd.modem.calls import CALL_URCS, CallTracker
+from smsd.modem.events import Incoming, Received, ReceivedReport, ReceivedSms, decode_incoming
 from smsd.modem.port import VIRTUAL, open_port, port_present, start_virtual
 from smsd.modem.session import Identity, Network, Session
 
@@ -61,6 +63,8 @@ class ModemConfig:
     probe_attempts: int = 5
     backoff_initial: float = 1.0
     backoff_cap: float = 300.0
+    hangup_calls: bool = True
+    """Reject incoming calls (``ATH``) once the caller is known; they are recorded either way."""
 
 
 @dataclass
@@ -107,6 +111,8 @@ class Modem:
         self.gone = False
         self._log = structlog.get_logger("smsd.modem").bind(modem=config.name)
         self._once = LogOnce()
+        tracker = CallTracker(config.name, hangup=config.hangup_calls)
+        self._calls = CallControl(tracker, hand_up=on_incoming, log=self._log, clock=clock)
 
     # ------------------------------------------------------------------ public state
 
@@ -154,7 +160,11 @@ class Modem:
         except SendError as exc:
             self.counters.send_failures += 1
             self.counters.segments_sent += len(exc.sent_references)
-            self._log.warning(
+            # A storm of refusals (+CMS ERROR: 500 for every submit) is one fault: logged at
+            # WARNING once, then at DEBUG until a submit succeeds again.
+            self._once.warn(
+                self._log,
+                "submit_failed",
                 "sms_submit_failed",
                 error=str(exc),
                 permanent=exc.permanent,
@@ -165,6 +175,8 @@ class Modem:
             raise
         self.counters.segments_sent += len(references)
         self._log.info("sms_submitted", segments=len(segments), references=references)
+        if self._once.clear("submit_failed"):
+            self._log.info("sms_submit_recovered")
         return references
 
     # ------------------------------------------------------------------ lifecycle
@@ -284,14 +296,17 @@ class Modem:
             while not self._stopping.is_set():
                 now = self._clock()
                 if now >= next_sweep:
-                    await self._sweep(session)
+                    if not await self._sweep(session) and self._once.clear("storage_full"):
+                        self._log.info("modem_storage_freed")
                     next_sweep = self._clock() + self.config.poll_interval
                 if now >= next_health:
                     health_failures = await self._health(session, health_failures)
                     next_health = self._clock() + self.config.health_interval
+                await self._calls.tick(transport)
                 if transport.closed:
                     raise ChannelClosed("port closed")
-                wait = max(0.0, min(next_sweep, next_health) - self._clock())
+                due = min(next_sweep, next_health, self._calls.deadline)
+                wait = max(0.0, due - self._clock())
                 urc = await self._next_urc(transport, closed, wait)
                 if urc is not None:
                     await self._on_urc(session, urc)
@@ -375,8 +390,12 @@ class Modem:
             await self._hand_up(decode_incoming(self.name, urc.pdu, tpdu_length=length))
         elif name in {"+CREG", "+CGREG", "+CEREG"}:
             await self._refresh_network(session)
+        elif name in CALL_URCS:
+            await self._calls.on_urc(session.transport, urc)
         elif name == "^SMMEMFULL":
-            self._log.warning("modem_storage_full")
+            # A burst of incoming SMS fills a small SIM again and again: one warning per burst,
+            # over once a periodic sweep finds the memory empty.
+            self._once.warn(self._log, "storage_full", "modem_storage_full")
             await self._sweep(session)
         elif name in _REBOOT_URCS:
             self._log.warning("modem_rebooted", urc=urc.line)
@@ -384,8 +403,12 @@ class Modem:
         else:
             self._log.debug("urc", line=urc.line)
 
-    async def _sweep(self, session: Session) -> None:
-        """Hand up everything stored in each memory (``AT+CMGL=4``), then delete it."""
+    async def _sweep(self, session: Session) -> int:
+        """Hand up everything stored in each memory (``AT+CMGL=4``), then delete it.
+
+        Return how many stored messages were found.
+        """
+        found = 0
         for memory in session.memories:
             try:
                 await session.use_memory(memory)
@@ -393,8 +416,10 @@ class Modem:
             except CommandFailed as exc:
                 self._log.debug("storage_list_failed", memory=memory, error=str(exc))
                 continue
+            found += len(stored)
             for item in stored:
                 await self._take(session, item.pdu_hex, item.index)
+        return found
 
     async def _take(self, session: Session, pdu_hex: str, index: int) -> None:
         """Hand one stored PDU up, then delete it from the modem once the callback returned."""
@@ -404,7 +429,7 @@ class Modem:
         if await self._hand_up(incoming):
             await session.delete_stored(index)
 
-    async def _hand_up(self, incoming: Incoming | None) -> bool:
+    async def _hand_up(self, incoming: Received | None) -> bool:
         if incoming is None:
             return False
         if isinstance(incoming, ReceivedSms):

@@ -1,10 +1,11 @@
-"""What a modem hands up: received messages, status reports, and PDUs it could not decode."""
+"""What a modem hands up: received messages, status reports, undecodable PDUs, call events."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from smsd import pdu
+from smsd.modem.calls import CallEnded, IncomingCall
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,16 @@ class UndecodablePdu:
     storage_index: int | None = None
 
 
-Incoming = ReceivedSms | ReceivedReport | UndecodablePdu
+Received = ReceivedSms | ReceivedReport | UndecodablePdu
+"""What the modem's storage or a ``+CMT``/``+CDS`` line holds."""
+
+Incoming = Received | IncomingCall | CallEnded
+"""Everything a modem hands up: received PDUs and call events."""
 
 
 def decode_incoming(
     modem: str, pdu_hex: str, *, tpdu_length: int | None = None, storage_index: int | None = None
-) -> Incoming | None:
+) -> Received | None:
     """Decode a PDU from storage or from a ``+CMT``/``+CDS`` line.
 
     ``tpdu_length`` (the length a ``+CMT``/``+CDS`` header announces) tells whether the modem put

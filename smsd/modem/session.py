@@ -141,6 +141,7 @@ class Session:
         self.memories = tuple(dict.fromkeys(m for m in (primary, "SM") if m))
         self.cnmi = await self._first_accepted("AT+CNMI=", self.quirks.cnmi)
         await self._optional("AT+CREG=2")
+        await self._optional("AT+CLIP=1")  # caller id (+CLIP after RING); some modems lack it
         self._log.info(
             "modem_initialised", storage=self.storage, cnmi=self.cnmi, quirks=self.quirks.name
         )

@@ -140,6 +140,7 @@ class Engine:
                 health_interval=settings.health_interval,
                 command_timeout=settings.command_timeout,
                 submit_timeout=settings.submit_timeout,
+                hangup_calls=settings.hangup_calls,
             ),
             on_incoming=receiver.handle,
         )

@@ -308,9 +308,9 @@ class HotplugWatcher:
         key, phone = running
         self._parked[phone.id_phone] = _Parked(key, phone.settings, phone.id_user)
         self._recorded.discard(phone.id_phone)
-        noticed = phone.modem.gone  # the driver saw its port vanish and said so already
         await self._engine.remove_phone(key, final_status="unavailable")
-        (self._log.debug if noticed else self._log.info)(
+        # Once stopped the driver says nothing more; if it saw its port vanish, it said so.
+        (self._log.debug if phone.modem.gone else self._log.info)(
             "modem_unplugged", device=path, phone=phone.settings.name, id_phone=phone.id_phone
         )
 

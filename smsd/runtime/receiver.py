@@ -5,7 +5,8 @@ when it returns. Parts of a concatenated message are committed one by one (so a 
 them), joined when the last one arrives, and stored as one received message; parts that never
 complete are stored after a timeout, marked incomplete. A restart that re-reads the SIM creates no
 duplicates: parts are unique per (phone, sender, reference, total, sequence, timestamp) and whole
-messages per a key made of the phone, the sender, the timestamp and the content.
+messages per a key made of the phone, the sender, the timestamp and the content. Call events go
+to :class:`~smsd.runtime.calls.CallRecorder`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from smsd.modem.calls import CallEnded, IncomingCall
 from smsd.modem.events import Incoming, ReceivedReport, ReceivedSms, UndecodablePdu
+from smsd.runtime.calls import CallRecorder
 from smsd.store import inbox, outbox
 
 if TYPE_CHECKING:
@@ -64,6 +67,7 @@ class Receiver:
         self._clock = clock
         self._on_status = on_status
         self._log = structlog.get_logger("smsd.receiver").bind(modem=name)
+        self._calls = CallRecorder(db, id_phone=id_phone, id_user=id_user, name=name)
 
     async def handle(self, item: Incoming) -> None:
         """Commit ``item``; raising means "not stored" and keeps it on the modem."""
@@ -73,6 +77,8 @@ class Receiver:
             await self._report(item)
         elif isinstance(item, UndecodablePdu):
             await self._undecodable(item)
+        elif isinstance(item, IncomingCall | CallEnded):
+            await self._calls.handle(item)
 
     async def _sms(self, item: ReceivedSms) -> None:
         message = item.message

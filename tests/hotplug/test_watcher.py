@@ -118,6 +118,7 @@ async def test_unplugged_phone_becomes_unavailable_and_queued_messages_fail_over
         rig.pull("hot")
         await until(lambda: rig.phone_named("hot") is None)
         await until(lambda: _all_states(rig, {"sent"}, len(numbers)), timeout=30)
+        await until(lambda: any(e["event"] == "modem_unplugged" for e in logs))
     found = await sended(rig)
     via = {destination: id_phone for _state, id_phone, destination in found.values()}
     assert set(via) == set(numbers)
@@ -127,8 +128,7 @@ async def test_unplugged_phone_becomes_unavailable_and_queued_messages_fail_over
     assert {s.destination for s in rig.wire("standby")} == {
         d for d, id_phone in via.items() if id_phone == other.id_phone
     }
-    rows = await phone_rows(rig)
-    assert rows["hot"].status == "unavailable"
+    assert (await phone_rows(rig))["hot"].status == "unavailable"  # set before it was logged
     unplugged = [e for e in logs if e["event"] == "modem_unplugged" and e["log_level"] == "info"]
     assert len(unplugged) == 1
     assert unplugged[0]["id_phone"] == id_hot
@@ -146,7 +146,11 @@ async def test_replugged_modem_keeps_its_phone_id(rig) -> None:
     with capture_logs() as logs:
         await pty.unplug()  # the device goes: its link dangles
         await until(lambda: rig.phone_named(f"modem-{imei}") is None)
-        assert (await phone_rows(rig))[f"modem-{imei}"].status == "unavailable"
+
+        async def unavailable() -> bool:
+            return (await phone_rows(rig))[f"modem-{imei}"].status == "unavailable"
+
+        await until(unavailable)
         new_path = await pty.replug()  # back on another tty, with a new link name
         rig.pull("usb-a")
         rig.plug("usb-a-again", pty)

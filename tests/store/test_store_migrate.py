@@ -75,6 +75,14 @@ SEEDS[2] = (
         VALUES (1, 1, '622222222', 1, 1, 'https://example.org/r', 1704358901.0);
     """
 )
+SEEDS[3] = (
+    SEEDS[2]  # noqa: S608 - constant SQL of the test itself
+    + """
+    INSERT INTO call (id, id_user, id_phone, uid, start, "end", direction, origin)
+        VALUES (1, 1, 1, '20240101120000-1', '2024-01-01 12:00:00', '2024-01-01 12:00:04',
+                'inbound', '+33655555555');
+    """
+)
 
 
 def seed_for(version: int) -> str | None:

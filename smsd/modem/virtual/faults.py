@@ -54,6 +54,8 @@ class Faults:
     """``AT+CFUN=1,1`` makes the device vanish (USB re-enumeration) instead of resetting."""
     signal: int = 20
     """``AT+CSQ`` rssi (0..31, 99 = unknown)."""
+    caller_id: bool = True
+    """``False``: ``AT+CLIP`` answers ``ERROR`` and no ``+CLIP`` follows a ``RING``."""
 
 
 __all__ = ["Faults"]

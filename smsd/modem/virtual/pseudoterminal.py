@@ -92,6 +92,31 @@ class PtyModem:
         """A status report arrives for ``reference``."""
         self._enqueue(self.modem.deliver_report(reference, recipient, status))
 
+    async def ring(
+        self,
+        number: str | None,
+        rings: int = 2,
+        *,
+        interval: float = 1.0,
+        end_urc: str | None = None,
+    ) -> bool:
+        """A call from ``number`` rings ``rings`` times, ``interval`` seconds apart, then gives up.
+
+        Returns once the call is over: ``True`` when the host rejected it (``ATH``/``AT+CHUP``),
+        ``False`` when the caller gave up after the last ring (``end_urc`` is then sent).
+        """
+        self._enqueue(self.modem.ring(number, end_urc=end_urc))
+        for ring in range(rings):
+            await asyncio.sleep(interval)
+            if not self.modem.ringing:
+                await self.drain()
+                return True
+            if ring < rings - 1:
+                self._enqueue(self.modem.ring_again())
+        self._enqueue(self.modem.caller_gives_up())
+        await self.drain()
+        return False
+
     async def inject_urc(self, line: str) -> None:
         """Send any unsolicited line now."""
         self._enqueue(self.modem.inject_urc(line))

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from smsd import pdu
-from smsd.modem.virtual import general, sms
+from smsd.modem.virtual import general, sms, voice
 from smsd.modem.virtual.actions import Action, Delay, Hangup, Write
 from smsd.modem.virtual.faults import Faults
 from smsd.modem.virtual.framing import Output
@@ -75,7 +75,7 @@ CTRL_Z = 0x1A
 ESC = 0x1B
 BACKSPACE = 0x08
 _S_REGISTER = re.compile(r"S\d+")
-_HANDLERS: dict[str, HandlerType] = {**general.HANDLERS, **sms.HANDLERS}
+_HANDLERS: dict[str, HandlerType] = {**general.HANDLERS, **sms.HANDLERS, **voice.HANDLERS}
 
 
 class InputState(enum.Enum):
@@ -451,6 +451,33 @@ class VirtualModem:
             reference, recipient, status, timestamp=moment, discharge_time=moment, smsc=state.smsc
         )
         return receive_report(state, report.pdu, report.tpdu_length, busy=self.awaiting_pdu)
+
+    def ring(self, number: str | None, *, end_urc: str | None = None) -> list[Action]:
+        """A voice call from ``number`` (``None``: no caller id) rings: its first ring.
+
+        ``end_urc`` (``"NO CARRIER"``, ``"^CEND:1,0,104,16"``) is sent when the call ends.
+        """
+        return self._out.finish(self._out.urcs([voice.start_call(self._state, number, end_urc)]))
+
+    def ring_again(self) -> list[Action]:
+        """The next ring of the current call (nothing once it ended)."""
+        lines = voice.ring_lines(self._state)
+        return self._out.finish(self._out.urcs([lines] if lines else []))
+
+    def caller_gives_up(self) -> list[Action]:
+        """The caller hangs up before anyone answered: the call's end code, if it has one."""
+        lines = voice.end_call(self._state)
+        return self._out.finish(self._out.urcs([lines] if lines else []))
+
+    @property
+    def ringing(self) -> bool:
+        """Whether a call is ringing (started by :meth:`ring`, not yet ended)."""
+        return self._state.call is not None
+
+    @property
+    def hangups(self) -> list[str]:
+        """Every hang-up command the host sent (``"ATH"``, ``"AT+CHUP"``), in order."""
+        return self._state.hangups
 
     def inject_urc(self, line: str) -> list[Action]:
         """Any unsolicited line (``RING``, ``^RSSI:12``, ``+CREG: 0``), sent as is."""

@@ -60,6 +60,8 @@ class Settings:
     cscs: str = "IRA"
     cmms: int = 0
     curc: int = 1
+    clip: int = 0
+    crc: int = 0
     s_registers: dict[int, int] = field(default_factory=lambda: {0: 0, 3: 13, 4: 10, 5: 8})
 
     def copy(self) -> Settings:
@@ -91,6 +93,14 @@ class PendingReport:
 
 
 @dataclass
+class RingingCall:
+    """A voice call ringing at the modem (the network side of :meth:`VirtualModem.ring`)."""
+
+    number: str | None
+    end_urc: str | None = None
+
+
+@dataclass
 class ModemState:
     """Mutable state of one virtual modem."""
 
@@ -116,6 +126,8 @@ class ModemState:
     pending_reports: list[PendingReport] = field(default_factory=list)
     held_urcs: list[tuple[str, ...]] = field(default_factory=list)
     network_queue: list[tuple[bytes, int, int | None]] = field(default_factory=list)
+    call: RingingCall | None = None
+    hangups: list[str] = field(default_factory=list)
 
     def sim_state(self) -> SimState:
         """``READY`` unless the SIM wants its PIN (or its PUK after three wrong PINs)."""
@@ -155,6 +167,7 @@ class ModemState:
         self.sim_unlocked = False
         self.held_urcs.clear()
         self.cnma_expected = 0
+        self.call = None
 
 
 __all__ = [
@@ -162,6 +175,7 @@ __all__ = [
     "Cnmi",
     "ModemState",
     "PendingReport",
+    "RingingCall",
     "Settings",
     "SimState",
     "SubmittedPdu",
