@@ -101,6 +101,9 @@ SIMPLE = [
     (b"AT+CFUN?\r", b"\r\n+CFUN: 1\r\n\r\nOK\r\n"),
     (b"AT+CFUN=1\r", b"\r\nOK\r\n"),
     (b"AT^CURC=0\r", b"\r\nOK\r\n"),
+    (b"AT^PORTSEL=1\r", b"\r\nOK\r\n"),  # gammu's Huawei start-up sends it
+    (b"AT^PORTSEL?\r", b"\r\n^PORTSEL: 0\r\n\r\nOK\r\n"),
+    (b"AT^PORTSEL=2\r", b"\r\n+CME ERROR: 50\r\n"),
     (b"AT+CMGL=4\r", b"\r\nOK\r\n"),
     (b"AT+CMGL=9\r", b"\r\n+CMS ERROR: 302\r\n"),
     (b"AT+CMGR=0\r", b"\r\n+CMS ERROR: 321\r\n"),

@@ -301,6 +301,19 @@ def curc(state: ModemState, command: Command, reply: Reply) -> None:
         raise Refusal.plain()
 
 
+def portsel(state: ModemState, command: Command, reply: Reply) -> None:
+    """Huawei ``AT^PORTSEL=<n>``: which port carries unsolicited codes (0 modem, 1 PC UI)."""
+    if command.op is Op.SET:
+        too_many(command, 1)
+        state.settings.portsel = int_arg(command, 0, 0, 1, error=Refusal.cme(BAD_PARAMETER))
+    elif command.op is Op.READ:
+        reply.info(f"^PORTSEL: {state.settings.portsel}")
+    elif command.op is Op.TEST:
+        reply.info("^PORTSEL: (0-1)")
+    else:
+        raise Refusal.plain()
+
+
 def cscs(state: ModemState, command: Command, reply: Reply) -> None:
     """``AT+CSCS``: the TE character set (only matters in text mode, accepted for init scripts)."""
     sets = ("GSM", "IRA", "UCS2")
@@ -350,6 +363,7 @@ HANDLERS: dict[str, HandlerType] = {
     "+COPS": cops,
     "+CFUN": cfun,
     "^CURC": curc,
+    "^PORTSEL": portsel,
     "+CSCS": cscs,
 }
 

@@ -60,6 +60,7 @@ class Settings:
     cscs: str = "IRA"
     cmms: int = 0
     curc: int = 1
+    portsel: int = 0
     clip: int = 0
     crc: int = 0
     s_registers: dict[int, int] = field(default_factory=lambda: {0: 0, 3: 13, 4: 10, 5: 8})
