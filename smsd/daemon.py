@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import secrets
 import signal
 import sys
 import time
@@ -40,7 +39,7 @@ from smsd.runtime.reliability import ReliabilityWatch
 from smsd.store import accounts
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
-from smsd.webhooks import WebhookSender
+from smsd.webhooks import KeyRing, WebhookSender
 
 if TYPE_CHECKING:
     from smsd.store.rows import PhoneRow
@@ -62,11 +61,17 @@ class Api(Protocol):
         """Stop taking requests and close connections."""
 
 
-async def ensure_users(db: Database, config: Config, *, announce: Callable[[str], None]) -> int:
+async def ensure_users(
+    db: Database,
+    config: Config,
+    *,
+    announce: Callable[[str], None],
+    keys: KeyRing | None = None,
+) -> int:
     """Create or update the configured users; return the id that owns the configured phones.
 
     With no user configured and none in the database, one admin is created and its API key is
-    printed once.
+    printed once. The keys seen in clear here go to ``keys`` (in memory only).
     """
     admins: list[int] = []
     others: list[int] = []
@@ -74,14 +79,18 @@ async def ensure_users(db: Database, config: Config, *, announce: Callable[[str]
         id_user = await accounts.ensure_user(
             db, email=user.email, api_key=user.api_key, admin=user.admin
         )
+        if keys is not None:
+            keys.remember(id_user, user.api_key)
         (admins if user.admin else others).append(id_user)
     if admins or others:
         return (admins or others)[0]
     found = await db.fetchone("SELECT id FROM user WHERE admin = 1 ORDER BY id LIMIT 1")
     if found is not None:
         return int(found["id"])
-    api_key = secrets.token_hex(16)  # RaspiSMS's key format: 32 lowercase hex characters
+    api_key = accounts.generate_key()  # RaspiSMS's key format: 32 lowercase hex characters
     id_user = await accounts.ensure_user(db, email=DEFAULT_EMAIL, api_key=api_key, admin=True)
+    if keys is not None:
+        keys.remember(id_user, api_key)
     announce(f"smsd: created user {DEFAULT_EMAIL} with API key {api_key} (shown once)")
     return id_user
 
@@ -189,6 +198,8 @@ class Daemon:
         self._log = structlog.get_logger("smsd.daemon")
         self.db: Database | None = None
         self.engine: Engine | None = None
+        self._keys = KeyRing()
+        """API keys seen in clear (configuration, generated, authenticated), in memory only."""
 
     def stop(self) -> None:
         """Begin a clean stop (SIGTERM)."""
@@ -220,9 +231,10 @@ class Daemon:
         engine_task: asyncio.Task[None] | None = None
         hotplug: asyncio.Task[None] | None = None
         reliability: asyncio.Task[None] | None = None
-        webhooks = WebhookSender(db, config.webhooks)
+        keys = self._keys
+        webhooks = WebhookSender(db, config.webhooks, keys=keys)
         try:
-            owner = await ensure_users(db, config, announce=self._announce)
+            owner = await ensure_users(db, config, announce=self._announce, keys=keys)
             self.engine = engine = Engine(
                 db,
                 id_user=owner,
@@ -239,7 +251,7 @@ class Daemon:
             )
             hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
             if self._api_factory is not None:
-                api = self._api_factory(config, db, engine.wake, phones=phones)
+                api = self._api_factory(config, db, engine.wake, phones=phones, keys=keys)
                 address = await api.start()
                 self._log.info("api_listening", address=address)
             systemd.ready(status=self._status_text())
@@ -331,7 +343,7 @@ class Daemon:
         for key in ("daemon", "api"):
             if getattr(fresh, key) != getattr(self.config, key):
                 self._log.warning("reload_needs_restart", section=key)
-        await ensure_users(self.db, fresh, announce=self._announce)
+        await ensure_users(self.db, fresh, announce=self._announce, keys=self._keys)
         old = {phone.name: phone for phone in self.config.phones}
         new = {phone.name: phone for phone in fresh.phones}
         for name in old.keys() - new.keys():

@@ -35,7 +35,18 @@ from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
-from smsd.api.state import CLOCK, CONFIG, DB, PHONES, REGION, WAKE, Clock, PhoneControl, Wake
+from smsd.api.state import (
+    CLOCK,
+    CONFIG,
+    DB,
+    KEYS,
+    PHONES,
+    REGION,
+    WAKE,
+    Clock,
+    PhoneControl,
+    Wake,
+)
 from smsd.api.webhooks import ROUTES as WEBHOOK_ROUTES
 from smsd.api.webhooks import WEBHOOKS
 from smsd.phone import check_region
@@ -46,6 +57,7 @@ if TYPE_CHECKING:
     from smsd.api.routing import Handler, Route
     from smsd.config import ApiConfig, WebhooksConfig
     from smsd.store.db import Database
+    from smsd.webhooks.keys import KeyRing
 
 __all__ = ["ROUTES", "make_app"]
 
@@ -130,6 +142,7 @@ def make_app(
     extra_routes: Iterable[Route] = (),
     phones: PhoneControl | None = None,
     webhooks: WebhooksConfig | None = None,
+    keys: KeyRing | None = None,
 ) -> web.Application:
     """The API application over an open store; ``wake`` is called after each new message.
 
@@ -138,7 +151,7 @@ def make_app(
     only). ``extra_routes`` are served and documented with the RaspiSMS routes. ``phones`` lets
     the phone routes start, restart and stop modems (without it they only change the store).
     ``webhooks`` is the ``[webhooks]`` section that checks webhook URLs (its defaults when
-    absent).
+    absent). ``keys`` notes every key that authenticates (for RaspiSMS's webhook signature).
     """
     app = web.Application(
         client_max_size=config.max_body_bytes, middlewares=[request_latency, envelope_errors]
@@ -155,6 +168,8 @@ def make_app(
         app[PHONES] = phones
     if webhooks is not None:
         app[WEBHOOKS] = webhooks
+    if keys is not None:
+        app[KEYS] = keys
     table = raspisms_routes()
     table.extend(WEBHOOK_ROUTES)
     table.extend(extra_routes)

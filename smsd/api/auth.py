@@ -17,6 +17,12 @@ the window, every request from it that needs a key is answered HTTP 429 with err
 window, even with a valid key, so a guess that happens to be right teaches nothing. Missing keys
 and suspended users do not count: they guess nothing. Each refused key is logged (client
 address, path, reason), never the key itself, and a blocked address is logged once per block.
+
+Every authenticated handler runs inside :func:`requires_key`, which also names a refusal of the
+storage: when a write fails because the database is full (disk or page limit) or read-only, the
+answer keeps the route's error code (8 "cannot create" for a POST, 32, 128 …) and RaspiSMS's
+verb-based status (400), and its message says that storage is full or read-only, so a client
+knows its message was not accepted (never a 201 for something that was not stored).
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from aiohttp import web
 
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.params import read_params
-from smsd.api.state import CONFIG, DB, USER
+from smsd.api.state import CONFIG, DB, KEYS, USER
 from smsd.store import accounts
+from smsd.store.errors import DatabaseFullError, DatabaseReadOnlyError, StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -49,6 +56,7 @@ __all__ = [
     "find_key",
     "install_limiter",
     "requires_key",
+    "storage_refusal",
 ]
 
 _log = structlog.get_logger("smsd.api")
@@ -165,6 +173,24 @@ def find_key(query: dict[str, object], form: dict[str, object], header: str | No
     return header
 
 
+async def _request_key(request: web.Request, client: str) -> object:
+    """The key RaspiSMS's order finds (query, form, header); ``None`` when there is none.
+
+    A body that cannot be parsed holds no key we can read: the query and the header are looked
+    at alone, and with no key there the answer is "invalid credentials", as for any request
+    without one. With a key, the handler reports the body's error once the user is known.
+    """
+    header = request.headers.get(HEADER)
+    try:
+        params = await read_params(request)
+    except ApiError:
+        key = request.rel_url.query.get(PARAMETER, header)
+        if key is None:
+            _log.debug("api_auth_failed", client=client, path=request.path, reason="bad body")
+        return key
+    return find_key(params.query, params.form, header)
+
+
 async def authenticate(request: web.Request) -> UserRow:
     """The request's user; :class:`AuthError` when the key is missing, unknown or suspended."""
     limiter = request.app.get(LIMITER)
@@ -181,10 +207,9 @@ async def authenticate(request: web.Request) -> UserRow:
                 f"{math.ceil(wait)} seconds."
             )
             raise AuthError(ErrorCode.INVALID_CREDENTIALS, 429, detail)
-    params = await read_params(request)
-    key = find_key(params.query, params.form, request.headers.get(HEADER))
+    key = await _request_key(request, client)
     if not isinstance(key, str) or not key:
-        _log.info("api_auth_failed", client=client, path=request.path, reason="missing key")
+        _log.debug("api_auth_failed", client=client, path=request.path, reason="missing key")
         raise AuthError(ErrorCode.INVALID_CREDENTIALS, 401)
     user = await accounts.user_by_api_key(request.app[DB], key)
     if user is None:
@@ -195,7 +220,35 @@ async def authenticate(request: web.Request) -> UserRow:
     if user.status == "suspended":
         _log.info("api_auth_failed", client=client, path=request.path, reason="suspended user")
         raise AuthError(ErrorCode.SUSPENDED_USER, 403)
+    keys = request.app.get(KEYS)
+    if keys is not None:
+        keys.remember(user.id, key)  # in memory, for RaspiSMS's webhook signature
     return user
+
+
+STORAGE_FULL = " Storage is full: nothing more can be stored until disk space is freed."
+STORAGE_READ_ONLY = " Storage is read-only: nothing can be stored (check the database file)."
+_VERB_CODES = {
+    "DELETE": ErrorCode.CANNOT_DELETE,
+    "PUT": ErrorCode.CANNOT_UPDATE,
+    "PATCH": ErrorCode.CANNOT_UPDATE,
+}
+
+
+def storage_refusal(exc: BaseException | None) -> str | None:
+    """The message detail for a full or read-only store (``None`` for anything else)."""
+    if isinstance(exc, DatabaseFullError):
+        return STORAGE_FULL
+    if isinstance(exc, DatabaseReadOnlyError):
+        return STORAGE_READ_ONLY
+    return None
+
+
+def _refused_code(request: web.Request) -> ErrorCode:
+    """The error code of a refused write: delete, update (a POST to an entry) or create."""
+    if request.method == "POST" and "id" in request.match_info:
+        return ErrorCode.CANNOT_UPDATE
+    return _VERB_CODES.get(request.method, ErrorCode.CANNOT_CREATE)
 
 
 def requires_key(
@@ -205,7 +258,20 @@ def requires_key(
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         request[USER] = await authenticate(request)
-        return await handler(request)
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            refusal = storage_refusal(exc.__cause__)
+            if refusal is None:
+                raise
+            _log.error("api_storage_refused", path=request.path, error=str(exc.__cause__))
+            raise ApiError(exc.code, exc.detail + refusal) from exc.__cause__
+        except StoreError as exc:
+            refusal = storage_refusal(exc)
+            if refusal is None:
+                raise
+            _log.error("api_storage_refused", path=request.path, error=str(exc))
+            raise ApiError(_refused_code(request), refusal) from exc
 
     guarded.__name__ = getattr(handler, "__name__", "handler")
     guarded.__doc__ = handler.__doc__

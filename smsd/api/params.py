@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.forms import FormError, build, from_json, parse_urlencoded
@@ -49,6 +50,7 @@ class Params:
 
 
 _KEY = web.RequestKey("params", Params)
+_FAILED = web.RequestKey("params_error", ApiError)
 
 
 def _bad_body(exc: Exception) -> ApiError:
@@ -60,6 +62,19 @@ async def read_params(request: web.Request) -> Params:
     cached = request.get(_KEY)
     if isinstance(cached, Params):
         return cached
+    failed = request.get(_FAILED)
+    if failed is not None:
+        raise failed  # the body is consumed: the first parse's error stands
+    try:
+        params = await _read(request)
+    except ApiError as exc:
+        request[_FAILED] = exc
+        raise
+    request[_KEY] = params
+    return params
+
+
+async def _read(request: web.Request) -> Params:
     try:
         query = build(parse_urlencoded(request.rel_url.raw_query_string))
     except FormError as exc:
@@ -81,9 +96,9 @@ async def read_params(request: web.Request) -> Params:
             raise _bad_body(exc) from exc
         except (ValueError, UnicodeDecodeError) as exc:  # malformed multipart framing
             raise _bad_body(exc) from exc
-    params = Params(query=query, form=form, files=files, json_body=json_body)
-    request[_KEY] = params
-    return params
+        except HttpProcessingError as exc:  # a part's headers aiohttp refuses (control bytes)
+            raise _bad_body(exc) from exc
+    return Params(query=query, form=form, files=files, json_body=json_body)
 
 
 async def _multipart(request: web.Request) -> tuple[dict[str, object], dict[str, object]]:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import structlog
 
 from smsd.api.expressions import ExpressionError, compile_condition
-from smsd.templating import TemplateError, render
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +44,9 @@ def render_message(text: str, recipient: Recipient, metas: dict[str, object]) ->
     """``text`` rendered for ``recipient``; ``None`` when the template fails (skip the target)."""
     if not any(mark in text for mark in _MARKUP):
         return text
+    # Jinja2 (about 3 MB) is loaded by the first message that uses templating, not at start.
+    from smsd.templating import TemplateError, render  # noqa: PLC0415
+
     try:
         return render(text, template_data(recipient.data), metas)
     except TemplateError as exc:

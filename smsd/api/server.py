@@ -24,12 +24,15 @@ from aiohttp import web
 
 from smsd.api.app import make_app
 from smsd.api.auth import install_limiter
+from smsd.api.state import DB
 from smsd.config import TcpListen, UnixListen
+from smsd.store import accounts
 
 if TYPE_CHECKING:
     from smsd.api.state import Clock, PhoneControl, Wake
     from smsd.config import ApiConfig, Config
     from smsd.store.db import Database
+    from smsd.webhooks.keys import KeyRing
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ApiServer", "api_factory", "is_loopback"]
 
@@ -63,6 +66,10 @@ class ApiServer:
         """Bind and serve; return the address (``host:port`` or ``unix:/path``)."""
         if self._runner is not None:
             raise RuntimeError("the API server is already started")
+        if DB in self._app:
+            upgraded = await accounts.upgrade_keys(self._app[DB])
+            if upgraded:
+                _log.info("api_keys_hashed", users=upgraded)
         runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=self._shutdown_timeout)
         await runner.setup()
         listen = self._config.listen
@@ -127,6 +134,7 @@ def api_factory(
     clock: Clock = time.time,
     default_region: str | None = None,
     phones: PhoneControl | None = None,
+    keys: KeyRing | None = None,
 ) -> ApiServer:
     """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``."""
     app = make_app(
@@ -137,6 +145,7 @@ def api_factory(
         default_region=default_region,
         phones=phones,
         webhooks=config.webhooks,
+        keys=keys,
     )
     install_limiter(app)
     return ApiServer(config.api, app)

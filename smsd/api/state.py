@@ -18,11 +18,13 @@ from aiohttp import web
 from smsd.config import ApiConfig
 from smsd.store.db import Database
 from smsd.store.rows import UserRow
+from smsd.webhooks.keys import KeyRing
 
 __all__ = [
     "CLOCK",
     "CONFIG",
     "DB",
+    "KEYS",
     "PHONES",
     "REGION",
     "USER",
@@ -90,6 +92,9 @@ class PhoneControl(Protocol):
     def snapshot(self) -> Sequence[PhoneSnapshot]:
         """Every running phone's live state, by phone id."""
 
+
+KEYS = web.AppKey("keys", KeyRing)
+"""The daemon's in-memory key ring (:mod:`smsd.webhooks.keys`): authenticated keys are noted."""
 
 PHONES = web.AppKey[PhoneControl]("phones")
 """Present only when a daemon runs the modems."""

@@ -28,6 +28,7 @@ from smsd.api.routing import Param, Route, base_url
 from smsd.api.state import CLOCK, DB, user_of
 from smsd.store import accounts
 from smsd.store import stats as store_stats
+from smsd.store.db import page_offset
 from smsd.store.errors import InvalidValueError
 from smsd.store.listing import PAGE_SIZE
 from smsd.store.walltime import WALL_FORMAT, parse_wall
@@ -174,7 +175,7 @@ async def _invalid_numbers(request: web.Request, page: int) -> web.Response:
         percent_failed=numbers[1],
         percent_unknown=numbers[2],
         limit=PAGE_SIZE,
-        offset=page * PAGE_SIZE,
+        offset=page_offset(page, PAGE_SIZE),
     )
     rows = [
         {

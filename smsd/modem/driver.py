@@ -174,7 +174,8 @@ class Modem:
             )
             raise
         self.counters.segments_sent += len(references)
-        self._log.info("sms_submitted", segments=len(segments), references=references)
+        # The message's own event (``sms_sent``, with every reference) is the sender's.
+        self._log.debug("sms_submitted", segments=len(segments), references=references)
         if self._once.clear("submit_failed"):
             self._log.info("sms_submit_recovered")
         return references

@@ -68,6 +68,8 @@ class Sender:
         self._limit_checked = 0.0
         self._stopping = False
         """Set once the sender is cancelled: the segment in flight ends, the rest goes back."""
+        self._busy = False
+        """The last claim found a message: the next one is claimed without looking first."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
@@ -93,12 +95,14 @@ class Sender:
         if pace > 0:
             return pace
         unpinned = eligible_for_unpinned(phone.candidate(), [p.candidate() for p in self._peers()])
-        # A read first (the reader connection, no lock): an idle phone costs no write.
-        if not await outbox.next_queued(
+        # An idle phone looks with a read first (the reader connection, no lock), so idling
+        # costs no write; a busy one claims its next message straight away.
+        if not self._busy and not await outbox.next_queued(
             self._db, phone_ids=[phone.id_phone], now=now, include_unpinned=unpinned
         ):
             return IDLE_POLL
         claim = await self._claim(now, include_unpinned=unpinned)
+        self._busy = claim is not None
         if claim is None:
             return 0.0
         phone.busy = True
@@ -210,12 +214,14 @@ class Sender:
             return
         pending = claim.segments
         last: tuple[int, int] | None = None
+        references: list[int] = []
         try:
             for index, seq in enumerate(pending):
                 if self._stopping:
                     await self._hand_back(message)
                     return
                 [reference] = await phone.modem.send([segments[seq - 1]])
+                references.append(reference)
                 if index == len(pending) - 1:
                     last = (seq, reference)  # recorded with the message's own transition
                 else:
@@ -237,7 +243,12 @@ class Sender:
             log.info("sms_requeued", reason=str(exc))
             return
         await outbox.mark_sent(self._db, message.id, now=self._clock(), last=last)
-        log.info("sms_sent", destination=message.destination, segments=len(segments))
+        log.info(
+            "sms_sent",
+            destination=message.destination,
+            segments=len(segments),
+            references=references,
+        )
 
     async def _failed(
         self,

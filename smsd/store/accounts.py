@@ -1,11 +1,22 @@
-"""Users and API keys, settings, phones and phone groups, contacts and (conditional) groups."""
+"""Users and API keys, settings, phones and phone groups, contacts and (conditional) groups.
+
+API keys are stored as SHA-256 digests (``user.key_digest``, hex): a stolen database file or
+backup does not give the keys away. A key is random (at least 128 bits, see
+:func:`generate_key`), so one unsalted hash is enough: there is nothing to guess by brute force.
+A request's key is hashed and looked up through the digest's unique index, and the digest read
+back is compared again in constant time. A database written by an older smsd keeps plain keys in
+``user.api_key`` until :func:`upgrade_keys` hashes them (SQLite has no SHA-256 of its own).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 from typing import TYPE_CHECKING
 
-from smsd.store.db import change, insert, row
+from smsd.store.db import change, insert, row, rows
 from smsd.store.errors import InvalidValueError, NotFoundError
 from smsd.store.rows import PHONE_STATUSES, ContactRow, PhoneRow, UserRow
 
@@ -15,6 +26,14 @@ if TYPE_CHECKING:
     import aiosqlite
 
     from smsd.store.db import Database
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def storable_ids(ids: Sequence[int]) -> list[int]:
+    """The ids that fit SQLite's INTEGER (others name no row: an API client may send anything)."""
+    return [value for value in ids if value in _INT64]
 
 
 def check_json(text: str, field: str) -> str:
@@ -29,20 +48,40 @@ def check_json(text: str, field: str) -> str:
 # ---------------------------------------------------------------------- users
 
 
+KEY_BYTES = 16
+"""Random bytes in a generated key: 128 bits, written as 32 lowercase hex characters (RaspiSMS's
+key format)."""
+
+
+def generate_key() -> str:
+    """A new API key from the operating system's CSPRNG (``KEY_BYTES`` random bytes, hex)."""
+    return secrets.token_hex(KEY_BYTES)
+
+
+def key_digest(api_key: str) -> str:
+    """The stored form of ``api_key``: the hex SHA-256 of its UTF-8 bytes."""
+    return hashlib.sha256(api_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 async def ensure_user(db: Database, *, email: str, api_key: str, admin: bool = False) -> int:
-    """Create the user ``email`` or update its key and role (the configuration is the source)."""
+    """Create the user ``email`` or update its key and role (the configuration is the source).
+
+    Only the key's digest is written; a plain key left by an older smsd is cleared.
+    """
     if not email or not api_key:
         raise InvalidValueError("a user needs an email and an API key")
+    digest = key_digest(api_key)
 
     async def body(conn: aiosqlite.Connection) -> int:
         found = await row(
             conn,
-            "INSERT INTO user (email, api_key, admin) VALUES (?, ?, ?) "
-            "ON CONFLICT (email) DO UPDATE SET api_key = excluded.api_key, "
-            "admin = excluded.admin, updated_at = datetime('now', 'localtime') "
-            "WHERE api_key IS NOT excluded.api_key OR admin IS NOT excluded.admin "
+            "INSERT INTO user (email, key_digest, admin) VALUES (?, ?, ?) "
+            "ON CONFLICT (email) DO UPDATE SET key_digest = excluded.key_digest, "
+            "api_key = NULL, admin = excluded.admin, updated_at = datetime('now', 'localtime') "
+            "WHERE key_digest IS NOT excluded.key_digest OR admin IS NOT excluded.admin "
+            "OR api_key IS NOT NULL "
             "RETURNING id",
-            (email, api_key, int(admin)),
+            (email, digest, int(admin)),
         )
         if found is None:  # nothing changed: the row is as configured
             found = await row(conn, "SELECT id FROM user WHERE email = ?", (email,))
@@ -52,12 +91,46 @@ async def ensure_user(db: Database, *, email: str, api_key: str, admin: bool = F
     return await db.atomic("ensure_user", body)
 
 
+async def upgrade_keys(db: Database) -> int:
+    """Hash every plain API key an older smsd stored, and clear it; return how many.
+
+    Idempotent and quick when there is nothing to do (the daemon calls it at every start, before
+    the API serves a request).
+    """
+
+    async def body(conn: aiosqlite.Connection) -> int:
+        plain = await rows(
+            conn, "SELECT id, api_key FROM user WHERE api_key IS NOT NULL AND key_digest IS NULL"
+        )
+        await conn.executemany(
+            "UPDATE user SET key_digest = ?, api_key = NULL WHERE id = ?",
+            [(key_digest(str(r[1])), int(r[0])) for r in plain],
+        )
+        await change(conn, "UPDATE user SET api_key = NULL WHERE api_key IS NOT NULL", ())
+        return len(plain)
+
+    return await db.atomic("upgrade_keys", body)
+
+
 async def user_by_api_key(db: Database, api_key: str) -> UserRow | None:
-    """The user owning ``api_key``, or ``None``."""
+    """The user owning ``api_key``, or ``None``.
+
+    The returned row carries the key as presented (the store only knows its digest), which the
+    API needs for RaspiSMS's ``next``/``prev`` links.
+    """
+    digest = key_digest(api_key)
     found = await db.fetchone(
-        "SELECT id, email, api_key, status, admin FROM user WHERE api_key = ?", (api_key,)
+        "SELECT id, email, key_digest, status, admin FROM user WHERE key_digest = ?", (digest,)
     )
-    return None if found is None else UserRow.of(found)
+    if found is None or not hmac.compare_digest(str(found["key_digest"]), digest):
+        return None
+    return UserRow(
+        id=int(found["id"]),
+        email=str(found["email"]),
+        api_key=api_key,
+        status=str(found["status"]),
+        admin=bool(found["admin"]),
+    )
 
 
 async def set_user_status(db: Database, id_user: int, status: str) -> None:
@@ -185,7 +258,7 @@ async def create_phone_group(
         await conn.executemany(
             "INSERT OR IGNORE INTO phone_group_phone (id_phone_group, id_phone) "
             "SELECT ?, id FROM phone WHERE id = ? AND id_user = ?",
-            [(id_group, id_phone, id_user) for id_phone in phones],
+            [(id_group, id_phone, id_user) for id_phone in storable_ids(phones)],
         )
         return id_group
 
@@ -247,7 +320,7 @@ async def _add_to_group(
     await conn.executemany(
         "INSERT OR IGNORE INTO group_contact (id_group, id_contact) "
         "SELECT ?, id FROM contact WHERE id = ? AND id_user = ?",
-        [(id_group, id_contact, id_user) for id_contact in contacts],
+        [(id_group, id_contact, id_user) for id_contact in storable_ids(contacts)],
     )
 
 
@@ -290,11 +363,15 @@ __all__ = [
     "create_media",
     "create_phone_group",
     "ensure_user",
+    "generate_key",
+    "key_digest",
     "phones",
     "set_phone_status",
     "set_setting",
     "set_user_status",
     "settings",
+    "storable_ids",
     "sync_phone",
+    "upgrade_keys",
     "user_by_api_key",
 ]

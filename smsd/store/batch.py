@@ -79,7 +79,12 @@ def run_batch(
             conn.execute("SAVEPOINT transition")
             try:
                 value = body(conn)
-            except Exception as exc:  # noqa: BLE001 - handed to the caller that owns the body
+            except Exception as exc:
+                if not conn.in_transaction:
+                    # SQLite rolled the whole transaction back (a full disk, an I/O error):
+                    # the bodies before this one are undone too, so the batch fails as a whole,
+                    # with this error.
+                    raise
                 conn.execute("ROLLBACK TO transition")
                 conn.execute("RELEASE transition")
                 outcomes.append(_Outcome(ok=False, value=exc))

@@ -45,6 +45,14 @@ BUSY_TIMEOUT_MS = 5000
 
 Check = Literal["quick", "full", "none"]
 
+SQLITE_INT_MAX = 2**63 - 1
+"""The largest SQLite INTEGER; a larger bound (an absurd page number) is cut to it."""
+
+
+def page_offset(page: int, limit: int) -> int:
+    """``OFFSET`` of page ``page`` (from 0), cut to what SQLite can bind."""
+    return min(page * limit, SQLITE_INT_MAX)
+
 
 async def _connect(path: str, *, uri: bool, busy_timeout_ms: int) -> aiosqlite.Connection:
     # The file is opened first in a worker thread, so that a failure (missing directory,
@@ -312,4 +320,13 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-__all__ = ["BUSY_TIMEOUT_MS", "Database", "change", "insert", "row", "rows"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "SQLITE_INT_MAX",
+    "Database",
+    "change",
+    "insert",
+    "page_offset",
+    "row",
+    "rows",
+]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
+from smsd.store.db import page_offset
 from smsd.store.errors import InvalidValueError
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ async def list_page(
     elif before is not None:
         form, key = "before", before
     else:
-        form, key = "page", page * limit
+        form, key = "page", page_offset(page, limit)
     found = await db.fetchall(
         page_sql(kind, form=form), {"user": id_user, "key": key, "limit": limit}
     )

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smsd.store.db import insert, rows
+from smsd.store.db import insert, page_offset, rows
 from smsd.store.errors import InvalidValueError
 
 if TYPE_CHECKING:
@@ -102,7 +102,9 @@ class EventRow:
     @classmethod
     def of(cls, r: sqlite3.Row) -> EventRow:
         """Build from a :func:`due_events` row."""
-        api_key = str(r["api_key"])
+        # A plain key only while an older database awaits hashing; else the daemon's key ring
+        # provides it at delivery time.
+        api_key = "" if r["api_key"] is None else str(r["api_key"])
         return cls(
             id=int(r["id"]),
             id_user=int(r["id_user"]),
@@ -116,7 +118,7 @@ class EventRow:
             created_at=float(r["created_at"]),
             attempts=int(r["attempts"]),
             api_key=api_key,
-            secret=api_key if r["secret"] is None else str(r["secret"]),
+            secret="" if r["secret"] is None else str(r["secret"]),
         )
 
 
@@ -163,7 +165,7 @@ async def list_webhooks(
     found = await db.fetchall(
         "SELECT id, id_user, url, type, created_at, updated_at FROM webhook "
         "WHERE id_user = ? ORDER BY id LIMIT ? OFFSET ?",
-        (id_user, limit, page * limit),
+        (id_user, limit, page_offset(page, limit)),
     )
     return [WebhookRow.of(r) for r in found]
 

@@ -10,6 +10,7 @@ signature headers, :mod:`~smsd.webhooks.policy` says which URLs and addresses ar
 
 from __future__ import annotations
 
+from smsd.webhooks.keys import KeyRing
 from smsd.webhooks.payload import (
     EVENT_ID_HEADER,
     EVENT_TYPES,
@@ -33,6 +34,7 @@ __all__ = [
     "TIMESTAMP_HEADER",
     "Delivery",
     "GuardedResolver",
+    "KeyRing",
     "UrlPolicy",
     "UrlRefusedError",
     "WebhookSender",

@@ -141,7 +141,7 @@ def build_delivery(  # noqa: PLR0917 - the event's stored fields, in order
         ("webhook_timestamp", str(timestamp)),
         ("webhook_type", webhook_type),
         ("webhook_random_id", random_id),
-        ("webhook_signature", raspisms_signature(random_id, api_key)),
+        ("webhook_signature", raspisms_signature(random_id, api_key) if api_key else ""),
         ("body", body),
     ]
     encoded = form_encode(fields)
@@ -149,6 +149,7 @@ def build_delivery(  # noqa: PLR0917 - the event's stored fields, in order
         "Content-Type": CONTENT_TYPE,
         EVENT_ID_HEADER: str(event_id),
         TIMESTAMP_HEADER: str(now),
-        SIGNATURE_HEADER: smsd_signature(secret, now, encoded),
     }
+    if secret:  # no secret (a per-message URL whose user's key is unknown): no signature
+        headers[SIGNATURE_HEADER] = smsd_signature(secret, now, encoded)
     return Delivery(encoded, headers)

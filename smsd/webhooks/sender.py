@@ -40,6 +40,7 @@ import structlog
 from smsd.errors import StoreError
 from smsd.log import LogOnce
 from smsd.store import webhooks as store
+from smsd.webhooks.keys import KeyRing
 from smsd.webhooks.payload import build_delivery
 from smsd.webhooks.policy import UrlPolicy, UrlRefusedError, check_url
 from smsd.webhooks.resolver import guarded_session_factory
@@ -98,8 +99,11 @@ class WebhookSender:
         clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
         poll_interval: float = POLL_INTERVAL,
+        keys: KeyRing | None = None,
     ) -> None:
         self._db = db
+        self._keys = keys if keys is not None else KeyRing()
+        self._unsigned_users: set[int] = set()
         self._config = config
         self._policy = UrlPolicy(allow_link_local=config.allow_link_local)
         self._factory = session_factory or guarded_session_factory(
@@ -164,6 +168,17 @@ class WebhookSender:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+
+    def _unsigned(self, id_user: int) -> None:
+        """Say once per user that RaspiSMS's signature is empty: the key is not known here."""
+        if id_user not in self._unsigned_users:
+            self._unsigned_users.add(id_user)
+            self._log.warning(
+                "webhook_unsigned",
+                id_user=id_user,
+                hint="the daemon has not seen this user's API key since it started (keys are "
+                "stored hashed); webhook_signature stays empty until the key is used once",
+            )
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -308,9 +323,12 @@ class WebhookSender:
         error: str | None
         try:
             url = check_url(event.url, self._policy)
+            api_key = event.api_key or self._keys.get(event.id_user) or ""
+            if not api_key:
+                self._unsigned(event.id_user)
             delivery = build_delivery(
                 event.id, event.type, event.timestamp, event.random_id, event.body,
-                event.api_key, event.secret, int(self._clock()),
+                api_key, event.secret or api_key, int(self._clock()),
             )  # fmt: skip
             async with (
                 asyncio.timeout(self._config.timeout),

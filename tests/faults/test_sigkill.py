@@ -77,6 +77,18 @@ async def _wait(predicate, timeout: float, what: str, daemon: DaemonProcess) -> 
 async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
     tmp_path, at_least_once: bool
 ) -> None:
+    await _kill_run(tmp_path, at_least_once=at_least_once, batches=BATCHES, kills=KILLS)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(170)
+async def test_sigkill_ten_times_during_a_thousand_messages(tmp_path) -> None:
+    """The issue's scale: 1,000 messages, ten kills at random moments, then a clean run."""
+    await _kill_run(tmp_path, at_least_once=False, batches=100, kills=10)
+
+
+async def _kill_run(tmp_path, *, at_least_once: bool, batches: int, kills: int) -> None:
+    total = batches * RECIPIENTS
     rng = random.Random(SEED)
     modems = await start_modems(["m1", "m2"], Faults(submit_delay=0.02))
     config = write_config(tmp_path, modems, at_least_once=at_least_once)
@@ -100,12 +112,12 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
         # Both modems took work since the restart: the new daemon reopened both pty slaves.
         return all(len(pty.modem.submitted) > since[name] for name, pty in modems.items())
 
-    batches = iter(range(BATCHES))
+    batch_numbers = iter(range(batches))
     try:
         await daemon.start()
-        for _kill in range(KILLS):
-            for _ in range(BATCHES // (KILLS + 1)):
-                await _schedule(db, id_user, next(batches))
+        for _kill in range(kills):
+            for _ in range(batches // (kills + 1)):
+                await _schedule(db, id_user, next(batch_numbers))
             await deliver(INCOMING_PER_ROUND // 2)
             seen = {name: len(pty.modem.submitted) for name, pty in modems.items()}
             await _wait(lambda seen=seen: both_sent(seen), 20, "both modems to send", daemon)
@@ -114,7 +126,7 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
             # While the daemon is dead: the modems keep receiving, the API keeps accepting.
             await deliver(INCOMING_PER_ROUND - INCOMING_PER_ROUND // 2)
             await daemon.start()
-        for batch in batches:
+        for batch in batch_numbers:
             await _schedule(db, id_user, batch)
 
         async def settled() -> bool:
@@ -128,13 +140,15 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
             return bool(
                 pending["scheduled"] == 0
                 and pending["busy"] == 0
-                and pending["total"] == BATCHES * RECIPIENTS
+                and pending["total"] == total
                 and pending["received"] >= len(incoming)
             )
 
-        await _wait(settled, 40, "every message to settle", daemon)
+        await _wait(settled, 40 + total / 25, "every message to settle", daemon)
         assert await daemon.stop() == 0, daemon.logs()
-        await _check_outgoing(db, wire(modems), daemon, at_least_once=at_least_once)
+        await _check_outgoing(
+            db, wire(modems), daemon, at_least_once=at_least_once, total=total, kills=kills
+        )
         await _check_incoming(db, incoming, modems)
     finally:
         if daemon.alive:
@@ -146,10 +160,16 @@ async def test_sigkill_at_random_moments_loses_nothing_and_sends_nothing_twice(
 
 
 async def _check_outgoing(
-    db: Database, segments: list[WireSegment], daemon: DaemonProcess, *, at_least_once: bool
+    db: Database,
+    segments: list[WireSegment],
+    daemon: DaemonProcess,
+    *,
+    at_least_once: bool,
+    total: int,
+    kills: int,
 ) -> None:
     rows = await db.fetchall("SELECT id, destination, text, state, reason, segments FROM sended")
-    assert len(rows) == BATCHES * RECIPIENTS
+    assert len(rows) == total
     states = Counter(str(r["state"]) for r in rows)
     # at least once: what a kill interrupted went back to the queue and was sent again.
     assert set(states) <= ({"sent"} if at_least_once else {"sent", "unknown"}), (
@@ -167,7 +187,7 @@ async def _check_outgoing(
     twice = duplicates(segments)
     if at_least_once:
         # Only a segment in flight at a kill may go twice: at most one per modem per kill.
-        assert len(twice) <= KILLS * 2
+        assert len(twice) <= kills * 2
         assert set(twice.values()) <= {2}
     else:
         # Nothing sent twice: in the default at-most-once mode not a single segment repeats.

@@ -14,7 +14,7 @@ from smsd.api.app import make_app
 from smsd.config import ApiConfig, WebhooksConfig
 from smsd.store import accounts, outbox
 from smsd.store.outbox import Recipient
-from smsd.webhooks import WebhookSender, verify_smsd_signature
+from smsd.webhooks import KeyRing, WebhookSender, verify_smsd_signature
 
 KEY = {"X-Api-Key": API_KEY}
 
@@ -188,3 +188,18 @@ async def test_end_to_end_webhook_made_over_the_api(client, db, user, phone, rec
     )  # fmt: skip
     assert json.loads(hit.form["body"])["id"] == sid
     assert len(await events(db)) == 1
+
+
+async def test_an_authenticated_key_is_noted_for_signatures(db, user) -> None:
+    keys = KeyRing()
+    app = make_app(ApiConfig(), db, lambda: None, keys=keys)
+    async with TestClient(TestServer(app)) as running:
+        response = await running.get("/api/list/phone/", headers={"X-Api-Key": "no" * 16})
+        assert response.status == 401
+        assert len(keys) == 0  # a refused key is never noted
+        response = await running.get("/api/list/phone/", headers=KEY)
+        assert response.status == 200
+    assert keys.get(user) == API_KEY
+    found = await db.fetchone("SELECT api_key, key_digest FROM user WHERE id = ?", (user,))
+    assert found["api_key"] is None  # the store itself still holds only the digest
+    assert found["key_digest"] == accounts.key_digest(API_KEY)

@@ -24,6 +24,7 @@ from smsd.store import accounts, inbox, outbox
 from smsd.store import webhooks as store
 from smsd.store.db import Database
 from smsd.webhooks import (
+    KeyRing,
     WebhookSender,
     raspisms_signature,
     retry_delay,
@@ -58,10 +59,17 @@ async def states(db) -> dict[str, int]:
     return await store.event_states(db)
 
 
+def ring(user: int) -> KeyRing:
+    """The daemon's key ring once it has seen the user's key (config, or one API call)."""
+    keys = KeyRing()
+    keys.remember(user, API_KEY)
+    return keys
+
+
 async def test_delivers_raspisms_form_signed(db, user, phone, receiver) -> None:
     await hook(db, user, receiver.url())
     rid = await receive(db, user, phone, text="a/b é & c")
-    async with running(db) as sender:
+    async with running(db, keys=ring(user)) as sender:
         sender.wake()
         await wait_until(lambda: receiver.hits)
         await wait_until(lambda: sender.in_flight == 0)
@@ -251,7 +259,7 @@ async def test_order_per_message_holds_through_failures(db, user, phone, receive
         await outbox.record_report(
             db, sid, 1, status=0, delivered=True, permanent=False, now=time.time()
         )
-    async with running(db):
+    async with running(db, keys=ring(user)):
         await wait_until(lambda: len(receiver.hits) == 10)
     seen: dict[int, list[str]] = {}
     for hit in receiver.hits:
@@ -361,3 +369,41 @@ async def test_a_crashing_delivery_is_logged_and_retried(db, user, phone) -> Non
     assert any(e["event"] == "webhook_delivery_crashed" for e in logs)
     [event] = await events(db)
     assert event["state"] == "pending"
+
+
+async def test_a_key_never_seen_leaves_raspisms_signature_empty(db, user, phone, receiver) -> None:
+    # Keys are stored hashed: until the daemon sees this user's key, RaspiSMS's signature (keyed
+    # with it) cannot be made. The webhook's own secret still signs X-Smsd-Signature; a
+    # per-message URL (signed with the user's key) goes out without one.
+    await hook(db, user, receiver.url())
+    await receive(db, user, phone, text="first")
+    [sid] = await queue(db, user, "+33612345670", url_dlr=receiver.url("/dlr"))
+    await send(db, sid, phone)
+    with capture_logs() as logs:
+        async with running(db):
+            await wait_until(lambda: len(receiver.hits) == 2)
+    by_path = {hit.path: hit for hit in receiver.hits}
+    assert by_path["/hook"].form["webhook_signature"] == ""
+    hook_hit = by_path["/hook"]
+    assert verify_smsd_signature(
+        SECRET, hook_hit.headers["X-Smsd-Timestamp"], hook_hit.headers["X-Smsd-Signature"],
+        hook_hit.body, now=time.time(),
+    )  # fmt: skip
+    assert "X-Smsd-Signature" not in by_path["/dlr"].headers
+    assert [e["event"] for e in logs].count("webhook_unsigned") == 1
+
+
+async def test_a_key_seen_once_signs_from_then_on(db, user, phone, receiver) -> None:
+    keys = KeyRing()
+    await hook(db, user, receiver.url())
+    await receive(db, user, phone, text="first")
+    async with running(db, keys=keys):
+        await wait_until(lambda: len(receiver.hits) == 1)
+        keys.remember(user, API_KEY)  # the user called the API
+        await receive(db, user, phone, text="second")
+        await wait_until(lambda: len(receiver.hits) == 2)
+    first, second = receiver.hits
+    assert first.form["webhook_signature"] == ""
+    assert second.form["webhook_signature"] == raspisms_signature(
+        second.form["webhook_random_id"], API_KEY
+    )
