@@ -100,6 +100,10 @@ class Daemon:
 # ---------------------------------------------------------------------- smsd
 
 
+INJECT_CLIENTS = 8
+"""API clients posting at once when messages are injected into smsd."""
+
+
 class Smsd(Daemon):
     """Our daemon, through its HTTP API."""
 
@@ -159,14 +163,22 @@ class Smsd(Daemon):
         self.session = aiohttp.ClientSession(headers={"X-Api-Key": API_KEY})
 
     async def inject(self, messages: Sequence[Outgoing]) -> None:
-        assert self.session is not None
-        for message in messages:
-            message.injected = now()
-            body = {"text": message.text, "numbers": [message.destination]}
-            async with self.session.post(f"{self.base}/api/scheduled", json=body) as response:
-                if response.status != 201:
-                    raise RuntimeError(f"POST /api/scheduled: {response.status}")
-                await response.read()
+        session = self.session
+        assert session is not None
+        pending = iter(messages)
+
+        async def client() -> None:
+            # Each client posts one message at a time, as an application would; several clients
+            # post at once, as the peers' spool directories take files from several writers.
+            for message in pending:
+                message.injected = now()
+                body = {"text": message.text, "numbers": [message.destination]}
+                async with session.post(f"{self.base}/api/scheduled", json=body) as response:
+                    if response.status != 201:
+                        raise RuntimeError(f"POST /api/scheduled: {response.status}")
+                    await response.read()
+
+        await asyncio.gather(*(client() for _ in range(INJECT_CLIENTS)))
 
     async def stored(self) -> int:
         assert self.session is not None

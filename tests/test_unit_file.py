@@ -31,9 +31,7 @@ def local_copy(tmp_path: Path) -> Path:
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     assert analyze is not None
-    return subprocess.run(
-        [analyze, *args], capture_output=True, text=True, timeout=60, check=False
-    )
+    return subprocess.run([analyze, *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_unit_verifies(tmp_path: Path) -> None:
