@@ -66,6 +66,7 @@ def test_unit_keeps_the_service_contract() -> None:
         "SupplementaryGroups=dialout",
         "StateDirectory=smsd",
         "ConfigurationDirectory=smsd",
+        "RuntimeDirectory=smsd",  # the API's Unix socket under ProtectSystem=strict
         "ProtectSystem=strict",
         "NoNewPrivileges=yes",
     ):
