@@ -148,3 +148,28 @@ async def test_engine_records_calls_of_its_phones(call_rig) -> None:
     finally:
         await engine.close()
         await pty.stop()
+
+
+async def test_engine_passes_hangup_calls_off_to_the_modem(call_rig) -> None:
+    engine = Engine(call_rig.db, id_user=call_rig.id_user)
+    pty = PtyModem(VirtualModem(name="e2"))
+    path = await pty.start()
+    try:
+        phone = await engine.add_phone(
+            PhoneConfig(
+                name="e2",
+                device=path,
+                health_interval=0.5,
+                command_timeout=1.0,
+                hangup_calls=False,
+            )
+        )
+        await asyncio.wait_for(phone.modem.ready.wait(), timeout=10)
+        assert phone.modem.config.hangup_calls is False
+        assert not await pty.ring(CALLER, rings=1, interval=0.3, end_urc="NO CARRIER")
+        await until(lambda: _ended(call_rig))
+        assert pty.modem.hangups == []  # rang out: nobody hung up
+        assert (await only_call(call_rig)).origin == CALLER
+    finally:
+        await engine.close()
+        await pty.stop()
