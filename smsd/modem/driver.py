@@ -30,9 +30,10 @@ from smsd.model import PhoneStatus
 from smsd.modem.backoff import backoff
 from smsd.modem.callcontrol import CallControl
 from smsd.modem.calls import CALL_URCS, CallTracker
-from smsd.modem.events import Incoming, Received, ReceivedReport, ReceivedSms, decode_incoming
+from smsd.modem.events import Incoming, Received, decode_incoming
 from smsd.modem.port import VIRTUAL, open_port, port_present, start_virtual
 from smsd.modem.session import Identity, Network, Session
+from smsd.modem.settings import Counters, ModemConfig, count_incoming
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -44,39 +45,6 @@ if TYPE_CHECKING:
 
 # URCs after which the modem has rebooted by itself and lost its settings.
 _REBOOT_URCS = frozenset({"RDY", "^SYSSTART", "+QUSIM", "SMS READY", "+PBREADY"})
-
-
-@dataclass(frozen=True)
-class ModemConfig:
-    """How to reach and treat one modem."""
-
-    name: str
-    device: str
-    baudrate: int = 115200
-    pin: str | None = None
-    poll_interval: float = 60.0
-    """Seconds between full sweeps of the modem's storage."""
-    health_interval: float = 30.0
-    """Seconds between health checks (``AT``, registration, signal)."""
-    command_timeout: float = 5.0
-    submit_timeout: float = 60.0
-    probe_attempts: int = 5
-    backoff_initial: float = 1.0
-    backoff_cap: float = 300.0
-    hangup_calls: bool = True
-    """Reject incoming calls (``ATH``) once the caller is known; they are recorded either way."""
-
-
-@dataclass
-class Counters:
-    """What the modem did since the daemon started."""
-
-    segments_sent: int = 0
-    send_failures: int = 0
-    received: int = 0
-    status_reports: int = 0
-    undecodable: int = 0
-    resets: int = 0
 
 
 @dataclass
@@ -433,33 +401,10 @@ class Modem:
     async def _hand_up(self, incoming: Received | None) -> bool:
         if incoming is None:
             return False
-        if isinstance(incoming, ReceivedSms):
-            self.counters.received += 1
-            self._log.info(
-                "sms_received",
-                sender=incoming.message.sender,
-                concat=_concat_label(incoming.message.concat),
-            )
-        elif isinstance(incoming, ReceivedReport):
-            self.counters.status_reports += 1
-            self._log.info(
-                "status_report_received",
-                reference=incoming.report.reference,
-                status=incoming.report.status,
-                delivered=incoming.report.delivered,
-            )
-        else:
-            self.counters.undecodable += 1
-            self._log.warning("pdu_undecodable", pdu=incoming.pdu_hex, error=incoming.error)
+        count_incoming(incoming, self.counters, self._log)
         try:
             await self._on_incoming(incoming)
         except Exception:  # noqa: BLE001 - any failure above means "not stored": keep it on the modem
             self._log.exception("incoming_not_stored", index=incoming.storage_index)
             return False
         return True
-
-
-def _concat_label(concat: pdu.Concat | None) -> str | None:
-    if concat is None:
-        return None
-    return f"{concat.reference}:{concat.sequence}/{concat.total}"

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import structlog
 
 from smsd.errors import StoreError
-from smsd.modem.driver import Modem, ModemConfig
+from smsd.modem.driver import Modem
+from smsd.modem.settings import ModemConfig
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import Receiver

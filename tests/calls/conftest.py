@@ -7,7 +7,8 @@ import contextlib
 
 import pytest
 
-from smsd.modem.driver import Modem, ModemConfig
+from smsd.modem.driver import Modem
+from smsd.modem.settings import ModemConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 from smsd.runtime.receiver import Receiver
 from smsd.store import accounts

@@ -16,8 +16,9 @@ from structlog.testing import capture_logs
 from smsd import pdu
 from smsd.errors import ModemUnavailableError, SendError
 from smsd.model import PhoneStatus
-from smsd.modem.driver import Modem, ModemConfig
+from smsd.modem.driver import Modem
 from smsd.modem.events import Incoming, ReceivedReport, ReceivedSms
+from smsd.modem.settings import ModemConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 
 LONG_GSM7 = "Reminder: your appointment is confirmed for Monday. " * 6 + "{ok} [€5]"
