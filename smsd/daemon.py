@@ -42,10 +42,9 @@ from smsd.store.reports import queue_depth
 from smsd.webhooks import KeyRing, WebhookSender
 
 if TYPE_CHECKING:
-    from smsd.store.rows import PhoneRow
+    from collections.abc import Callable, Sequence
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+    from smsd.store.rows import PhoneRow
 
 STATUS_INTERVAL = 10.0
 DEFAULT_EMAIL = "admin@localhost"
@@ -104,9 +103,9 @@ class DaemonPhones:
         self._configured = configured
         self._log = structlog.get_logger("smsd.daemon")
 
-    async def start_all(self, owner: int) -> None:
-        """Start every phone the store holds beyond the configured ones."""
-        for row in await accounts.phones(self._db):
+    async def start_all(self, owner: int, rows: Sequence[PhoneRow]) -> None:
+        """Start every phone of ``rows`` (the store's) beyond the configured ones."""
+        for row in rows:
             if row.id_user == owner and row.name in self._configured:
                 continue
             await self._start(row)
@@ -274,11 +273,8 @@ class Daemon:
 
     async def _start_phones(self, db: Database, engine: Engine, owner: int) -> DaemonPhones:
         """Start the configured phones, then those created through the API."""
-        disabled = {
-            row.name
-            for row in await accounts.phones(db)
-            if row.id_user == owner and row.status == "disabled"
-        }
+        stored = await accounts.phones(db)
+        disabled = {row.name for row in stored if row.id_user == owner and row.status == "disabled"}
         for phone in self.config.phones:
             if phone.name in disabled:
                 # Disabled through the API or by the reliability check: it stays off until its
@@ -287,7 +283,7 @@ class Daemon:
                 continue
             await engine.add_phone(phone)
         phones = DaemonPhones(db, engine, {phone.name for phone in self.config.phones})
-        await phones.start_all(owner)
+        await phones.start_all(owner, stored)
         return phones
 
     async def _main_loop(self) -> None:

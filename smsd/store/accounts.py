@@ -16,6 +16,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
+from smsd.phpvalues import INT64_MAX, INT64_MIN
 from smsd.store.db import change, insert, row, rows
 from smsd.store.errors import InvalidValueError, NotFoundError
 from smsd.store.rows import PHONE_STATUSES, ContactRow, PhoneRow, UserRow
@@ -28,12 +29,9 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 
-_INT64 = range(-(2**63), 2**63)
-
-
 def storable_ids(ids: Sequence[int]) -> list[int]:
     """The ids that fit SQLite's INTEGER (others name no row: an API client may send anything)."""
-    return [value for value in ids if value in _INT64]
+    return [value for value in ids if INT64_MIN <= value <= INT64_MAX]
 
 
 def check_json(text: str, field: str) -> str:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiosqlite
 
+from smsd.phpvalues import INT64_MAX
 from smsd.store import migrate
 from smsd.store.batch import GroupWriter, in_thread
 from smsd.store.errors import (
@@ -45,13 +46,10 @@ BUSY_TIMEOUT_MS = 5000
 
 Check = Literal["quick", "full", "none"]
 
-SQLITE_INT_MAX = 2**63 - 1
-"""The largest SQLite INTEGER; a larger bound (an absurd page number) is cut to it."""
-
 
 def page_offset(page: int, limit: int) -> int:
-    """``OFFSET`` of page ``page`` (from 0), cut to what SQLite can bind."""
-    return min(page * limit, SQLITE_INT_MAX)
+    """``OFFSET`` of page ``page`` (from 0), cut to the largest INTEGER SQLite can bind."""
+    return min(page * limit, INT64_MAX)
 
 
 async def _connect(path: str, *, uri: bool, busy_timeout_ms: int) -> aiosqlite.Connection:
@@ -322,7 +320,6 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
-    "SQLITE_INT_MAX",
     "Database",
     "change",
     "insert",

@@ -288,30 +288,22 @@ def cfun(state: ModemState, command: Command, reply: Reply) -> None:
         raise Refusal.plain()
 
 
-def curc(state: ModemState, command: Command, reply: Reply) -> None:
-    """Huawei ``AT^CURC=<n>``: periodic status URCs on (1) or off (0)."""
-    if command.op is Op.SET:
-        too_many(command, 1)
-        state.settings.curc = int_arg(command, 0, 0, 1, error=Refusal.cme(BAD_PARAMETER))
-    elif command.op is Op.READ:
-        reply.info(f"^CURC: {state.settings.curc}")
-    elif command.op is Op.TEST:
-        reply.info("^CURC: (0-1)")
-    else:
-        raise Refusal.plain()
+def _switch(name: str, setting: str) -> HandlerType:
+    """A ``<name>=<0|1>`` setting kept in ``state.settings.<setting>``, readable with ``?``."""
 
+    def handler(state: ModemState, command: Command, reply: Reply) -> None:
+        if command.op is Op.SET:
+            too_many(command, 1)
+            value = int_arg(command, 0, 0, 1, error=Refusal.cme(BAD_PARAMETER))
+            setattr(state.settings, setting, value)
+        elif command.op is Op.READ:
+            reply.info(f"{name}: {getattr(state.settings, setting)}")
+        elif command.op is Op.TEST:
+            reply.info(f"{name}: (0-1)")
+        else:
+            raise Refusal.plain()
 
-def portsel(state: ModemState, command: Command, reply: Reply) -> None:
-    """Huawei ``AT^PORTSEL=<n>``: which port carries unsolicited codes (0 modem, 1 PC UI)."""
-    if command.op is Op.SET:
-        too_many(command, 1)
-        state.settings.portsel = int_arg(command, 0, 0, 1, error=Refusal.cme(BAD_PARAMETER))
-    elif command.op is Op.READ:
-        reply.info(f"^PORTSEL: {state.settings.portsel}")
-    elif command.op is Op.TEST:
-        reply.info("^PORTSEL: (0-1)")
-    else:
-        raise Refusal.plain()
+    return handler
 
 
 def cscs(state: ModemState, command: Command, reply: Reply) -> None:
@@ -362,8 +354,9 @@ HANDLERS: dict[str, HandlerType] = {
     "+CGREG": creg,
     "+COPS": cops,
     "+CFUN": cfun,
-    "^CURC": curc,
-    "^PORTSEL": portsel,
+    # Huawei: periodic status URCs on (1) or off (0); which port carries URCs (0 modem, 1 PC UI).
+    "^CURC": _switch("^CURC", "curc"),
+    "^PORTSEL": _switch("^PORTSEL", "portsel"),
     "+CSCS": cscs,
 }
 
