@@ -29,7 +29,6 @@ import structlog
 
 from smsd import systemd
 from smsd.api.render import make_render, resolve_conditional
-from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
@@ -39,6 +38,7 @@ from smsd.runtime.reliability import ReliabilityWatch
 from smsd.store import accounts
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
+from smsd.web import api_factory as default_api_factory
 from smsd.webhooks import KeyRing, WebhookSender
 
 if TYPE_CHECKING:

@@ -39,6 +39,7 @@ from smsd.config.settings import (
     TcpListen,
     UnixListen,
     UserConfig,
+    WebConfig,
     WebhooksConfig,
     default_config,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "TcpListen",
     "UnixListen",
     "UserConfig",
+    "WebConfig",
     "WebhooksConfig",
     "default_config",
     "load_config",

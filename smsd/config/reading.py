@@ -46,6 +46,7 @@ from smsd.config.settings import (
     LimitConfig,
     PhoneConfig,
     UserConfig,
+    WebConfig,
     WebhooksConfig,
 )
 from smsd.errors import ConfigError
@@ -176,13 +177,20 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    web = _web(top.table("web"))
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
     _unique(top, "phones", "name", [phone.name for phone in phones])
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
-        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks
+        daemon=daemon,
+        api=api,
+        users=users,
+        phones=phones,
+        hotplug=hotplug,
+        webhooks=webhooks,
+        web=web,
     )
 
 
@@ -318,6 +326,17 @@ def _webhooks(table: _Table) -> WebhooksConfig:
         reply_window=table.get("reply_window", number(allow_zero=True), d.reply_window),
         retention=table.get("retention", number(allow_zero=True), d.retention),
         allow_link_local=table.get("allow_link_local", boolean, d.allow_link_local),
+    )
+    table.finish()
+    return config
+
+
+def _web(table: _Table) -> WebConfig:
+    d = WebConfig()
+    config = WebConfig(
+        enabled=table.get("enabled", boolean, d.enabled),
+        session_lifetime=table.get("session_lifetime", number(), d.session_lifetime),
+        refresh=table.get("refresh", number(), d.refresh),
     )
     table.finish()
     return config

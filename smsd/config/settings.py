@@ -188,6 +188,17 @@ class WebhooksConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """``[web]``: the dashboard served by the API's listener."""
+
+    enabled: bool = True
+    session_lifetime: float = 43200.0
+    """Seconds a dashboard log-in lasts without activity (each page view extends it)."""
+    refresh: float = 5.0
+    """Seconds between two live updates of an open page (phones, queue, conversation)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (``None``: the default)."""
 
@@ -198,6 +209,7 @@ class Config:
     hotplug: HotplugConfig
     source: Path | None = None
     webhooks: WebhooksConfig = WebhooksConfig()
+    web: WebConfig = WebConfig()
 
 
 def default_config(directory: Path) -> Config:
