@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 __all__ = [
+    "CONVERSATIONS_SQL",
+    "HOURLY_SQL",
+    "QUEUE_SQL",
+    "THREAD_SQL",
     "ConversationLine",
     "HourCount",
     "QueueFigures",
@@ -29,6 +33,34 @@ __all__ = [
     "queue_figures",
     "thread",
 ]
+
+
+QUEUE_SQL = (
+    "SELECT (SELECT count(*) FROM scheduled WHERE id_user = :u AND expanded_at IS NULL) AS s, "
+    "(SELECT count(*) FROM sended WHERE state = 'queued' AND +id_user = :u) AS q, "
+    "(SELECT count(*) FROM sended WHERE state = 'sending' AND +id_user = :u) AS f"
+)
+"""Waiting, queued and in-flight counts of user ``:u``."""
+
+HOURLY_SQL = (
+    "SELECT substr(at, 1, 13) AS hour, "
+    "sum(state IN ('sent', 'delivered', 'unknown')) AS sent, "
+    "sum(state = 'delivered') AS delivered, sum(state = 'failed') AS failed "
+    "FROM sended WHERE id_user = :u AND at >= :since "
+    "AND state IN ('sent', 'delivered', 'failed', 'unknown') GROUP BY hour ORDER BY hour"
+)
+"""Messages per hour of a user since a bound, by outcome."""
+
+THREAD_SQL = (
+    "SELECT * FROM ("
+    " SELECT id, at, text, 0 AS incoming, state, reason FROM sended"
+    " WHERE id_user = :u AND destination = :n ORDER BY id DESC LIMIT :l)"
+    " UNION ALL SELECT * FROM ("
+    " SELECT id, at, text, 1 AS incoming, status AS state, NULL AS reason FROM received"
+    " WHERE id_user = :u AND origin = :n ORDER BY id DESC LIMIT :l)"
+    " ORDER BY at DESC, incoming, id DESC LIMIT :l"
+)
+"""Messages to and from number ``:n`` of user ``:u``, newest first."""
 
 
 @dataclass(frozen=True)
@@ -73,11 +105,13 @@ class ThreadItem:
 
 
 async def queue_figures(db: Database, id_user: int) -> QueueFigures:
-    """How many of the user's messages wait to be expanded, wait in the queue, are in flight."""
+    """How many of the user's messages wait to be expanded, wait in the queue, are in flight.
+
+    ``+id_user`` keeps SQLite on the small partial indexes of queued and sending messages
+    instead of walking every message of the user.
+    """
     row = await db.fetchone(
-        "SELECT (SELECT count(*) FROM scheduled WHERE id_user = :u AND expanded_at IS NULL) AS s, "
-        "(SELECT count(*) FROM sended WHERE state = 'queued' AND id_user = :u) AS q, "
-        "(SELECT count(*) FROM sended WHERE state = 'sending' AND id_user = :u) AS f",
+        QUEUE_SQL,
         {"u": id_user},
     )
     assert row is not None
@@ -87,11 +121,8 @@ async def queue_figures(db: Database, id_user: int) -> QueueFigures:
 async def hourly_volumes(db: Database, id_user: int, *, since: str) -> list[HourCount]:
     """Per hour from ``since`` (inclusive): messages that left, were delivered, failed."""
     found = await db.fetchall(
-        "SELECT substr(at, 1, 13) AS hour, "
-        "sum(state IN ('sent', 'delivered', 'unknown')) AS sent, "
-        "sum(state = 'delivered') AS delivered, sum(state = 'failed') AS failed "
-        "FROM sended WHERE id_user = ? AND at >= ? GROUP BY hour ORDER BY hour",
-        (id_user, since),
+        HOURLY_SQL,
+        {"u": id_user, "since": since},
     )
     return [
         HourCount(str(r["hour"]), int(r["sent"]), int(r["delivered"]), int(r["failed"]))
@@ -114,39 +145,45 @@ def _like(search: str) -> str:
     return f"%{escaped}%"
 
 
+CONVERSATIONS_SQL = (
+    "SELECT * FROM ("
+    " SELECT destination AS number, at, text, 0 AS incoming FROM sended"
+    " WHERE id_user = :u AND (:p IS NULL OR destination LIKE :p ESCAPE '\\'"
+    "  OR text LIKE :p ESCAPE '\\') ORDER BY id DESC LIMIT :w)"
+    " UNION ALL SELECT * FROM ("
+    " SELECT origin AS number, at, text, 1 AS incoming FROM received"
+    " WHERE id_user = :u AND (:p IS NULL OR origin LIKE :p ESCAPE '\\'"
+    "  OR text LIKE :p ESCAPE '\\') ORDER BY id DESC LIMIT :w)"
+)
+"""The ``:w`` latest messages each way of user ``:u`` (matching ``:p`` when not null)."""
+
+
 async def conversations(
-    db: Database, id_user: int, *, search: str = "", limit: int = 50
+    db: Database, id_user: int, *, search: str = "", limit: int = 50, window: int = 5000
 ) -> list[ConversationLine]:
-    """Correspondents, the most recent first; ``search`` matches a number or a text."""
+    """Recent correspondents, the latest first; ``search`` matches a number or a text.
+
+    Only the ``window`` latest messages each way are read, so the page costs the same with a
+    hundred messages or a million; a correspondent quiet for longer is found by searching.
+    """
     pattern = _like(search) if search else None
-    found = await db.fetchall(
-        "SELECT number, at, text, incoming FROM ("
-        " SELECT destination AS number, at, text, 0 AS incoming, id FROM sended"
-        " WHERE id_user = :u AND (:p IS NULL OR destination LIKE :p ESCAPE '\\'"
-        "  OR text LIKE :p ESCAPE '\\')"
-        " UNION ALL"
-        " SELECT origin AS number, at, text, 1 AS incoming, id FROM received"
-        " WHERE id_user = :u AND (:p IS NULL OR origin LIKE :p ESCAPE '\\'"
-        "  OR text LIKE :p ESCAPE '\\')"
-        ") GROUP BY number HAVING at = max(at) ORDER BY at DESC, number LIMIT :n",
-        {"u": id_user, "p": pattern, "n": limit},
-    )
-    return [
-        ConversationLine(str(r["number"]), str(r["at"]), str(r["text"]), bool(r["incoming"]))
-        for r in found
-    ]
+    found = await db.fetchall(CONVERSATIONS_SQL, {"u": id_user, "p": pattern, "w": window})
+    latest: dict[str, ConversationLine] = {}
+    for r in sorted(found, key=lambda r: str(r["at"]), reverse=True):
+        number = str(r["number"])
+        if number not in latest:
+            latest[number] = ConversationLine(
+                number, str(r["at"]), str(r["text"]), bool(r["incoming"])
+            )
+            if len(latest) == limit:
+                break
+    return list(latest.values())
 
 
 async def thread(db: Database, id_user: int, number: str, *, limit: int = 200) -> list[ThreadItem]:
     """The last ``limit`` messages to and from ``number``, newest first."""
     found = await db.fetchall(
-        "SELECT * FROM ("
-        " SELECT id, at, text, 0 AS incoming, state, reason FROM sended"
-        " WHERE id_user = :u AND destination = :n ORDER BY id DESC LIMIT :l)"
-        " UNION ALL SELECT * FROM ("
-        " SELECT id, at, text, 1 AS incoming, status AS state, NULL AS reason FROM received"
-        " WHERE id_user = :u AND origin = :n ORDER BY id DESC LIMIT :l)"
-        " ORDER BY at DESC, incoming, id DESC LIMIT :l",
+        THREAD_SQL,
         {"u": id_user, "n": number, "l": limit},
     )
     return [
