@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smsd.store import quota
 from smsd.store.db import change
 from smsd.store.errors import InvalidValueError, TransitionError
 from smsd.store.reports import match_report, queue_depth, record_report, sent_volume
@@ -76,7 +77,7 @@ def next_queued_sql(phones: int) -> str:
         "SELECT s.id, s.id_user, s.text, s.destination, s.flash, s.pinned_phone, "  # noqa: S608 - placeholders only
         "s.id_phone_group, s.attempts, s.segments, s.request_report, s.priority, s.mms "
         "FROM sended AS s "
-        "WHERE s.state = 'queued' AND s.next_attempt_at <= :now "
+        "WHERE s.state = 'queued' AND s.sandbox = 0 AND s.next_attempt_at <= :now "
         "AND (:user IS NULL OR s.id_user = :user) "
         f"AND (s.pinned_phone IN ({names}) "
         f"  OR (s.pinned_phone IS NULL AND NOT {here} "
@@ -126,7 +127,36 @@ class Claim:
     segments: tuple[int, ...]
 
 
+def _charged(conn: sqlite3.Connection, id_sended: int, now: float) -> bool:
+    """Charge a queued message to its user's quota; ``False`` (message failed) if refused."""
+    found = conn.execute(
+        "SELECT id_user, text, credits, sandbox FROM sended WHERE id = ? AND state = 'queued'",
+        (id_sended,),
+    ).fetchone()
+    if found is None or int(found["credits"]) or int(found["sandbox"]):
+        return True
+    charged, refused = quota.charge(
+        conn, id_user=int(found["id_user"]), text=str(found["text"]), now=now
+    )
+    if refused is not None:
+        conn.execute(
+            "UPDATE sended SET state = 'failed', reason = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'queued'",
+            (refused, wall(now), id_sended),
+        )
+        conn.execute(
+            "UPDATE sended_segment SET state = 'failed' WHERE id_sended = ? AND state = 'queued'",
+            (id_sended,),
+        )
+        return False
+    if charged:
+        conn.execute("UPDATE sended SET credits = ? WHERE id = ?", (charged, id_sended))
+    return True
+
+
 def _take(conn: sqlite3.Connection, id_sended: int, id_phone: int, now: float) -> bool:
+    if not _charged(conn, id_sended, now):
+        return False
     taken = conn.execute(
         "UPDATE sended SET state = 'sending', id_phone = :phone, "
         "adapter = (SELECT adapter FROM phone WHERE id = :phone), updated_at = :wall "
@@ -332,6 +362,7 @@ async def mark_failed(db: Database, id_sended: int, *, reason: str, now: float) 
             "WHERE id_sended = ? AND state IN ('queued', 'sending')",
             (id_sended,),
         )
+        quota.refund(conn, id_sended)
 
     await db.write("mark_failed", body)
 
