@@ -102,3 +102,40 @@ async def test_billing_per_phone(db, user, phone) -> None:
     await set_options(db, {"currency": "EUR", "segment_price": "0.05", "segment_price:m1": "0.02"})
     assert str((await billing(db)).cost(3)) == "0.15"
     assert str((await billing(db, id_phone=phone)).segment_price) == "0.02"
+
+
+async def test_level_fires_once_at_80_percent_and_reached_once(db, user, phone) -> None:
+    from smsd.store import webhooks  # noqa: PLC0415
+
+    for kind in ("quota_level", "quota_reached"):
+        await webhooks.create_webhook(
+            db, id_user=user, url=f"https://example.org/{kind}", type_=kind, secret="s" * 64
+        )
+    await quota.set_quota(db, id_user=user, credit=5, now=NOW)
+    await queue(db, user, *(f"+3361111111{n}" for n in range(6)))
+
+    async def kinds() -> list[str]:
+        found = await db.fetchall("SELECT type FROM webhook_event ORDER BY id")
+        return [r[0] for r in found if r[0].startswith("quota")]
+
+    for n in range(1, 7):
+        await outbox.claim_next(db, id_phone=phone, now=NOW)
+        if n == 3:
+            assert await kinds() == []
+        if n == 4:  # 4 of 5 used: 80 %
+            assert await kinds() == ["quota_level"]
+    assert await kinds() == ["quota_level", "quota_reached"]
+
+
+async def test_renew_due_rolls_expired_periods_over(db, user) -> None:
+    await quota.set_quota(
+        db, id_user=user, credit=10, additional=3, start="2023-01-01 00:00:00",
+        renewal="daily", report_unused=False, report_unused_additional=False, now=0.0,
+    )  # fmt: skip
+    await db.execute("UPDATE quota SET consumed = 12 WHERE id_user = ?", (user,))
+    assert await quota.renew_due(db, now=NOW) == 1
+    renewed = await quota.get_quota(db, user)
+    assert renewed is not None
+    assert (renewed.consumed, renewed.additional, renewed.remaining) == (0, 0, 10)
+    assert renewed.expiration_date > wall(NOW)
+    assert await quota.renew_due(db, now=NOW) == 0
