@@ -7,7 +7,11 @@
   ``start`` "Y-m-d H:i:s", ``auto_renew``, ``report_unused``, ``report_unused_additional``,
   ``reset``) or remove (unlimited again) a user's quota;
 - ``GET /api/smsstop/`` (``after`` id for the next page), ``POST /api/smsstop/`` (``number``),
-  ``DELETE /api/smsstop/{id}/``: the caller's STOP list.
+  ``DELETE /api/smsstop/{id}/``: the caller's STOP list;
+- ``GET /api/setting/`` and ``POST /api/setting/{name}/`` (``value``): the caller's settings the
+  core features read: ``commercial`` (0/1: messages commercial by default), ``quiet_hours``
+  (``0`` never held, ``1`` the configured rule, ``HH:MM-HH:MM`` another window), ``smsstop`` and
+  ``smsstop_respond`` (0/1, RaspiSMS's). Changing ``quiet_hours`` has held messages judged again.
 
 Quotas are RaspiSMS's model: ``credit`` per period plus ``additional``, 1 credit = up to 160
 GSM characters or 70 others; a message claimed without enough credit fails with the reason.
@@ -23,9 +27,10 @@ from smsd.api.forms import php_bool, php_int
 from smsd.api.params import read_params
 from smsd.api.replies import no_content, success
 from smsd.api.routing import Param, Route, base_url
-from smsd.api.state import CLOCK, DB, REGION, user_of
+from smsd.api.state import CLOCK, DB, REGION, WAKE, user_of
 from smsd.phone import to_e164
-from smsd.store import quota, smsstop
+from smsd.rules.quiet import parse_window
+from smsd.store import accounts, deferral, quota, smsstop
 from smsd.store.billing import billing
 from smsd.store.errors import InvalidValueError, NotFoundError
 
@@ -174,6 +179,53 @@ async def delete_stop(request: web.Request) -> web.Response:
     return no_content()
 
 
+SETTINGS = {
+    "commercial": "0",
+    "quiet_hours": "",
+    "smsstop": "1",
+    "smsstop_respond": "1",
+}
+"""The settings of this route and their defaults (``quiet_hours`` empty: the configured rule)."""
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    """The caller's feature settings (defaults filled in)."""
+    stored = await accounts.settings(request.app[DB], user_of(request).id)
+    values = {name: stored.get(name, default) for name, default in SETTINGS.items()}
+    return success(request, values)
+
+
+def _setting_value(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ApiError(_MISSING, " You must specify value.")
+    text = value.strip()
+    if name == "quiet_hours" and text not in {"0", "1", ""}:
+        try:
+            parse_window(text)
+        except ValueError as exc:
+            raise ApiError(_INVALID, ' value must be 0, 1 or "HH:MM-HH:MM".') from exc
+        return text
+    if text not in {"0", "1"} and name != "quiet_hours":
+        raise ApiError(_INVALID, " value must be 0 or 1.")
+    return text
+
+
+async def set_setting(request: web.Request) -> web.Response:
+    """Change one of the caller's feature settings."""
+    name = request.match_info["name"]
+    if name not in SETTINGS:
+        raise ApiError(_INVALID, f" name must be one of : {', '.join(SETTINGS)}.")
+    form = (await read_params(request)).form
+    value = _setting_value(name, form.get("value"))
+    db = request.app[DB]
+    user = user_of(request)
+    await accounts.set_setting(db, id_user=user.id, name=name, value=value)
+    if name in {"quiet_hours", "commercial"}:
+        await deferral.release_all(db, id_user=user.id)
+        request.app[WAKE]()
+    return success(request, {name: value})
+
+
 _ID = Param("id", "path", "integer", required=True, description="the user's id")
 _QUOTA_FIELDS = (
     _ID,
@@ -204,4 +256,9 @@ ROUTES: tuple[Route, ...] = (
           tag="smsstop", success_status=201),
     Route("DELETE", "/api/smsstop/{id}", delete_stop, "Remove an SMS STOP entry",
           (Param("id", "path", "integer", required=True),), tag="smsstop", success_status=204),
+    Route("GET", "/api/setting", get_settings, "The caller's feature settings", tag="settings"),
+    Route("POST", "/api/setting/{name}", set_setting, "Change a feature setting",
+          (Param("name", "path", required=True, description=", ".join(SETTINGS)),
+           Param("value", "form", required=True, description="0, 1 (quiet_hours: or HH:MM-HH:MM)")),
+          tag="settings", success_status=201),
 )  # fmt: skip

@@ -8,8 +8,6 @@ import time
 
 from features_rig import until
 
-from smsd.store import accounts
-
 
 def _window(covering_now: bool) -> str:
     """A [quiet_hours] section whose window covers (or avoids) the current local time."""
@@ -55,17 +53,28 @@ async def test_commercial_message_waits_for_the_window_to_move(rig) -> None:
 
 async def test_user_settings_make_messages_commercial_or_never_held(rig) -> None:
     await rig.start(_window(covering_now=True))
-    db = rig.daemon.db
-    id_user = (await rig.call("GET", "/api/quota/", 200))["id_user"]
-    await accounts.set_setting(db, id_user=id_user, name="commercial", value="1")
+    await rig.call("POST", "/api/setting/commercial/", 201, data={"value": "1"})
     held = await rig.post("Promo", "+33612345670")
     await rig.post("Alert", "+33612345671", commercial="0")
     await until(lambda: ("+33612345671", "Alert") in rig.wire())
     [row] = await rig.call("GET", "/api/list/scheduled/", 200)
     assert (row["id"], row["commercial"]) == (held, 1)
-    await accounts.set_setting(db, id_user=id_user, name="quiet_hours", value="0")
+    settings = await rig.call("POST", "/api/setting/quiet_hours/", 201, data={"value": "0"})
+    assert settings == {"quiet_hours": "0"}
     await rig.post("Promo 2", "+33612345672")
     await until(lambda: ("+33612345672", "Promo 2") in rig.wire())
+    await until(lambda: ("+33612345670", "Promo") in rig.wire())  # judged again: not held now
+    status, body = await rig.envelope("POST", "/api/setting/quiet_hours/", data={"value": "8-9"})
+    assert (status, body["error"]) == (400, 2)
+    status, body = await rig.envelope("POST", "/api/setting/nope/", data={"value": "1"})
+    assert (status, body["error"]) == (400, 2)
+    current = await rig.call("GET", "/api/setting/", 200)
+    assert current == {
+        "commercial": "1",
+        "quiet_hours": "0",
+        "smsstop": "1",
+        "smsstop_respond": "1",
+    }
 
 
 async def test_quiet_hours_off(rig) -> None:
