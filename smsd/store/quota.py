@@ -35,7 +35,6 @@ with ``level`` the used share (0-1). Events are written in the transaction that 
 from __future__ import annotations
 
 import calendar
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING
 from smsd.errors import StoreError
 from smsd.rules.credits import credits_for
 from smsd.store.errors import InvalidValueError, NotFoundError
+from smsd.store.quota_events import LEVEL, notify, notify_reached
 from smsd.store.walltime import WALL_FORMAT, parse_wall, wall
 
 if TYPE_CHECKING:
@@ -68,9 +68,6 @@ __all__ = [
 ]
 
 RENEWALS = ("daily", "weekly", "monthly", "yearly")
-LEVEL = 0.8
-"""Share of the credit used at which ``quota_level`` fires."""
-_NOW = "(julianday('now') - 2440587.5) * 86400.0"
 
 
 class InsufficientCreditError(StoreError):
@@ -195,48 +192,6 @@ def _roll(conn: sqlite3.Connection, id_user: int, now: float) -> Quota | None:
     return quota
 
 
-def _fan_out(conn: sqlite3.Connection, quota: Quota, kind: str, subject: str) -> None:
-    """One ``kind`` event per webhook of that type of the user (unless ``webhook`` is off)."""
-    conn.execute(
-        "INSERT INTO webhook_event (id_user, id_webhook, url, target, type, subject, body, "  # noqa: S608 - a constant expression, values are bound
-        "timestamp, random_id, created_at, next_attempt_at) "
-        "SELECT w.id_user, w.id, NULL, 'webhook:' || w.id, w.type, :subject, :body, "
-        "CAST(strftime('%s', 'now') AS INTEGER), "
-        "strftime('%s', 'now') || '-' || lower(hex(randomblob(16))), "
-        f"{_NOW}, {_NOW} "
-        "FROM webhook AS w WHERE w.id_user = :user AND w.type = :type "
-        "AND NOT EXISTS (SELECT 1 FROM setting WHERE id_user = :user AND name = 'webhook' "
-        "AND value IN ('0', '')) ORDER BY w.id",
-        {
-            "user": quota.id_user,
-            "type": kind,
-            "subject": subject,
-            "body": json.dumps(quota.as_dict(), separators=(",", ":")),
-        },
-    )
-
-
-def _notify(conn: sqlite3.Connection, quota: Quota) -> None:
-    """Write this period's ``quota_level`` / ``quota_reached`` events once each."""
-    subject = f"quota:{quota.id_user}:{quota.start_date}"
-    if (
-        quota.level >= LEVEL
-        and conn.execute(
-            "UPDATE quota SET level_notified = 1 WHERE id_user = ? AND level_notified = 0",
-            (quota.id_user,),
-        ).rowcount
-    ):
-        _fan_out(conn, quota, "quota_level", subject)
-    if (
-        quota.remaining == 0
-        and conn.execute(
-            "UPDATE quota SET reached_notified = 1 WHERE id_user = ? AND reached_notified = 0",
-            (quota.id_user,),
-        ).rowcount
-    ):
-        _fan_out(conn, quota, "quota_reached", subject)
-
-
 def refusal(needed: int, remaining: int) -> str:
     """The reason recorded on a message refused for lack of credit."""
     return f"insufficient credit: the message needs {needed} credits, {remaining} left in quota"
@@ -254,7 +209,7 @@ def charge(
         return 0, None
     needed = credits_for(text)
     if needed > quota.remaining:
-        _notify_reached(conn, quota)
+        notify_reached(conn, quota)
         return 0, refusal(needed, quota.remaining)
     conn.execute(
         "UPDATE quota SET consumed = consumed + ?, updated_at = ? WHERE id_user = ?",
@@ -262,16 +217,8 @@ def charge(
     )
     updated = _load(conn, id_user)
     assert updated is not None
-    _notify(conn, updated)
+    notify(conn, updated)
     return needed, None
-
-
-def _notify_reached(conn: sqlite3.Connection, quota: Quota) -> None:
-    if conn.execute(
-        "UPDATE quota SET reached_notified = 1 WHERE id_user = ? AND reached_notified = 0",
-        (quota.id_user,),
-    ).rowcount:
-        _fan_out(conn, quota, "quota_reached", f"quota:{quota.id_user}:{quota.start_date}")
 
 
 def refund(conn: sqlite3.Connection, id_sended: int) -> None:
