@@ -351,6 +351,10 @@ class Daemon:
         for name, phone in new.items():
             if old.get(name) != phone:
                 await self.engine.add_phone(phone)
+        # [billing], [stop], [quiet_hours]: new values at once, held messages judged again.
+        self.engine.dispatcher.use_quiet(QuietPolicy(fresh.quiet_hours))
+        await apply_core_options(self.db, fresh)
+        self.engine.wake()
         self.config = fresh
         self._log.info("reloaded", phones=len(new))
 

@@ -70,6 +70,10 @@ class Dispatcher:
         self._event = asyncio.Event()
         self._log = structlog.get_logger("smsd.dispatcher")
 
+    def use_quiet(self, quiet: QuietPolicy | None) -> None:
+        """Judge commercial messages with another quiet-hours policy from now on."""
+        self._quiet = quiet
+
     def wake(self) -> None:
         """New scheduled messages were committed: look at once."""
         self._event.set()

@@ -83,6 +83,27 @@ class FeatureRig:
         if not self.pty.plugged:
             await self.pty.start()
             await self.hooks.start()
+        path = self.write_config(extra)
+        self.daemon = Daemon(load_config(path), announce=lambda _text: None)
+        self._task = asyncio.create_task(self.daemon.serve())
+        await until(self.socket.exists)
+        engine = None
+
+        def phone_ready() -> bool:
+            nonlocal engine
+            engine = self.daemon.engine if self.daemon else None
+            return bool(engine and engine.phones) and all(
+                p.modem.ready.is_set() for p in engine.phones.values()
+            )
+
+        await until(phone_ready)
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.UnixConnector(path=str(self.socket)),
+            headers={"X-Api-Key": API_KEY},
+        )
+
+    def write_config(self, extra: str = "") -> Path:
+        """Write the daemon's configuration with ``extra`` TOML appended; its path."""
         path = self.tmp_path / "smsd.toml"
         path.write_text(
             f"""
@@ -109,23 +130,7 @@ submit_timeout = 5
 """,
             encoding="utf-8",
         )
-        self.daemon = Daemon(load_config(path), announce=lambda _text: None)
-        self._task = asyncio.create_task(self.daemon.serve())
-        await until(self.socket.exists)
-        engine = None
-
-        def phone_ready() -> bool:
-            nonlocal engine
-            engine = self.daemon.engine if self.daemon else None
-            return bool(engine and engine.phones) and all(
-                p.modem.ready.is_set() for p in engine.phones.values()
-            )
-
-        await until(phone_ready)
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.UnixConnector(path=str(self.socket)),
-            headers={"X-Api-Key": API_KEY},
-        )
+        return path
 
     async def stop_daemon(self) -> None:
         if self._session is not None:

@@ -51,6 +51,20 @@ async def test_commercial_message_waits_for_the_window_to_move(rig) -> None:
     assert await rig.call("GET", "/api/list/scheduled/", 200) == []
 
 
+async def test_a_reload_with_a_moved_window_releases_the_message(rig) -> None:
+    await rig.start(_window(covering_now=True))
+    promo = await rig.post("Promo", "+33612345670", commercial="1")
+
+    async def held() -> bool:
+        rows = await rig.call("GET", "/api/list/scheduled/", 200)
+        return any(r["id"] == promo and r["deferred_to"] for r in rows)
+
+    await until(held)
+    rig.write_config(_window(covering_now=False))
+    rig.daemon.reload()  # SIGHUP
+    await until(lambda: ("+33612345670", "Promo") in rig.wire())
+
+
 async def test_user_settings_make_messages_commercial_or_never_held(rig) -> None:
     await rig.start(_window(covering_now=True))
     await rig.call("POST", "/api/setting/commercial/", 201, data={"value": "1"})
