@@ -70,3 +70,19 @@ async def test_only_administrators_manage_quotas(rig) -> None:
     assert mine["unlimited"] is True
     await rig.call("DELETE", f"/api/user/{me['id_user']}/quota/", 204)
     assert (await rig.call("GET", "/api/quota/", 200))["unlimited"] is True
+
+
+async def test_openapi_documents_the_feature_routes(rig) -> None:
+    await rig.start()
+    status, document = await rig.envelope("GET", "/api/openapi.json")
+    assert status == 200
+    paths = document["paths"]
+    for path, method in (
+        ("/api/quota/", "get"), ("/api/user/{id}/quota/", "post"),
+        ("/api/user/{id}/quota/", "delete"), ("/api/smsstop/", "post"),
+        ("/api/smsstop/{id}/", "delete"), ("/api/setting/{name}/", "post"),
+    ):  # fmt: skip
+        assert method in paths[path], path
+    form = paths["/api/scheduled/"]["post"]["requestBody"]["content"]
+    fields = form["application/x-www-form-urlencoded"]["schema"]["properties"]
+    assert {"sandbox", "commercial", "sender", "stop_mention"} <= set(fields)
