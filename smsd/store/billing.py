@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.store.options import CURRENCY, SEGMENT_PRICE, check_price, read_option
+from smsd.store.quota import remaining_credit
 
 if TYPE_CHECKING:
     import sqlite3
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
     from smsd.store.db import Database
 
-__all__ = ["Billing", "billing", "phone_price_option"]
+__all__ = ["Balance", "Billing", "balance", "billing", "phone_price_option"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,24 @@ def _billing(conn: sqlite3.Connection, id_phone: int | None) -> Billing:
 async def billing(db: Database, *, id_phone: int | None = None) -> Billing:
     """The currency and segment price (of ``id_phone`` when it has its own)."""
     return await db.read(lambda conn: _billing(conn, id_phone))
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What a user has left: credits (``None``: unlimited) and their worth at the default price."""
+
+    credits: int | None
+    currency: str
+    segment_price: Decimal
+
+    @property
+    def money(self) -> Decimal | None:
+        """``credits`` times the segment price (``None`` when unlimited)."""
+        return None if self.credits is None else self.segment_price * self.credits
+
+
+async def balance(db: Database, *, id_user: int, now: float) -> Balance:
+    """``id_user``'s remaining credits (renewed first) and what they are worth."""
+    left = await remaining_credit(db, id_user, now=now)
+    money = await billing(db)
+    return Balance(left, money.currency, money.segment_price)

@@ -139,3 +139,33 @@ async def test_renew_due_rolls_expired_periods_over(db, user) -> None:
     assert (renewed.consumed, renewed.additional, renewed.remaining) == (0, 0, 10)
     assert renewed.expiration_date > wall(NOW)
     assert await quota.renew_due(db, now=NOW) == 0
+
+
+async def test_campaign_read_model_and_balance(db, user, phone) -> None:
+    from smsd.store.billing import balance  # noqa: PLC0415
+    from smsd.store.campaigns import campaign  # noqa: PLC0415
+
+    await set_options(db, {"segment_price": "0.05", "currency": "EUR"})
+    assert (await balance(db, id_user=user, now=NOW)).money is None
+    await quota.set_quota(db, id_user=user, credit=10, now=NOW)
+    id_scheduled = await outbox.create_scheduled(
+        db, id_user=user, text="hi", at=None, sender="Shop", commercial=True,
+        numbers=[outbox.Recipient(number="+33611111111"), outbox.Recipient(number="+33622222222")],
+    )  # fmt: skip
+    pending = await campaign(db, id_user=user, id_scheduled=id_scheduled)
+    assert pending is not None
+    assert (pending.pending, pending.commercial, pending.sender, pending.messages) == (
+        True, True, "Shop", (),
+    )  # fmt: skip
+    assert pending.numbers == ("+33611111111", "+33622222222")
+    assert await campaign(db, id_user=user + 1, id_scheduled=id_scheduled) is None
+    await outbox.expand_scheduled(db, id_scheduled, now=NOW, render=lambda t, *_: t, plan=len)
+    await outbox.claim_next(db, id_phone=phone, now=NOW)
+    done = await campaign(db, id_user=user, id_scheduled=id_scheduled)
+    assert done is not None
+    assert not done.pending
+    assert [(m.destination, m.state, m.credits, m.sender) for m in done.messages] == [
+        ("+33611111111", "sending", 1, "Shop"), ("+33622222222", "queued", 0, "Shop"),
+    ]  # fmt: skip
+    left = await balance(db, id_user=user, now=NOW)
+    assert (left.credits, str(left.money), left.currency) == (9, "0.45", "EUR")
