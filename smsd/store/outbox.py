@@ -127,7 +127,9 @@ class Claim:
     segments: tuple[int, ...]
 
 
-def _charged(conn: sqlite3.Connection, id_sended: int, now: float) -> bool:
+def _charged(
+    conn: sqlite3.Connection, id_sended: int, now: float, refused: list[tuple[int, str]] | None
+) -> bool:
     """Charge a queued message to its user's quota; ``False`` (message failed) if refused."""
     found = conn.execute(
         "SELECT id_user, text, credits, sandbox FROM sended WHERE id = ? AND state = 'queued'",
@@ -135,27 +137,35 @@ def _charged(conn: sqlite3.Connection, id_sended: int, now: float) -> bool:
     ).fetchone()
     if found is None or int(found["credits"]) or int(found["sandbox"]):
         return True
-    charged, refused = quota.charge(
+    charged, reason = quota.charge(
         conn, id_user=int(found["id_user"]), text=str(found["text"]), now=now
     )
-    if refused is not None:
+    if reason is not None:
         conn.execute(
             "UPDATE sended SET state = 'failed', reason = ?, updated_at = ? "
             "WHERE id = ? AND state = 'queued'",
-            (refused, wall(now), id_sended),
+            (reason, wall(now), id_sended),
         )
         conn.execute(
             "UPDATE sended_segment SET state = 'failed' WHERE id_sended = ? AND state = 'queued'",
             (id_sended,),
         )
+        if refused is not None:
+            refused.append((id_sended, reason))
         return False
     if charged:
         conn.execute("UPDATE sended SET credits = ? WHERE id = ?", (charged, id_sended))
     return True
 
 
-def _take(conn: sqlite3.Connection, id_sended: int, id_phone: int, now: float) -> bool:
-    if not _charged(conn, id_sended, now):
+def _take(
+    conn: sqlite3.Connection,
+    id_sended: int,
+    id_phone: int,
+    now: float,
+    refused: list[tuple[int, str]] | None = None,
+) -> bool:
+    if not _charged(conn, id_sended, now, refused):
         return False
     taken = conn.execute(
         "UPDATE sended SET state = 'sending', id_phone = :phone, "
@@ -199,12 +209,15 @@ async def claim_next(
     include_unpinned: bool = True,
     id_user: int | None = None,
     exclusion_hold: float = EXCLUSION_HOLD,
+    refused: list[tuple[int, str]] | None = None,
 ) -> Claim | None:
     """Choose the next message as :func:`next_queued` does and claim it, in one transition.
 
     The choice is made inside the write transaction, so two senders claiming at once get two
     different messages (never the same one, and never a wasted try). ``phone_ids`` defaults to
-    ``[id_phone]``. ``None`` when nothing is eligible.
+    ``[id_phone]``. ``None`` when nothing is eligible, or when the chosen message was failed
+    because its user's quota could not pay for it: its ``(id, reason)`` is then appended to
+    ``refused`` when given.
     """
     ids = [int(p) for p in (phone_ids if phone_ids is not None else [id_phone])]
     params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
@@ -216,7 +229,7 @@ async def claim_next(
         if found is None:
             return None
         message = QueuedMessage.of(found)
-        if not _take(conn, message.id, id_phone, now):
+        if not _take(conn, message.id, id_phone, now, refused):
             return None
         return Claim(message, _claimed_segments(conn, message.id))
 

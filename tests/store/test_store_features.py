@@ -18,7 +18,9 @@ async def test_quota_charges_at_claim_and_fails_the_message_over_it(db, user, ph
     ids = await queue(db, user, "+33611111111", "+33622222222", "+33633333333")
     for _ in range(2):
         assert await outbox.claim_next(db, id_phone=phone, now=NOW) is not None
-    assert await outbox.claim_next(db, id_phone=phone, now=NOW) is None
+    refused: list[tuple[int, str]] = []
+    assert await outbox.claim_next(db, id_phone=phone, now=NOW, refused=refused) is None
+    assert [r[0] for r in refused] == [ids[2]]
     found = await state(db, ids[2])
     assert found[0] == "failed"
     assert found[2] == "insufficient credit: the message needs 1 credits, 0 left in quota"
