@@ -30,7 +30,7 @@ async def test_dashboard_queries_walk_their_indexes(db, name) -> None:
         assert not re.fullmatch(r"SCAN (sended|received|scheduled)", step), plan
 
 
-async def _sent(db, user, phone, number, text, state, at, reason=None) -> None:
+async def _sent(db, user, phone, number, text, state, at, reason=None) -> None:  # noqa: PLR0917
     await db.execute(
         "INSERT INTO sended (at, text, destination, id_user, id_phone, state, due_at, "
         "next_attempt_at, segments, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
@@ -38,7 +38,7 @@ async def _sent(db, user, phone, number, text, state, at, reason=None) -> None:
     )
 
 
-async def _received(db, user, phone, number, text, at) -> None:
+async def _received(db, user, phone, number, text, at) -> None:  # noqa: PLR0917
     await db.execute(
         "INSERT INTO received (at, text, origin, id_user, id_phone) VALUES (?, ?, ?, ?, ?)",
         (wall(at), text, number, user, phone),

@@ -140,7 +140,8 @@ async def test_the_dashboard_in_a_browser(tmp_path) -> None:  # noqa: PLR0915 - 
             await rig.modem.deliver("+33612345678", hostile)
             await browser.wait_text("#thread", "<script>window.pwned = 1</script>")
             assert await browser.script("return window.pwned === undefined;")
-            assert await browser.script("return document.querySelectorAll('#thread img').length;") == 0
+            images = "return document.querySelectorAll('#thread img').length;"
+            assert await browser.script(images) == 0
             await browser.screenshot("conversations")
 
             # A form post without the CSRF token is refused, even from a logged-in page.

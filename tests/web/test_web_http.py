@@ -59,9 +59,10 @@ async def test_pages_need_a_log_in_and_refuse_wrong_keys(tmp_path) -> None:
 
 
 async def test_the_cookie_is_secure_behind_https(tmp_path) -> None:
-    async with running(tmp_path) as rig, aiohttp.ClientSession(
-        cookie_jar=aiohttp.DummyCookieJar()
-    ) as session:
+    async with (
+        running(tmp_path) as rig,
+        aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session,
+    ):
         headers = {"X-Forwarded-Proto": "https"}
         async with session.get(f"{rig.base}/web/login", headers=headers) as response:
             token = _CSRF.search(await response.text()).group(1)
