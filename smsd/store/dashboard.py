@@ -37,10 +37,12 @@ __all__ = [
 
 QUEUE_SQL = (
     "SELECT (SELECT count(*) FROM scheduled WHERE id_user = :u AND expanded_at IS NULL) AS s, "
+    "(SELECT count(*) FROM scheduled WHERE id_user = :u AND expanded_at IS NULL "
+    "AND deferred_to IS NOT NULL) AS d, "
     "(SELECT count(*) FROM sended WHERE state = 'queued' AND +id_user = :u) AS q, "
     "(SELECT count(*) FROM sended WHERE state = 'sending' AND +id_user = :u) AS f"
 )
-"""Waiting, queued and in-flight counts of user ``:u``."""
+"""Waiting (of which held by quiet hours), queued and in-flight counts of user ``:u``."""
 
 HOURLY_SQL = (
     "SELECT substr(at, 1, 13) AS hour, "
@@ -53,10 +55,11 @@ HOURLY_SQL = (
 
 THREAD_SQL = (
     "SELECT * FROM ("
-    " SELECT id, at, text, 0 AS incoming, state, reason FROM sended"
+    " SELECT id, at, text, 0 AS incoming, state, reason, sandbox FROM sended"
     " WHERE id_user = :u AND destination = :n ORDER BY id DESC LIMIT :l)"
     " UNION ALL SELECT * FROM ("
-    " SELECT id, at, text, 1 AS incoming, status AS state, NULL AS reason FROM received"
+    " SELECT id, at, text, 1 AS incoming, status AS state, NULL AS reason, 0 AS sandbox"
+    " FROM received"
     " WHERE id_user = :u AND origin = :n ORDER BY id DESC LIMIT :l)"
     " ORDER BY at DESC, incoming, id DESC LIMIT :l"
 )
@@ -65,9 +68,10 @@ THREAD_SQL = (
 
 @dataclass(frozen=True)
 class QueueFigures:
-    """The user's messages waiting: not yet expanded, queued, being sent."""
+    """The user's messages waiting: not yet expanded (some held by quiet hours), queued, sending."""
 
     scheduled: int
+    deferred: int
     queued: int
     sending: int
 
@@ -102,6 +106,7 @@ class ThreadItem:
     incoming: bool
     state: str
     reason: str | None
+    sandbox: bool
 
 
 async def queue_figures(db: Database, id_user: int) -> QueueFigures:
@@ -115,7 +120,9 @@ async def queue_figures(db: Database, id_user: int) -> QueueFigures:
         {"u": id_user},
     )
     assert row is not None
-    return QueueFigures(scheduled=int(row["s"]), queued=int(row["q"]), sending=int(row["f"]))
+    return QueueFigures(
+        scheduled=int(row["s"]), deferred=int(row["d"]), queued=int(row["q"]), sending=int(row["f"])
+    )
 
 
 async def hourly_volumes(db: Database, id_user: int, *, since: str) -> list[HourCount]:
@@ -194,6 +201,7 @@ async def thread(db: Database, id_user: int, number: str, *, limit: int = 200) -
             incoming=bool(r["incoming"]),
             state=str(r["state"]),
             reason=None if r["reason"] is None else str(r["reason"]),
+            sandbox=bool(r["sandbox"]),
         )
         for r in found
     ]

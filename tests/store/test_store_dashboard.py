@@ -55,8 +55,16 @@ async def test_figures_conversations_and_threads(db, user) -> None:
     await _sent(db, user, phone, "+33600000003", "d 100%_", "sending", now - 30)
     await _received(db, user, phone, "+33600000001", "reply", now - 10)
 
+    await db.execute(
+        "INSERT INTO scheduled (id_user, at, text, due_at, deferred_to) VALUES (?, ?, 'x', ?, ?)",
+        (user, wall(now), now, now + 3600),
+    )
+    await db.execute(
+        "INSERT INTO scheduled (id_user, at, text, due_at) VALUES (?, ?, 'y', ?)",
+        (user, wall(now + 60), now + 60),
+    )
     queue = await dashboard.queue_figures(db, user)
-    assert (queue.scheduled, queue.queued, queue.sending) == (0, 1, 1)
+    assert (queue.scheduled, queue.deferred, queue.queued, queue.sending) == (2, 1, 1, 1)
 
     hours = await dashboard.hourly_volumes(db, user, since=wall(now - 48 * 3600))
     assert sum(h.sent for h in hours) == 1
@@ -73,7 +81,9 @@ async def test_figures_conversations_and_threads(db, user) -> None:
     assert await dashboard.conversations(db, user, search="zz%") == []
     assert len(await dashboard.conversations(db, user, limit=2)) == 2
 
+    await db.execute("UPDATE sended SET sandbox = 1 WHERE text = 'a'")
     thread = await dashboard.thread(db, user, "+33600000001")
+    assert [item.sandbox for item in thread] == [False, True, False]
     assert [(item.text, item.incoming) for item in thread] == [
         ("reply", True),
         ("a", False),
