@@ -33,6 +33,13 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
+from smsd.config.inbound_reading import (
+    check_inbound,
+    read_commands,
+    read_email_in,
+    read_rules,
+    read_smtp,
+)
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     INTEGRITY_CHECKS,
@@ -176,14 +183,18 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    rules, commands = read_rules(top), read_commands(top)
+    smtp, email_in = read_smtp(top), read_email_in(top)
+    check_inbound(top, users, rules, smtp)
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
     _unique(top, "phones", "name", [phone.name for phone in phones])
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
-        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks
-    )
+        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
+        rules=rules, commands=commands, smtp=smtp, email_in=email_in,
+    )  # fmt: skip
 
 
 def _unique(
@@ -261,6 +272,7 @@ def _user(table: _Table) -> UserConfig:
         email=table.require("email", email, ""),
         api_key=table.require("api_key", api_key, ""),
         admin=table.get("admin", boolean, default=False),
+        transfer=table.get("transfer", boolean, None),
     )
     table.finish()
     return config
