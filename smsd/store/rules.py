@@ -157,16 +157,30 @@ class Plan:
 # ---------------------------------------------------------------------- rules
 
 
-async def sync_config_rules(db: Database, rules: Sequence[tuple[int, str]]) -> None:
-    """Replace the configuration's rules by ``rules``: ``(id_user, definition JSON)`` in order."""
+async def sync_config_rules(
+    db: Database, rules: Sequence[tuple[str, str]], transfer: Sequence[tuple[str, bool]] = ()
+) -> None:
+    """Replace the configuration's rules, in one transaction.
+
+    ``rules`` are ``(user e-mail, definition JSON)`` in order; ``transfer`` sets the users'
+    ``transfer`` setting from ``(e-mail, on)`` pairs.
+    """
 
     async def body(conn: aiosqlite.Connection) -> None:
         await change(conn, "DELETE FROM rule WHERE source = 'config'")
+        for position, (email, definition) in enumerate(rules):
+            await change(
+                conn,
+                "INSERT INTO rule (id_user, position, source, definition) "
+                "SELECT id, ?, 'config', ? FROM user WHERE email = ?",
+                (position, definition, email),
+            )
         await conn.executemany(
-            "INSERT INTO rule (id_user, position, source, definition) VALUES (?, ?, 'config', ?)",
-            [(id_user, position, definition) for position, (id_user, definition) in
-             enumerate(rules)],
-        )  # fmt: skip
+            "INSERT INTO setting (id_user, name, value) SELECT id, 'transfer', ? FROM user "
+            "WHERE email = ? ON CONFLICT (id_user, name) DO UPDATE SET value = excluded.value, "
+            "updated_at = datetime('now', 'localtime')",
+            [("1" if on else "0", email) for email, on in transfer],
+        )
 
     await db.atomic("sync_config_rules", body)
 
