@@ -213,7 +213,7 @@ def make_rule(  # noqa: C901 - one check per field, in the order they are docume
     )
 
 
-RULE_KEYS: Final = (
+RULE_KEYS: Final[tuple[str, ...]] = (
     "from", "phone", "keyword", "match", "reply", "forward_to", "email", "webhook", "mark_read",
     "window", "continue",
 )  # fmt: skip

@@ -214,6 +214,8 @@ class MailListener:
         self._config = config
         self._handler = _Handler(db, config, wake)
         self._server: asyncio.Server | None = None
+        self.address = ""
+        """``host:port`` once started."""
 
     def _protocol(self) -> SMTP:
         return SMTP(
@@ -230,7 +232,8 @@ class MailListener:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._protocol, listen.host, listen.port)
         host, port = self._server.sockets[0].getsockname()[:2]
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return self.address
 
     async def stop(self) -> None:
         """Stop taking connections and close the open ones."""
