@@ -265,7 +265,8 @@ async def contact_of(
 async def recent_rule_text(db: Database, *, text: str, since: float) -> bool:
     """Whether a message smsd wrote itself (rule, command) with this text was created since."""
     found = await db.fetchone(
-        "SELECT 1 FROM rule_cause AS c JOIN sended AS s ON s.originating_scheduled = c.id_scheduled "
+        "SELECT 1 FROM rule_cause AS c "
+        "JOIN sended AS s ON s.originating_scheduled = c.id_scheduled "
         "WHERE c.created_at >= ? AND c.kind <> 'email' AND s.text = ? LIMIT 1",
         (since, text),
     )

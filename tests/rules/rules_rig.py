@@ -52,7 +52,7 @@ class SmtpSink:
         self.port = 0
         self._server: asyncio.Server | None = None
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802, ARG002 - aiosmtpd's hook
         self.envelopes.append(envelope)
         self.mails.append(message_from_bytes(envelope.original_content, policy=default_policy))
         return "250 OK"
