@@ -104,7 +104,7 @@ async def test_an_api_key_header_is_enough_and_html_is_stripped(rig) -> None:
     ],
     ids=["sender", "domain", "number", "no-auth", "bad-header", "bad-key", "wrong-email"],
 )  # fmt: skip
-async def test_refused_mail_gets_an_smtp_error_naming_why(
+async def test_refused_mail_gets_an_smtp_error_naming_why(  # noqa: PLR0917 - parametrised
     rig, options, headers, error, code, why
 ) -> None:
     await rig.start(EMAIL_IN)

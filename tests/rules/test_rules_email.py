@@ -54,7 +54,9 @@ async def test_received_sms_is_mailed_with_sender_and_time_after_the_server_was_
     assert len(sink.mails) == 2  # each once
     received = await daemon.db.fetchone("SELECT * FROM received")
     assert received["status"] == "read"  # the rule's mark_read
-    by_rcpt = {tuple(env.rcpt_tos): mail for env, mail in zip(sink.envelopes, sink.mails)}
+    by_rcpt = {
+        tuple(env.rcpt_tos): mail for env, mail in zip(sink.envelopes, sink.mails, strict=True)
+    }
     assert set(by_rcpt) == {("ops@example.org",), (EMAIL,)}
     for mail in sink.mails:
         assert mail["From"] == "smsd@example.org"
