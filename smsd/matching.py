@@ -55,6 +55,7 @@ MAX_TEXT: Final = 1600
 """Longest reply template (ten concatenated parts of GSM-7 text)."""
 _PREFIX: Final = re.compile(r"\+?[0-9]{1,15}\*")
 _NUMBER: Final = re.compile(r"\+?[0-9]{3,15}")
+_INTERNATIONAL: Final = re.compile(r"\+[1-9][0-9]{6,14}")
 _EMAIL: Final = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
 _COMMAND: Final = re.compile(r"(?s)\s*([^:\s]+):([A-Za-z0-9._-]+)\s*")
 _GROUP: Final = "group:"
@@ -130,8 +131,8 @@ def _sender(entry: object, where: str) -> str:
 
 
 def _number(entry: object, where: str) -> str:
-    if not isinstance(entry, str) or not _NUMBER.fullmatch(entry.replace(" ", "")):
-        raise RuleError(where, f"{entry!r} is not a phone number such as +33612345678")
+    if not isinstance(entry, str) or not _INTERNATIONAL.fullmatch(entry.replace(" ", "")):
+        raise RuleError(where, f"{entry!r} is not an international number such as +33612345678")
     return entry.replace(" ", "")
 
 
