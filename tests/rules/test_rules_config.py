@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from pathlib import Path
+
 import pytest
 
-from smsd.config import ConfigError, TcpListen, load_config
+from smsd.config import ConfigError, TcpListen, load_config, render
+from smsd.config.inbound import EmailInConfig, SmtpConfig
+from smsd.matching import RULE_KEYS, Command
 
 USER = """
 [[users]]
@@ -94,12 +100,12 @@ def test_defaults_mail_nothing_and_listen_nowhere(tmp_path) -> None:
          'rules[0].replyy: unknown key (did you mean "reply"?)'),
         ('[[rules]]\nuser = "admin@example.org"\nkeyword = "x"\n',
          "rules[0].reply: a rule needs an action"),
-        ('[[commands]]\nname = "a"\nargv = ["reboot"]\npassword = "longenough"\n'
-         'allowed_numbers = ["+33612345678"]\n', "commands[0].argv: the program must be an absolute"),
-        ('[[commands]]\nname = "a"\nargv = ["/bin/true"]\npassword = "short"\n'
-         'allowed_numbers = ["+33612345678"]\n', "commands[0].password: must be at least 8"),
-        ('[[commands]]\nname = "a"\nargv = ["/bin/true"]\npassword = "long:enough"\n'
-         'allowed_numbers = ["+33612345678"]\n', "commands[0].password: must not contain ':'"),
+        (('[[commands]]\nname = "a"\nargv = ["reboot"]\npassword = "longenough"\n'
+         'allowed_numbers = ["+33612345678"]\n'), "commands[0].argv: the program must"),
+        (('[[commands]]\nname = "a"\nargv = ["/bin/true"]\npassword = "short"\n'
+         'allowed_numbers = ["+33612345678"]\n'), "commands[0].password: must be at least 8"),
+        (('[[commands]]\nname = "a"\nargv = ["/bin/true"]\npassword = "long:enough"\n'
+         'allowed_numbers = ["+33612345678"]\n'), "commands[0].password: must not contain ':'"),
         ('[[commands]]\nname = "a"\nargv = ["/bin/true"]\npassword = "longenough"\n',
          "commands[0].allowed_numbers: is required"),
         ('[smtp]\nhost = "127.0.0.1"\n', "smtp.from: is required"),
@@ -116,3 +122,30 @@ def test_bad_values_are_refused_naming_the_key(tmp_path, text, message) -> None:
         _load(tmp_path, USER + text)
     assert message in str(caught.value)
     assert "smsd.toml" in str(caught.value)
+
+
+def test_check_config_renders_the_sections_back(tmp_path) -> None:
+    config = _load(tmp_path, ISSUE_FORMS)
+    shown = render(config)
+    assert "correct-horse" not in shown
+    again = _load(tmp_path, render(config, mask=False))
+    assert (again.rules, again.commands, again.smtp, again.email_in) == (
+        config.rules,
+        config.commands,
+        config.smtp,
+        config.email_in,
+    )
+
+
+def test_the_example_documents_every_key() -> None:
+    text = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text("utf-8")
+    keys = {
+        "rules": ["user", *RULE_KEYS],
+        "commands": [f.name for f in dataclasses.fields(Command)],
+        "smtp": [f.name.replace("from_address", "from") for f in dataclasses.fields(SmtpConfig)],
+        "email_in": [f.name for f in dataclasses.fields(EmailInConfig)],
+    }
+    for section, names in keys.items():
+        assert re.search(rf"^# \[\[?{section}\]\]?$", text, re.MULTILINE), section
+        for name in names:
+            assert re.search(rf"^# {name} = ", text, re.MULTILINE), f"{section}.{name}"
