@@ -60,6 +60,8 @@ __all__ = ["MAX_REPLY", "POLL_INTERVAL", "RuleRunner", "verbatim"]
 
 POLL_INTERVAL = 0.5
 """Seconds between two looks at the received messages when nobody wakes the runner."""
+PURGE_INTERVAL = 300.0
+"""Seconds between two clean-ups of closed auto-reply windows."""
 MAX_REPLY = 459
 """Characters of a command's output sent back (three concatenated GSM-7 parts)."""
 _MARKUP = ("{{", "{%", "{#")
@@ -106,6 +108,7 @@ class RuleRunner:
         self._poll = poll_interval
         self._woken = asyncio.Event()
         self._jobs: set[asyncio.Task[None]] = set()
+        self._next_purge = 0.0
         self._once = LogOnce()
         self._log = structlog.get_logger("smsd.rules")
 
@@ -134,14 +137,23 @@ class RuleRunner:
     async def handle_pending(self) -> int:
         """Handle every received message past the cursor; the count."""
         count = 0
-        await store.expire_windows(self._db, now=self._clock())
+        now = self._clock()
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_INTERVAL
+            await store.expire_windows(self._db, now=now)
         while batch := await store.pending(self._db):
             transfer = await store.users_with_transfer(self._db) if self._mail else {}
             rules: dict[int, list[tuple[int, Rule]]] = {}
             for message in batch:
                 if message.id_user not in rules:
                     rules[message.id_user] = await self._rules_of(message.id_user)
-                await self._handle(message, rules[message.id_user], transfer)
+                try:
+                    await self._handle(message, rules[message.id_user], transfer)
+                except StoreError:
+                    raise  # tried again at the next round
+                except Exception:  # noqa: BLE001 - a bug must not hold every later message back
+                    self._log.exception("rules_failed", received=message.id)
+                    await store.apply(self._db, store.Plan(message.id, message.id_user))
                 count += 1
         return count
 
