@@ -72,6 +72,14 @@ async def create_rule(request: web.Request) -> web.Response:
         rule = rule_from_definition(definition)
     except RuleError as exc:
         raise ApiError(ErrorCode.INVALID_PARAMETER, f" {exc.field} : {exc.reason}.") from exc
+    if rule.reply is not None and any(mark in rule.reply for mark in ("{{", "{%", "{#")):
+        # Jinja2 is loaded by the first template, not at start (as smsd.api.render does).
+        from smsd.templating import TemplateError, compile_template  # noqa: PLC0415
+
+        try:
+            compile_template(rule.reply)
+        except TemplateError as exc:
+            raise ApiError(ErrorCode.INVALID_PARAMETER, f" reply : {exc}.") from exc
     if rule.webhook is not None:
         try:
             check_url(rule.webhook, url_policy(request))

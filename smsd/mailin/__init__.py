@@ -4,7 +4,7 @@ A front door like the HTTP API: :mod:`~smsd.mailin.text` turns a mail into the S
 (subject and plain-text body, HTML stripped, signature cut at ``-- ``), and
 :mod:`~smsd.mailin.listener` checks who may send (allowed envelope senders, SMTP AUTH with the
 user's e-mail and API key, or an ``X-Api-Key`` header), answers refusals with an SMTP error
-naming why, and hands accepted mail to the core (:func:`smsd.store.rules.record_mail`), once
+naming why, and hands accepted mail to the core (:func:`smsd.store.mailin.record_mail`), once
 per Message-ID.
 """
 

@@ -10,7 +10,7 @@ with an SMTP error naming why:
 - a mail with no text: 554; the store failing: 451 (the client tries again later).
 
 An accepted mail becomes one scheduled message to every recipient number, owned by the user who
-authenticated, once per Message-ID and recipients (:func:`smsd.store.rules.record_mail`).
+authenticated, once per Message-ID and recipients (:func:`smsd.store.mailin.record_mail`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from smsd.errors import StoreError
 from smsd.mailin.text import mail_text
 from smsd.phone import to_e164
 from smsd.store import accounts
-from smsd.store import rules as store
+from smsd.store import mailin as store
 from smsd.store.rows import Recipient
 
 if TYPE_CHECKING:

@@ -48,7 +48,6 @@ __all__ = [
     "list_rules",
     "pending",
     "recent_rule_text",
-    "record_mail",
     "sync_config_rules",
     "users_with_transfer",
 ]
@@ -408,41 +407,6 @@ async def add_outgoing(
         )
 
     return await db.atomic("add_outgoing", body)
-
-
-async def record_mail(
-    db: Database,
-    *,
-    id_user: int,
-    dedupe_key: str,
-    sender: str,
-    text: str,
-    recipients: Sequence[Recipient],
-) -> int | None:
-    """Turn an accepted mail into one outgoing message, once per ``dedupe_key``.
-
-    Returns the scheduled id, or ``None`` when that mail was already accepted.
-    """
-    now = time.time()
-
-    async def body(conn: aiosqlite.Connection) -> int | None:
-        taken = await row(
-            conn,
-            "INSERT INTO mail_in (id_user, dedupe_key, sender, created_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (id_user, dedupe_key) DO NOTHING RETURNING id",
-            (id_user, dedupe_key, sender, now),
-        )
-        if taken is None:
-            return None
-        id_scheduled = await insert_outgoing(
-            conn, id_user=id_user, text=text, recipients=recipients, kind="email", now=now
-        )
-        await change(
-            conn, "UPDATE mail_in SET id_scheduled = ? WHERE id = ?", (id_scheduled, taken["id"])
-        )
-        return id_scheduled
-
-    return await db.atomic("record_mail", body)
 
 
 async def expire_windows(db: Database, *, now: float) -> int:

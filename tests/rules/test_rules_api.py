@@ -60,6 +60,7 @@ async def test_a_bad_rule_is_refused_naming_the_key(rig) -> None:
         ({"match": "(", "reply": "x"}, "match"),
         ({"keyword": "two words", "reply": "x"}, "keyword"),
         ({"keyword": "x"}, "reply"),
+        ({"reply": "Hello {{ contact.name "}, "reply"),
         ({"reply": "x", "forward_to": "not-a-number"}, "forward_to[0]"),
         ({"reply": "x", "webhook": "http://169.254.169.254/latest"}, "webhook"),
     ):
