@@ -8,6 +8,9 @@ import sys
 from rules_rig import settle, until
 from structlog.testing import capture_logs
 
+from smsd.matching import Command
+from smsd.runtime.commands import MAX_OUTPUT, run_command
+
 ADMIN = "+33612345678"
 SCRIPT = """
 import json, os, sys
@@ -100,3 +103,24 @@ timeout = 0.5
 async def _equals(db, sql: str, expected: int) -> bool:
     found = await db.fetchone(sql)
     return int(found[0]) == expected
+
+
+async def test_a_chatty_command_never_blocks_and_its_output_is_bounded(tmp_path) -> None:
+    script = tmp_path / "chatty.py"
+    script.write_text("import sys\nsys.stdout.write('x' * 1_000_000)\nsys.exit(3)\n")
+    command = Command(
+        name="chatty",
+        argv=(sys.executable, str(script)),
+        password="s3cret-pass",  # noqa: S106 - a test's command password
+        allowed_numbers=(ADMIN,),
+        reply=True,
+        timeout=20,
+    )
+    outcome = await run_command(command, origin=ADMIN)
+    assert (outcome.code, outcome.timed_out) == (3, False)
+    assert len(outcome.output) == MAX_OUTPUT
+    missing = await run_command(
+        Command("gone", ("/nonexistent/program",), "s3cret-pass", (ADMIN,)), origin=ADMIN
+    )
+    assert missing.code is None
+    assert missing.error

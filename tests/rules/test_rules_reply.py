@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from rules_rig import EMAIL, settle, until
+from rules_rig import EMAIL, DaemonRig, settle, until
 
 from smsd.store import accounts
 
@@ -89,3 +89,23 @@ async def _equals(db, sql: str, expected: int) -> bool:
 async def _count(db, sql: str) -> int:
     found = await db.fetchone(sql)
     return int(found[0])
+
+
+async def test_a_restart_neither_repeats_nor_skips_a_message(tmp_path) -> None:
+    first = DaemonRig(tmp_path)
+    try:
+        await first.start(RULES)
+        await first.modems["m1"].deliver("+33644444444", "INFO")
+        await until(lambda: first.sent_texts(to="+33644444444"))
+    finally:
+        await first.stop()
+    second = DaemonRig(tmp_path)
+    try:
+        daemon = await second.start(RULES)
+        await second.modems["m1"].deliver("+33655555555", "INFO")
+        await until(lambda: second.sent_texts(to="+33655555555"))
+        await settle(0.5)
+        assert second.sent_texts(to="+33644444444") == []
+        assert await _count(daemon.db, "SELECT count(*) FROM rule_cause") == 2
+    finally:
+        await second.stop()
