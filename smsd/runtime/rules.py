@@ -207,9 +207,12 @@ class RuleRunner:
             groups = frozenset(group_names)
         incoming = Incoming(message.origin, message.text, message.phone, groups)
         chosen = select(rules, incoming)
-        answerable = not is_short_code(message.origin) and not await store.recent_rule_text(
+        # Never answer our own texts coming back; never reply to a short code (forwarding its
+        # message elsewhere is fine: a bank's code to the family phone).
+        echo = await store.recent_rule_text(
             self._db, text=message.text, since=self._clock() - store.ECHO_WINDOW
         )
+        answerable = not echo and not is_short_code(message.origin)
         outgoing: list[store.Outgoing] = []
         events: list[store.Event] = []
         mailed: set[str] = set()
@@ -222,7 +225,7 @@ class RuleRunner:
                 recipient = Recipient(number=message.origin, data=json.dumps(data))
                 outgoing.append(store.Outgoing("reply", rule.reply, (recipient,), id_rule,
                                                message.id_phone, window))  # fmt: skip
-            if rule.forward_to and answerable:
+            if rule.forward_to and not echo:
                 shown = f"{name} ({message.origin})" if name else message.origin
                 forwarded = f"From {shown}: {message.text}"
                 pairs = [verbatim(forwarded, number) for number in rule.forward_to]

@@ -61,3 +61,17 @@ mark_read = true
     assert hit["webhook_type"] == "receive_sms"
     body = json.loads(hit["body"])
     assert (body["origin"], body["text"]) == (FAMILY, "Dinner at {{ 7 * 6 }} tonight")
+
+
+async def test_a_short_code_is_forwarded_but_never_answered(rig) -> None:
+    await rig.start(f"""
+[[rules]]
+user = "{EMAIL}"
+from = ["36*"]
+reply = "thanks"
+forward_to = ["{BOSS}"]
+""")
+    await rig.modems["m1"].deliver("36665", "Your code is 123456")
+    await until(lambda: rig.sent_texts(to=BOSS))
+    assert rig.sent_texts(to=BOSS) == ["From 36665: Your code is 123456"]
+    assert {submit.destination for submit in rig.sent()} == {BOSS}
