@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 from base64 import b64decode
 from dataclasses import dataclass
 from email import message_from_bytes
@@ -41,6 +42,16 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 __all__ = ["MailListener"]
+
+_log = structlog.get_logger("smsd.mailin")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
+
 
 _AUTH_NEEDED = (
     "530 5.7.0 Authentication required: SMTP AUTH with your e-mail and API key, "
@@ -232,6 +243,12 @@ class MailListener:
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._protocol, listen.host, listen.port)
         host, port = self._server.sockets[0].getsockname()[:2]
+        if not _loopback(str(host)):
+            _log.warning(
+                "email_in_listens_publicly",
+                address=f"{host}:{port}",
+                hint="SMTP AUTH is accepted without TLS: put a TLS relay in front of it",
+            )
         self.address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         return self.address
 
