@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smsd.matching import (
     Incoming,
@@ -111,3 +113,13 @@ def test_short_codes(origin, short) -> None:
 def test_command_parsing(text, parsed) -> None:
     found = parse_command(text)
     assert (None if found is None else (found.password, found.name)) == parsed
+
+
+@given(st.text(max_size=300), st.text(alphabet=st.characters(codec="utf-8"), max_size=20))
+def test_matching_never_raises_and_keyword_is_the_casefolded_first_word(text, origin) -> None:
+    rule = rule_from_definition({"keyword": "Stop", "reply": "x"})
+    message = Incoming(origin, text)
+    words = text.split()
+    assert matches(rule, message) is (bool(words) and words[0].casefold() == "stop")
+    assert parse_command(text) is None or ":" in text
+    is_short_code(origin)
