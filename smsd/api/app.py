@@ -29,6 +29,7 @@ from aiohttp import web
 
 from smsd.api.auth import AuthError
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
+from smsd.api.features import ROUTES as FEATURE_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.openapi import openapi_route
@@ -174,6 +175,7 @@ def make_app(
     table = raspisms_routes()
     table.extend(WEBHOOK_ROUTES)
     table.extend(RULE_ROUTES)
+    table.extend(FEATURE_ROUTES)
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)
     table.extend([openapi_route(table, config.prefix)])

@@ -33,6 +33,7 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
+from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
 from smsd.config.inbound_reading import (
     check_inbound,
     read_commands,
@@ -186,6 +187,9 @@ def _build(top: _Table, base: Path) -> Config:
     rules, commands = read_rules(top), read_commands(top)
     smtp, email_in = read_smtp(top), read_email_in(top)
     check_inbound(top, users, rules, smtp)
+    billing = read_billing(top.table("billing"))
+    quiet_hours = read_quiet_hours(top.table("quiet_hours"))
+    stop = read_stop(top.table("stop"))
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
@@ -194,6 +198,7 @@ def _build(top: _Table, base: Path) -> Config:
     return Config(
         daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
         rules=rules, commands=commands, smtp=smtp, email_in=email_in,
+        billing=billing, quiet_hours=quiet_hours, stop=stop,
     )  # fmt: skip
 
 
@@ -295,6 +300,7 @@ def _phone(table: _Table) -> PhoneConfig:
         retries=table.get("retries", integer(0), d.retries),
         hangup_calls=table.get("hangup_calls", boolean, d.hangup_calls),
         limits=tuple(_limit(limit) for limit in table.tables("limits")),
+        segment_price=table.get("segment_price", segment_price, d.segment_price),
     )
     table.finish()
     return config
