@@ -109,3 +109,20 @@ async def test_a_restart_neither_repeats_nor_skips_a_message(tmp_path) -> None:
         assert await _count(daemon.db, "SELECT count(*) FROM rule_cause") == 2
     finally:
         await second.stop()
+
+
+async def test_a_sender_who_sent_stop_gets_no_auto_reply(rig) -> None:
+    daemon = await rig.start(RULES.replace('keyword = "INFO"\n', ""))  # answers anything
+    await rig.modems["m1"].deliver("+33677777777", "STOP")
+    handled = "SELECT count(*) FROM received WHERE id <= (SELECT last_id FROM rule_progress)"
+    await until(lambda: _equals(daemon.db, handled, 1))
+    await until(lambda: rig.sent_texts(to="+33677777777"))
+    await settle(1.0)
+    # Only the STOP confirmation leaves: the auto-reply is an ordinary message, held back by the
+    # STOP list like any other.
+    [confirmation] = rig.sent_texts(to="+33677777777")
+    assert not confirmation.startswith("Hello")
+    [reply] = await daemon.db.fetchall(
+        "SELECT s.id FROM rule_cause AS c JOIN scheduled AS s ON s.id = c.id_scheduled"
+    )
+    assert reply["id"]
