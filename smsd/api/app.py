@@ -36,6 +36,7 @@ from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
+from smsd.api.rules import ROUTES as RULE_ROUTES
 from smsd.api.segments import ROUTES as SEGMENT_ROUTES
 from smsd.api.state import (
     CLOCK,
@@ -174,6 +175,7 @@ def make_app(
         app[KEYS] = keys
     table = raspisms_routes()
     table.extend(WEBHOOK_ROUTES)
+    table.extend(RULE_ROUTES)
     table.extend(FEATURE_ROUTES)
     table.extend(SEGMENT_ROUTES)
     table.extend(extra_routes)
