@@ -161,11 +161,27 @@ _STATES = ("queued", "sending", "sent", "delivered", "failed", "unknown")
 
 
 async def campaigns(db: Database, id_user: int, *, limit: int = 1000) -> list[CampaignRow]:
-    """The user's scheduled messages, newest first (without numbers or tally)."""
-    found = await db.fetchall(
-        "SELECT * FROM scheduled WHERE id_user = ? ORDER BY id DESC LIMIT ?", (id_user, limit)
-    )
-    return [_campaign_row(r, (), Tally()) for r in found]
+    """The user's scheduled messages, newest first (without numbers or tally).
+
+    Pending and expanded messages are read through their own partial indexes, then merged.
+    """
+
+    def body(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+        found = [
+            *conn.execute(
+                "SELECT * FROM scheduled WHERE id_user = ? AND expanded_at IS NULL "
+                "ORDER BY id DESC LIMIT ?",
+                (id_user, limit),
+            ),
+            *conn.execute(
+                "SELECT * FROM scheduled WHERE id_user = ? AND expanded_at IS NOT NULL "
+                "ORDER BY id DESC LIMIT ?",
+                (id_user, limit),
+            ),
+        ]
+        return sorted(found, key=lambda r: -int(r["id"]))[:limit]
+
+    return [_campaign_row(r, (), Tally()) for r in await db.read(body)]
 
 
 async def campaign(db: Database, *, id_user: int, id_scheduled: int) -> CampaignRow | None:
