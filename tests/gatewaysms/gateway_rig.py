@@ -47,7 +47,9 @@ class GatewayRig:
         self.base = ""
         self.session: aiohttp.ClientSession | None = None
 
-    async def start(self, faults: Faults | None = None, *, extra_api: str = "") -> None:
+    async def start(
+        self, faults: Faults | None = None, *, extra_api: str = "", extra: str = ""
+    ) -> None:
         self.pty = PtyModem(VirtualModem(name="m1", faults=faults or Faults()))
         path = await self.pty.start()
         config_path = self.tmp_path / "smsd.toml"
@@ -77,6 +79,7 @@ health_interval = 0.5
 poll_interval = 2
 command_timeout = 1
 submit_timeout = 3
+{extra}
 """,
             encoding="utf-8",
         )
@@ -98,6 +101,12 @@ submit_timeout = 3
     def _up(self) -> bool:
         engine = self.daemon.engine if self.daemon else None
         return engine is not None and len(engine.phones) == 1
+
+    async def id_user(self, email: str = "ops@example.org") -> int:
+        assert self.daemon is not None
+        assert self.daemon.db is not None
+        row = await self.daemon.db.fetchone("SELECT id FROM user WHERE email = ?", (email,))
+        return int(row["id"])
 
     @property
     def modem(self) -> VirtualModem:

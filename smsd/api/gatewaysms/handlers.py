@@ -147,7 +147,6 @@ async def post_message(request: web.Request) -> web.Response:
         body=sending.body,
         sender=sender,
         test=sending.test,
-        priority=sending.priority,
         bulk=sending.options.bulk,
         realtime=sending.options.realtime,
         custom=sending.options.custom,

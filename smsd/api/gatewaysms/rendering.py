@@ -61,7 +61,6 @@ class DoorData:
     body: str
     sender: str = ""
     test: bool = False
-    priority: float = 1.0
     bulk: bool = False
     realtime: bool = False
     custom: object = None
@@ -83,6 +82,12 @@ class DoorData:
         known = {k: v for k, v in found.items() if k in cls.__dataclass_fields__}
         known.setdefault("body", fallback_body)
         return cls(**known)
+
+
+def gateway_priority(core: int) -> float | int:
+    """The Gateway SMS priority of a core priority (the inverse of ``core_priority``)."""
+    value = round(1 + core / 100, 2)
+    return int(value) if value.is_integer() else value
 
 
 def millis(seconds: float) -> str:
@@ -174,7 +179,7 @@ def message_object(row: CampaignRow, *, segment_price: Decimal) -> dict[str, obj
         "base_price": base_price,
         "timestamp": _wall_millis(row.created_at),
         "last_update": _wall_millis(last_update),
-        "priority": int(door.priority) if door.priority.is_integer() else door.priority,
+        "priority": gateway_priority(row.priority),
         "price": base_price,
         "state": _state(row),
         "id": render_id(row.id),
