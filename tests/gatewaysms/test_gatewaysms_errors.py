@@ -1,13 +1,17 @@
-"""Refusals of the Gateway SMS door (401, 404, 406, 422), its OpenAPI entries and its switch."""
+"""Refusals of the Gateway SMS door (401, 404, 406, 422, 507), its OpenAPI entries, its switch."""
 
 from __future__ import annotations
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from gateway_rig import OTHER_KEY
 
-from smsd.config import load_config
+from smsd.api.app import make_app
+from smsd.config import ApiConfig, load_config
 from smsd.errors import ConfigError
+from smsd.store import accounts
+from smsd.store.db import Database
 
 GOOD = {"sender": "alberto", "body": "test invio", "recipients": "+39-3491234567"}
 
@@ -151,3 +155,25 @@ def test_every_dialect_is_on_by_default(tmp_path) -> None:
     path = tmp_path / "smsd.toml"
     path.write_text("[api]\n", encoding="utf-8")
     assert load_config(path).api.dialects == ("raspisms", "gatewaysms")
+
+
+async def test_read_only_store_is_507_and_nothing_is_claimed_stored(tmp_path) -> None:
+    db = await Database.open(tmp_path / "smsd.sqlite3")
+    await accounts.ensure_user(db, email="a@example.org", api_key=OTHER_KEY)
+    client = TestClient(TestServer(make_app(ApiConfig(), db, lambda: None)))
+    await client.start_server()
+    try:
+        async with db.transaction() as conn:
+            await conn.execute("PRAGMA query_only = ON")
+        headers = {"Authorization": f"Bearer {OTHER_KEY}"}
+        reply = await client.post("/messages", json=GOOD, headers=headers)
+        answer = await reply.json()
+        assert reply.status == 507
+        assert answer["success"] is False
+        assert "read-only" in answer["message"]
+        reply = await client.get("/messages", headers=headers)
+        assert reply.status == 200
+        assert (await reply.json())["data"] == []
+    finally:
+        await client.close()
+        await db.close()

@@ -4,7 +4,8 @@ Each handler runs inside :func:`gateway`, which authenticates the bearer token (
 key, with the API's usual rate limiting of wrong keys) and turns every refusal into this door's
 envelope: 401 (no or unknown token), 403 (suspended user), 429 (too many wrong tokens), 402
 (credit too short), 404 (no such message: unknown or malformed id, another user's message),
-406 (the message can no longer be changed or cancelled), 422 (invalid body, the fields named).
+406 (the message can no longer be changed or cancelled), 422 (invalid body, the fields named),
+507 (the store is full or read-only: nothing was stored).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from smsd.api.auth import AuthError, authenticate_key
+import structlog
+
+from smsd.api.auth import AuthError, authenticate_key, storage_refusal
 from smsd.api.gatewaysms import core
 from smsd.api.gatewaysms.ids import read_id, render_id
 from smsd.api.gatewaysms.jokers import to_template
@@ -27,7 +30,7 @@ from smsd.api.gatewaysms.rendering import (
 from smsd.api.gatewaysms.replies import GatewayError, reply
 from smsd.api.state import CLOCK, DB, USER, WAKE, user_of
 from smsd.store import campaigns
-from smsd.store.errors import InvalidValueError, NotFoundError, TransitionError
+from smsd.store.errors import InvalidValueError, NotFoundError, StoreError, TransitionError
 from smsd.store.rows import Recipient
 from smsd.store.walltime import wall
 
@@ -55,6 +58,7 @@ _AUTH_MESSAGES = {
     429: "Too many failed authentications from this address",
 }
 NOT_FOUND = "Message not found"
+_log = structlog.get_logger("smsd.api.gatewaysms")
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -81,6 +85,12 @@ def gateway(
             return await handler(request)
         except GatewayError as exc:
             return exc.response()
+        except StoreError as exc:
+            refusal = storage_refusal(exc)
+            if refusal is None:
+                raise
+            _log.error("api_storage_refused", path=request.path, error=str(exc))
+            return GatewayError(507, refusal.strip()).response()
 
     guarded.__name__ = getattr(handler, "__name__", "handler")
     guarded.__doc__ = handler.__doc__
