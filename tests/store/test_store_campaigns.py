@@ -1,13 +1,15 @@
-"""A scheduled message seen whole: held transactions, amending, recipients' fates, cancelling."""
+"""Campaigns a door changes: held transactions, amending, the read model, cancelling."""
 
 from __future__ import annotations
 
 import pytest
 from store_helpers import NOW, plain
 
-from smsd.store import campaigns, outbox
+from smsd.store import campaign_edits, campaigns, outbox
 from smsd.store.errors import InvalidValueError, NotFoundError, TransitionError
 from smsd.store.outbox import Recipient
+
+cancel = campaign_edits.cancel_campaign
 
 
 async def _create(db, user, *numbers, held=False, **kw):
@@ -33,7 +35,7 @@ async def test_held_message_is_never_due_until_released(db, user) -> None:
     free = await _create(db, user, "+33622222222")
     assert await outbox.due_scheduled(db, now=NOW * 2) == [free]
     assert await _expand(db, held) == []
-    await campaigns.amend_campaign(
+    await campaign_edits.amend_campaign(
         db,
         id_user=user,
         id_scheduled=held,
@@ -42,72 +44,71 @@ async def test_held_message_is_never_due_until_released(db, user) -> None:
     row = await campaigns.campaign(db, id_user=user, id_scheduled=held)
     assert row.held
     assert row.door_data == '{"body": "b"}'
-    assert [(r.number, r.data) for r in row.numbers] == [
+    assert list(zip(row.numbers, row.number_data, strict=True)) == [
         ("+33611111111", '{"name": "Ann"}'),
         ("+33633333333", "[]"),
     ]
-    await campaigns.amend_campaign(db, id_user=user, id_scheduled=held, release=True)
+    await campaign_edits.amend_campaign(db, id_user=user, id_scheduled=held, release=True)
     assert sorted(await outbox.due_scheduled(db, now=NOW * 2)) == sorted([free, held])
     assert len(await _expand(db, held)) == 2
     with pytest.raises(TransitionError):
-        await campaigns.amend_campaign(db, id_user=user, id_scheduled=held, numbers=[])
+        await campaign_edits.amend_campaign(db, id_user=user, id_scheduled=held, numbers=[])
 
 
 async def test_amend_refuses_unknown_foreign_and_bad_data(db, user) -> None:
     id_scheduled = await _create(db, user, "+33611111111", held=True)
     with pytest.raises(NotFoundError):
-        await campaigns.amend_campaign(db, id_user=user + 1, id_scheduled=id_scheduled)
+        await campaign_edits.amend_campaign(db, id_user=user + 1, id_scheduled=id_scheduled)
     with pytest.raises(NotFoundError):
-        await campaigns.amend_campaign(db, id_user=user, id_scheduled=id_scheduled + 1)
+        await campaign_edits.amend_campaign(db, id_user=user, id_scheduled=id_scheduled + 1)
     with pytest.raises(InvalidValueError):
-        await campaigns.amend_campaign(
+        await campaign_edits.amend_campaign(
             db, id_user=user, id_scheduled=id_scheduled, door_data="{not json"
         )
-    await campaigns.amend_campaign(db, id_user=user, id_scheduled=id_scheduled, due_at=NOW)
+    await campaign_edits.amend_campaign(db, id_user=user, id_scheduled=id_scheduled, due_at=NOW)
     row = await campaigns.campaign(db, id_user=user, id_scheduled=id_scheduled)
     assert row.due_at == NOW
 
 
-async def test_tally_and_fates_follow_the_outgoing_messages(db, user) -> None:
+async def test_read_model_follows_the_outgoing_messages(db, user) -> None:
     id_scheduled = await _create(db, user, "+33611111111", "+33622222222")
-    fates = await campaigns.campaign_recipients(db, id_user=user, id_scheduled=id_scheduled)
-    assert [f.state for f in fates] == [campaigns.SCHEDULED] * 2
+    row = await campaigns.campaign(db, id_user=user, id_scheduled=id_scheduled)
+    assert row.pending
+    assert row.messages == ()
+    assert row.number_data == ('{"name": "x"}', '{"name": "x"}')
     [first, second] = await _expand(db, id_scheduled)
     await outbox.mark_failed(db, second, reason="CMS ERROR: 1", now=NOW)
     row = await campaigns.campaign(db, id_user=user, id_scheduled=id_scheduled)
-    assert (row.tally.messages, row.tally.segments) == (2, 4)
-    assert (row.tally.queued, row.tally.failed, row.tally.pending) == (1, 1, 1)
-    fates = await campaigns.campaign_recipients(db, id_user=user, id_scheduled=id_scheduled)
-    assert [(f.id_sended, f.state, f.reason) for f in fates] == [
-        (first, "queued", None),
-        (second, "failed", "CMS ERROR: 1"),
+    assert not row.pending
+    assert [(m.id, m.state, m.reason, m.segments) for m in row.messages] == [
+        (first, "queued", None, 2),
+        (second, "failed", "CMS ERROR: 1", 2),
     ]
-    assert fates[0].data == '{"name": "x"}'
-    assert (
-        await campaigns.campaign_recipients(db, id_user=user + 1, id_scheduled=id_scheduled) is None
-    )
+    assert row.messages[0].text == "hi {{ contact.name }}"
+    assert row.messages[0].sent_at is None
+    assert await campaigns.campaign(db, id_user=user + 1, id_scheduled=id_scheduled) is None
 
 
 async def test_cancel_deletes_a_pending_message_and_fails_only_queued_sends(db, user) -> None:
     pending = await _create(db, user, "+33611111111", "+33622222222")
-    assert await campaigns.cancel_campaign(db, id_user=user, id_scheduled=pending, now=NOW) == 2
+    assert await cancel(db, id_user=user, id_scheduled=pending, now=NOW) == 2
     assert await campaigns.campaign(db, id_user=user, id_scheduled=pending) is None
     with pytest.raises(NotFoundError):
-        await campaigns.cancel_campaign(db, id_user=user, id_scheduled=pending, now=NOW)
+        await cancel(db, id_user=user, id_scheduled=pending, now=NOW)
     expanded = await _create(db, user, "+33611111111", "+33622222222")
     [first, second] = await _expand(db, expanded)
     await outbox.mark_failed(db, first, reason="gone", now=NOW)
-    assert await campaigns.cancel_campaign(db, id_user=user, id_scheduled=expanded, now=NOW) == 1
+    assert await cancel(db, id_user=user, id_scheduled=expanded, now=NOW) == 1
     rows = await db.fetchall(
         "SELECT id, state, reason FROM sended WHERE originating_scheduled = ? ORDER BY id",
         (expanded,),
     )
     assert [(r["id"], r["state"], r["reason"]) for r in rows] == [
         (first, "failed", "gone"),
-        (second, "failed", campaigns.CANCELLED),
+        (second, "failed", campaign_edits.CANCELLED),
     ]
     segments = await db.fetchall("SELECT state FROM sended_segment WHERE id_sended = ?", (second,))
     assert {r["state"] for r in segments} == {"failed"}
-    assert await campaigns.cancel_campaign(db, id_user=user, id_scheduled=expanded, now=NOW) == 0
+    assert await cancel(db, id_user=user, id_scheduled=expanded, now=NOW) == 0
     listed = await campaigns.campaigns(db, user)
     assert [row.id for row in listed] == [expanded]

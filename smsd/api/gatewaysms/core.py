@@ -1,21 +1,33 @@
 """The core calls this door makes for credit, prices, sender names and test messages.
 
-Every rule lives in the core; this module only translates its answers and refusals into the
-door's (402 for credit, 422 for a sender). Credit is counted per recipient on the text that
-recipient will receive.
+Every rule lives in the core (:mod:`smsd.store.quota`, :mod:`smsd.store.billing`,
+:mod:`smsd.rules.senders`, :mod:`smsd.rules.credits`, sandbox messages in
+:mod:`smsd.store.scheduled`); this module only translates the core's answers and refusals into
+the door's: 402 for credit, 422 naming ``sender``. Credit is counted per recipient on the text
+that recipient will receive (its jokers filled).
+
+``credit`` in the envelope is the user's remaining credit: in money (remaining credits times the
+``[billing]`` segment price, one credit being one part of 160/70 characters) when a segment
+price is configured, else the number of credits; ``null`` for a user without a quota.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from smsd.api.gatewaysms.jokers import fill
 from smsd.api.gatewaysms.replies import GatewayError
+from smsd.rules.credits import credits_for
+from smsd.rules.senders import SenderError
+from smsd.rules.senders import check_sender as core_check_sender
+from smsd.store import quota
+from smsd.store.billing import billing
+from smsd.store.errors import StoreError
 from smsd.store.scheduled import create_scheduled
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from decimal import Decimal
 
     from smsd.store.db import Database
     from smsd.store.rows import Recipient
@@ -32,34 +44,44 @@ __all__ = [
 
 def check_sender(sender: str) -> str:
     """The sender as the core accepts it; 422 naming ``sender`` otherwise."""
-    # CALL POINT (core sender names): smsd.rules.senders.check_sender once on main.
-    return sender
+    try:
+        return core_check_sender(sender)
+    except SenderError as exc:
+        raise GatewayError(422, f"Invalid request: sender: {exc}", {"sender": str(exc)}) from exc
 
 
 def needed_credits(body: str, fields: Iterable[dict[str, object]]) -> int:
     """Credits the core will charge for ``body`` sent to recipients with these ``fields``."""
-    # CALL POINT (core credit quotas): smsd.rules.credits.credits_for once on main.
-    return sum(1 for _ in (fill(body, f) for f in fields))
+    return sum(credits_for(fill(body, each)) for each in fields)
 
 
 async def ensure_credit(db: Database, *, id_user: int, needed: int, now: float) -> None:
     """402 when the user's quota cannot pay ``needed`` credits now."""
-    # CALL POINT (core credit quotas): smsd.store.quota.check_credit once on main.
-    del db, id_user, needed, now
+    try:
+        await quota.check_credit(db, id_user=id_user, needed=needed, now=now)
+    except quota.InsufficientCreditError as exc:
+        raise GatewayError(
+            402,
+            f"Insufficient credit: the message needs {exc.needed} credits, {exc.remaining} left",
+        ) from exc
 
 
 async def credit_text(db: Database, *, id_user: int, now: float) -> str | None:
     """The user's remaining credit as the envelope's string; ``None`` without a quota."""
-    # CALL POINT (core credit quotas): smsd.store.quota.remaining_credit once on main.
-    del db, id_user, now
-    return None
+    try:
+        remaining = await quota.remaining_credit(db, id_user, now=now)
+    except StoreError:  # the period could not be renewed (read-only store): as last stored
+        found = await quota.get_quota(db, id_user)
+        remaining = None if found is None else found.remaining
+    if remaining is None:
+        return None
+    price = (await billing(db)).segment_price
+    return str(price * remaining) if price else str(remaining)
 
 
 async def segment_price(db: Database) -> Decimal:
     """What one segment costs (the core's billing); 0 when none is configured."""
-    # CALL POINT (core billing): smsd.store.billing.billing once on main.
-    del db
-    return Decimal(0)
+    return (await billing(db)).segment_price
 
 
 async def create_message(
@@ -76,11 +98,7 @@ async def create_message(
     sender: str,
     test: bool,
 ) -> int:
-    """Store the message in the core; return its id."""
-    if test:
-        # CALL POINT (core sandbox): create_scheduled(sandbox=True, sender=…) once on main.
-        raise GatewayError(422, "Invalid request: test: not available", {"test": "unavailable"})
-    del sender
+    """Store the message in the core (``test``: a sandbox message); return its id."""
     return await create_scheduled(
         db,
         id_user=id_user,
@@ -91,4 +109,6 @@ async def create_message(
         numbers=numbers,
         held=held,
         door_data=door_data,
+        sender=sender,
+        sandbox=test,
     )

@@ -23,13 +23,14 @@ from smsd.api.gatewaysms.parsing import core_priority, parse_amendment, parse_se
 from smsd.api.gatewaysms.recipients import parse_recipients
 from smsd.api.gatewaysms.rendering import (
     DoorData,
+    fates,
     message_object,
     recipient_object,
     summary,
 )
 from smsd.api.gatewaysms.replies import GatewayError, reply
 from smsd.api.state import CLOCK, DB, USER, WAKE, user_of
-from smsd.store import campaigns
+from smsd.store import campaign_edits, campaigns
 from smsd.store.errors import InvalidValueError, NotFoundError, StoreError, TransitionError
 from smsd.store.rows import Recipient
 from smsd.store.walltime import wall
@@ -118,7 +119,7 @@ async def _credit(request: web.Request) -> str | None:
     )
 
 
-async def _campaign(request: web.Request, id_message: int) -> campaigns.CampaignRow:
+async def _campaign(request: web.Request, id_message: int) -> campaigns.Campaign:
     found = await campaigns.campaign(
         request.app[DB], id_user=user_of(request).id, id_scheduled=id_message
     )
@@ -155,8 +156,6 @@ async def post_message(request: web.Request) -> web.Response:
         await core.ensure_credit(db, id_user=user.id, needed=needed, now=now)
     door = DoorData(
         body=sending.body,
-        sender=sender,
-        test=sending.test,
         bulk=sending.options.bulk,
         realtime=sending.options.realtime,
         custom=sending.options.custom,
@@ -219,15 +218,15 @@ async def put_message(request: web.Request) -> web.Response:
     for flag in ("bulk", "realtime", "custom"):
         if flag in amendment.given:
             setattr(door, flag, getattr(amendment.options, flag))
-    if release and not door.test:
-        fields = [json.loads(r.data) for r in row.numbers]
+    if release and not row.sandbox:
+        fields = [json.loads(data) for data in row.number_data]
         if amendment.recipients is not None:
             fields += _fields_of(amendment.recipients)
         dicts = [f if isinstance(f, dict) else {} for f in fields]
         needed = core.needed_credits(door.body, dicts)
         await core.ensure_credit(db, id_user=user.id, needed=needed, now=now)
     try:
-        await campaigns.amend_campaign(
+        await campaign_edits.amend_campaign(
             db,
             id_user=user.id,
             id_scheduled=id_message,
@@ -250,7 +249,7 @@ async def delete_message(request: web.Request) -> web.Response:
     """Cancel what of a message has not been sent yet."""
     id_message = _message_id(request)
     try:
-        cancelled = await campaigns.cancel_campaign(
+        cancelled = await campaign_edits.cancel_campaign(
             request.app[DB],
             id_user=user_of(request).id,
             id_scheduled=id_message,
@@ -269,16 +268,11 @@ async def _recipient_objects(
     """The recipients of the message in the path (only ``number``'s when given)."""
     id_message = _message_id(request)
     row = await _campaign(request, id_message)
-    fates = await campaigns.campaign_recipients(
-        request.app[DB], id_user=user_of(request).id, id_scheduled=id_message
-    )
-    if fates is None:
-        raise GatewayError(404, NOT_FOUND)
     body = DoorData.load(row.door_data, row.text).body
     price = await core.segment_price(request.app[DB])
     return [
         recipient_object(fate, id_message=id_message, body=body, segment_price=price)
-        for fate in fates
+        for fate in fates(row)
         if number is None or fate.number == number
     ]
 

@@ -18,6 +18,7 @@ report vocabulary) follow the core's state of its outgoing message, see :data:`S
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,22 +26,26 @@ from smsd import pdu
 from smsd.api.gatewaysms.ids import render_id, send_id
 from smsd.api.gatewaysms.jokers import fill
 from smsd.api.gatewaysms.recipients import dashed, prefix_of
-from smsd.store.campaigns import CANCELLED, SCHEDULED
+from smsd.store.campaign_edits import CANCELLED
 from smsd.store.walltime import parse_wall
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from smsd.store.campaigns import CampaignRow, RecipientFate
+    from smsd.store.campaigns import Campaign, CampaignMessage
 
 __all__ = [
     "STATES",
     "DoorData",
+    "Fate",
+    "fates",
     "message_object",
     "recipient_object",
     "summary",
 ]
 
+SCHEDULED = "scheduled"
+"""A recipient whose message is not queued yet (waiting for its time, or a transaction)."""
 STATES: dict[str, tuple[str, str, str]] = {
     SCHEDULED: ("SCHEDULED", "PENDING_ACCEPTED", "Message accepted, not queued yet"),
     "queued": ("PENDING", "PENDING_ENROUTE", "Message queued for sending"),
@@ -59,8 +64,6 @@ class DoorData:
     """What this door keeps with a message to show it back (the core's ``door_data``)."""
 
     body: str
-    sender: str = ""
-    test: bool = False
     bulk: bool = False
     realtime: bool = False
     custom: object = None
@@ -121,36 +124,38 @@ def _price(value: Decimal) -> float:
     return float(value)
 
 
-def summary(row: CampaignRow) -> dict[str, object]:
+def summary(row: Campaign) -> dict[str, object]:
     """One line of ``GET /messages``."""
-    door = DoorData.load(row.door_data, row.text)
     return {
-        "sender": door.sender,
+        "sender": row.sender or "",
         "timestamp": _wall_millis(row.created_at),
         "id": render_id(row.id),
     }
 
 
-def _state(row: CampaignRow) -> int:
-    tally = row.tally
-    if not row.expanded:
+_PENDING = frozenset({"queued", "sending"})
+
+
+def _state(row: Campaign) -> int:
+    if row.pending:
         return 0
-    if tally.pending == 0:
+    waiting = sum(1 for m in row.messages if m.state in _PENDING)
+    if waiting == 0:
         return 2
-    return 1 if tally.messages > tally.pending else 0
+    return 1 if len(row.messages) > waiting else 0
 
 
-def message_object(row: CampaignRow, *, segment_price: Decimal) -> dict[str, object]:
+def message_object(row: Campaign, *, segment_price: Decimal) -> dict[str, object]:
     """The full message object with live statistics."""
     door = DoorData.load(row.door_data, row.text)
-    tally = row.tally
-    if row.expanded:
-        total, sms_total = tally.messages, tally.segments
-    else:
+    states = Counter(m.state for m in row.messages)
+    if row.pending:
         total = len(row.numbers)
-        sms_total = sum(_planned_segments(door.body, r.data) for r in row.numbers)
+        sms_total = sum(_planned_segments(door.body, data) for data in row.number_data)
+    else:
+        total, sms_total = len(row.messages), sum(m.segments for m in row.messages)
     base_price = _price(segment_price * sms_total)
-    last_update = max(filter(None, (row.updated_at, tally.last_update)))
+    last_update = max([row.updated_at, *(m.updated_at for m in row.messages)])
     options: dict[str, object] = {
         "bulk": door.bulk,
         "flash": row.flash,
@@ -160,8 +165,8 @@ def message_object(row: CampaignRow, *, segment_price: Decimal) -> dict[str, obj
     if door.custom is not None:
         options["custom"] = door.custom
     return {
-        "test": door.test,
-        "sender": door.sender,
+        "test": row.sandbox,
+        "sender": row.sender or "",
         "body": door.body,
         "recipients": {
             "valid": {"count": total},
@@ -170,9 +175,9 @@ def message_object(row: CampaignRow, *, segment_price: Decimal) -> dict[str, obj
         "transaction": row.held,
         "options": options,
         "statistics": {
-            "error": tally.failed,
-            "sent": tally.sent + tally.delivered + tally.unknown,
-            "delivered": tally.delivered,
+            "error": states["failed"],
+            "sent": states["sent"] + states["delivered"] + states["unknown"],
+            "delivered": states["delivered"],
             "total": total,
             "sms_total": sms_total,
         },
@@ -186,6 +191,31 @@ def message_object(row: CampaignRow, *, segment_price: Decimal) -> dict[str, obj
     }
 
 
+@dataclass(frozen=True)
+class Fate:
+    """One recipient of a message: its place, number, fields and, once queued, its message."""
+
+    index: int
+    number: str
+    data: str
+    message: CampaignMessage | None = None
+
+
+def fates(row: Campaign) -> list[Fate]:
+    """The recipients of a message: its numbers until it is queued, then its messages."""
+    if row.pending:
+        return [
+            Fate(i, number, data)
+            for i, (number, data) in enumerate(zip(row.numbers, row.number_data, strict=True))
+        ]
+    data: dict[str, str] = {}
+    for number, fields in zip(row.numbers, row.number_data, strict=True):
+        data.setdefault(number, fields)
+    return [
+        Fate(i, m.destination, data.get(m.destination, "[]"), m) for i, m in enumerate(row.messages)
+    ]
+
+
 def _mongo_date(seconds: float | None) -> object:
     if seconds is None:
         return None
@@ -193,11 +223,12 @@ def _mongo_date(seconds: float | None) -> object:
 
 
 def recipient_object(
-    fate: RecipientFate, *, id_message: int, body: str, segment_price: Decimal
+    fate: Fate, *, id_message: int, body: str, segment_price: Decimal
 ) -> dict[str, object]:
     """One recipient of a message as the recipients routes show it."""
-    if fate.text is not None:
-        text = fate.text
+    message = fate.message
+    if message is not None:
+        text = message.text
     else:
         fields = _fields(fate.data)
         text = fill(body, fields if isinstance(fields, dict) else {})
@@ -206,12 +237,13 @@ def recipient_object(
         segments, remaining = counted.segments, counted.remaining
     except pdu.PDUError:
         segments, remaining = 0, 0
-    if fate.id_sended is not None:
-        segments = fate.segments
-    key = CANCELLED if fate.state == "failed" and fate.reason == CANCELLED else fate.state
+    state_name, reason = SCHEDULED, None
+    if message is not None:
+        segments, state_name, reason = message.segments, message.state, message.reason
+    key = CANCELLED if state_name == "failed" and reason == CANCELLED else state_name
     state, description, detail = STATES.get(key, STATES["unknown"])
-    if key == "failed" and fate.reason:
-        detail = f"{detail}: {fate.reason}"
+    if key == "failed" and reason:
+        detail = f"{detail}: {reason}"
     price = _price(segment_price * segments)
     return {
         "number": dashed(fate.number),
@@ -224,11 +256,11 @@ def recipient_object(
         "state_description": description,
         "state_detail": detail,
         "price": price,
-        "real_cost": price if fate.state in _LEFT else 0.0,
+        "real_cost": price if state_name in _LEFT else 0.0,
         "fields": _fields(fate.data),
         "message_id": render_id(id_message),
         "i": fate.index,
-        "timestamp_sent": _mongo_date(fate.sent_at),
-        "timestamp_delivery": _mongo_date(fate.delivered_at),
-        "id": None if fate.id_sended is None else render_id(fate.id_sended),
+        "timestamp_sent": _mongo_date(None if message is None else message.sent_at),
+        "timestamp_delivery": _mongo_date(None if message is None else message.delivered_at),
+        "id": None if message is None else render_id(message.id),
     }
