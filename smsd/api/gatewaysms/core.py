@@ -21,7 +21,7 @@ from smsd.rules.credits import credits_for
 from smsd.rules.senders import SenderError
 from smsd.rules.senders import check_sender as core_check_sender
 from smsd.store import quota
-from smsd.store.billing import billing
+from smsd.store.billing import Balance, balance, billing
 from smsd.store.errors import StoreError
 from smsd.store.scheduled import create_scheduled
 
@@ -69,14 +69,16 @@ async def ensure_credit(db: Database, *, id_user: int, needed: int, now: float) 
 async def credit_text(db: Database, *, id_user: int, now: float) -> str | None:
     """The user's remaining credit as the envelope's string; ``None`` without a quota."""
     try:
-        remaining = await quota.remaining_credit(db, id_user, now=now)
+        left = await balance(db, id_user=id_user, now=now)
     except StoreError:  # the period could not be renewed (read-only store): as last stored
         found = await quota.get_quota(db, id_user)
-        remaining = None if found is None else found.remaining
-    if remaining is None:
+        prices = await billing(db)
+        left = Balance(
+            None if found is None else found.remaining, prices.currency, prices.segment_price
+        )
+    if left.credits is None:
         return None
-    price = (await billing(db)).segment_price
-    return str(price * remaining) if price else str(remaining)
+    return str(left.money) if left.segment_price else str(left.credits)
 
 
 async def segment_price(db: Database) -> Decimal:
