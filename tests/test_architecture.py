@@ -26,6 +26,8 @@ SUBPACKAGES = [
     "smsd.config",
     "smsd.templating",
     "smsd.windows",
+    "smsd.matching",
+    "smsd.mailin",
 ]
 
 

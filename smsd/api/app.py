@@ -37,6 +37,7 @@ from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
+from smsd.api.rules import ROUTES as RULE_ROUTES
 from smsd.api.state import (
     CLOCK,
     CONFIG,
@@ -175,6 +176,7 @@ def make_app(
     table = raspisms_routes() if "raspisms" in config.dialects else RouteTable()
     if "raspisms" in config.dialects:
         table.extend(WEBHOOK_ROUTES)
+        table.extend(RULE_ROUTES)
         table.extend(FEATURE_ROUTES)
     if "gatewaysms" in config.dialects:
         table.extend(GATEWAYSMS_ROUTES)

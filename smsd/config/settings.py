@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from smsd.config.inbound import EmailInConfig, RuleConfig, SmtpConfig
+    from smsd.matching import Command
+
 __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
@@ -134,6 +137,8 @@ class UserConfig:
     email: str
     api_key: str = field(repr=False)
     admin: bool = False
+    transfer: bool | None = None
+    """RaspiSMS's ``transfer`` setting: mail every received SMS to ``email`` (absent: unchanged)."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,12 @@ class WebhooksConfig:
     """Allow link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)."""
 
 
+def _email_in() -> EmailInConfig:
+    from smsd.config.inbound import EmailInConfig  # noqa: PLC0415 - inbound imports this module
+
+    return EmailInConfig()
+
+
 @dataclass(frozen=True)
 class BillingConfig:
     """``[billing]``: what one segment costs on the SIM plan, for doors that report a cost."""
@@ -239,6 +250,10 @@ class Config:
     hotplug: HotplugConfig
     source: Path | None = None
     webhooks: WebhooksConfig = WebhooksConfig()
+    rules: tuple[RuleConfig, ...] = ()
+    commands: tuple[Command, ...] = ()
+    smtp: SmtpConfig | None = None
+    email_in: EmailInConfig = field(default_factory=_email_in)
     billing: BillingConfig = field(default_factory=BillingConfig)
     quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
     stop: StopConfig = field(default_factory=StopConfig)
