@@ -30,6 +30,7 @@ from aiohttp import web
 from smsd.api.auth import AuthError
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
 from smsd.api.features import ROUTES as FEATURE_ROUTES
+from smsd.api.gatewaysms import ROUTES as GATEWAYSMS_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.openapi import openapi_route
@@ -173,10 +174,13 @@ def make_app(
         app[WEBHOOKS] = webhooks
     if keys is not None:
         app[KEYS] = keys
-    table = raspisms_routes()
-    table.extend(WEBHOOK_ROUTES)
-    table.extend(RULE_ROUTES)
-    table.extend(FEATURE_ROUTES)
+    table = raspisms_routes() if "raspisms" in config.dialects else RouteTable()
+    if "raspisms" in config.dialects:
+        table.extend(WEBHOOK_ROUTES)
+        table.extend(RULE_ROUTES)
+        table.extend(FEATURE_ROUTES)
+    if "gatewaysms" in config.dialects:
+        table.extend(GATEWAYSMS_ROUTES)
     table.extend(SEGMENT_ROUTES)
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)

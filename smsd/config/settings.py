@@ -15,6 +15,7 @@ __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
     "DEFAULT_PHONE",
+    "DIALECTS",
     "EXAMPLE_API_KEY",
     "INTEGRITY_CHECKS",
     "LOG_FORMATS",
@@ -121,6 +122,12 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
+    dialects: tuple[str, ...] = ("raspisms", "gatewaysms")
+    """The front doors served (:data:`DIALECTS`); all by default."""
+
+
+DIALECTS: Final = ("raspisms", "gatewaysms")
+"""Every HTTP front door: RaspiSMS (``/api/…``), Gateway SMS (``/messages…``)."""
 
 
 @dataclass(frozen=True)
