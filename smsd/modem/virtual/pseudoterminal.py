@@ -4,7 +4,8 @@ The modem sits on the pty master; the slave path (``/dev/pts/N``) is what the ho
 slave is set raw (no echo, no CR/LF translation by the line discipline) and one slave
 descriptor stays open here, so the master never reads EIO while the host reopens the port.
 Actions run in order in one consumer task: ``Write`` goes to the master (partial writes and
-EAGAIN handled), ``Delay`` sleeps, ``Hangup`` closes both ends. Closing the master is how a
+EAGAIN handled), ``Delay`` sleeps, ``Hangup`` closes both ends, ``Later`` queues its writes
+after a while without holding back what follows. Closing the master is how a
 dongle is unplugged: the host's reads then fail ("device reports readiness to read but
 returned no data").
 """
@@ -17,7 +18,7 @@ import os
 import tty
 from typing import TYPE_CHECKING, Any, Self
 
-from smsd.modem.virtual.actions import Action, Delay, Hangup, Write
+from smsd.modem.virtual.actions import Action, Delay, Hangup, Later, Write
 from smsd.modem.virtual.responder import VirtualModem
 
 if TYPE_CHECKING:
@@ -182,6 +183,8 @@ class PtyModem:
                     await asyncio.sleep(action.seconds)
                 elif isinstance(action, Hangup):
                     self._unplug()
+                elif isinstance(action, Later) and self._loop is not None:
+                    self._loop.call_later(action.seconds, self._enqueue, list(action.actions))
             finally:
                 self._queue.task_done()
 
