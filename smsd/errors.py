@@ -84,3 +84,8 @@ class UssdError(ModemError):
     def __init__(self, message: str, *, modem: str = "", timed_out: bool = False) -> None:
         super().__init__(message, modem=modem)
         self.timed_out = timed_out
+
+
+class UssdRequestError(SmsdError):
+    """A USSD request cannot be taken: no such running phone or session, a session already open
+    on the phone, a session not waiting for a reply, or a string that cannot be sent."""

@@ -63,8 +63,10 @@ EVENT_TYPES = (
     "receive_sms",
     "inbound_call",
     "phone_reliability",
+    "phone_balance_low",
 )
-"""The webhook types a user may subscribe to (RaspiSMS's, in its order)."""
+"""The webhook types a user may subscribe to (RaspiSMS's, in its order, then smsd's own:
+``phone_balance_low`` when a phone's SIM balance falls below its ``balance_min``)."""
 
 
 def php_json(value: object) -> str:
