@@ -87,5 +87,8 @@ class UssdError(ModemError):
 
 
 class UssdRequestError(SmsdError):
-    """A USSD request cannot be taken: no such running phone or session, a session already open
-    on the phone, a session not waiting for a reply, or a string that cannot be sent."""
+    """A USSD request cannot be taken.
+
+    No such running phone or session, a session already open on the phone, a session not
+    waiting for a reply, or a string that cannot be sent.
+    """

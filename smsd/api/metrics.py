@@ -8,8 +8,9 @@ Neither needs an API key: they are served on the API's listen address, loopback 
   ``smsd_queue_depth`` (messages waiting in ``queued``);
 - per running phone (when the daemon runs the modems): ``smsd_modem_up``,
   ``smsd_modem_connected``, ``smsd_modem_registered``, ``smsd_modem_signal_dbm`` and
-  ``smsd_modem_signal_rssi`` and ``smsd_sim_balance`` (absent while unknown), ``smsd_modem_info`` (status, registration,
-  operator, manufacturer, model as labels) and the counters since the daemon started:
+  ``smsd_modem_signal_rssi`` and ``smsd_sim_balance`` (absent while unknown),
+  ``smsd_modem_info`` (status, registration, operator, manufacturer, model as labels) and the
+  counters since the daemon started:
   ``smsd_segments_sent_total``, ``smsd_segment_send_failures_total``,
   ``smsd_sms_received_total``, ``smsd_status_reports_total``, ``smsd_modem_resets_total``;
 - ``smsd_http_request_duration_seconds``: a histogram of API latency by method, route template

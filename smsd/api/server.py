@@ -30,9 +30,9 @@ from smsd.store import accounts
 
 if TYPE_CHECKING:
     from smsd.api.state import Clock, PhoneControl, Wake
+    from smsd.api.ussd import UssdDoor
     from smsd.config import ApiConfig, Config
     from smsd.store.db import Database
-    from smsd.api.ussd import UssdDoor
     from smsd.webhooks.keys import KeyRing
 
 __all__ = ["SHUTDOWN_TIMEOUT", "ApiServer", "api_factory", "is_loopback"]

@@ -173,7 +173,9 @@ ROUTES = (
         description="Waits up to `wait` seconds for the network's answer; a session still "
         "`pending` is polled with GET /api/ussd/{id}/. `waiting_reply` means a menu.",
     ),
-    Route("GET", "/api/ussd/{id}", get_ussd, "A USSD session and its exchanges", (_ID,), tag="smsd"),
+    Route(
+        "GET", "/api/ussd/{id}", get_ussd, "A USSD session and its exchanges", (_ID,), tag="smsd"
+    ),
     Route(
         "POST",
         "/api/ussd/{id}",

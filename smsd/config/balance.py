@@ -26,7 +26,9 @@ BALANCE_KEYS = ("balance_interval", "balance_pattern", "balance_min", "balance_c
 def ussd_code(value: object) -> str:
     """A USSD code such as ``"*100#"``: 1 to 160 of ``0-9 * # +``."""
     if not isinstance(value, str) or _USSD_CODE.fullmatch(value) is None:
-        raise Invalid(f'must be a USSD code of digits, "*", "#" and "+" such as "*100#", got {show(value)}')
+        raise Invalid(
+            f'must be a USSD code of digits, "*", "#" and "+" such as "*100#", got {show(value)}'
+        )
     return value
 
 
@@ -40,7 +42,8 @@ def balance_pattern(value: object) -> str:
         raise Invalid(f"is not a valid regular expression ({exc}): {show(value)}") from exc
     if compiled.groups != 1:
         raise Invalid(
-            f"must have exactly one group capturing the amount, has {compiled.groups}: {show(value)}"
+            f"must have exactly one group capturing the amount, has {compiled.groups}: "
+            f"{show(value)}"
         )
     return value
 

@@ -178,7 +178,9 @@ class Modem:
         session = self._session
         if session is not None and self.ready.is_set():
             with contextlib.suppress(AtTimeout, ChannelClosed, ProtocolViolation):
-                await self._ussd.cancel(session.transport, command_timeout=self.config.command_timeout)
+                await self._ussd.cancel(
+                    session.transport, command_timeout=self.config.command_timeout
+                )
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -79,8 +79,10 @@ class UssdAnswer:
 
 
 def alphabet(dcs: int | None) -> tuple[Alphabet, int]:
-    """The alphabet of a Cell Broadcast DCS and how many characters (GSM-7) or octets (UCS-2)
-    of language indication come first (TS 23.038 clause 5)."""
+    """The alphabet of a Cell Broadcast DCS and the length of its language indication.
+
+    The indication counts characters (GSM-7) or octets (UCS-2) at the start (TS 23.038 clause 5).
+    """
     if dcs is None:
         return Alphabet.GSM7, 0
     group, low = dcs >> 4, dcs & 0x0F
@@ -90,7 +92,7 @@ def alphabet(dcs: int | None) -> tuple[Alphabet, int]:
         coding = (low >> 2) & 0x3
         if coding == 1:
             return Alphabet.EIGHT_BIT, 0
-        if coding == 2:  # noqa: PLR2004 - TS 23.038's value for UCS-2
+        if coding == 2:
             return Alphabet.UCS2, 0
     if group == 0xF and low & 0x4:
         return Alphabet.EIGHT_BIT, 0
@@ -106,7 +108,7 @@ def pack_gsm7(text: str) -> str:
         septets = gsm7.encode_septets(text)
     except UnicodeEncodeError as exc:
         raise UsageError(f"cannot send {text!r} as GSM-7") from exc
-    if len(septets) % 8 == 7:  # noqa: PLR2004 - the last octet would end in a zero septet
+    if len(septets) % 8 == 7:
         septets += bytes((_CR,))
     return gsm7.pack(septets).hex().upper()
 
@@ -216,7 +218,9 @@ class UssdLink:
                 try:
                     await transport.command(command, timeout=command_timeout, ends_on="+CUSD")
                 except CommandFailed as exc:
-                    raise UssdError(f"modem refused the USSD request ({exc})", modem=self._name) from exc
+                    raise UssdError(
+                        f"modem refused the USSD request ({exc})", modem=self._name
+                    ) from exc
                 try:
                     async with asyncio.timeout(timeout):
                         found = await waiter

@@ -126,13 +126,16 @@ class BalanceWatch:
                 origin="balance",
             )
         except UssdRequestError as exc:
-            return self._failed(str(exc))
+            self._failed(str(exc))
+            return None
         if row.open:  # a menu where a balance was expected: end it
             with contextlib.suppress(UssdRequestError):
                 row = await self._service.cancel(id_user=phone.id_user, id_ussd=row.id)
-            return self._failed(f"{code} answered with a menu: {row.answer!r}")
+            self._failed(f"{code} answered with a menu: {row.answer!r}")
+            return None
         if row.status != "done" or row.answer is None:
-            return self._failed(f"{code}: {row.status} ({row.error or 'no answer'})")
+            self._failed(f"{code}: {row.status} ({row.error or 'no answer'})")
+            return None
         amount = parse_amount(row.answer, settings.balance_pattern)
         await store.record_balance(
             self._db,
@@ -147,7 +150,8 @@ class BalanceWatch:
         state = phone.balance
         state.answer, state.checked_at = row.answer, self._clock()
         if amount is None:
-            return self._failed(f"no amount in the answer {row.answer!r}")
+            self._failed(f"no amount in the answer {row.answer!r}")
+            return None
         state.amount, state.error = amount, ""
         if self._once.clear("check_failed"):
             self._log.info("balance_check_recovered")

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -32,7 +32,7 @@ from smsd.errors import ModemUnavailableError, UssdError, UssdRequestError
 from smsd.store import ussd as store
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Coroutine
 
     from smsd.modem.ussd import UssdAnswer
     from smsd.runtime.phones import PhoneRuntime
@@ -160,8 +160,8 @@ class UssdService:
             raise UssdRequestError(f"no open USSD session {id_ussd} for this user")
         return session
 
-    def _spawn(self, coro: object, name: str) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
         task.set_name(name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -207,7 +207,7 @@ class UssdService:
     def _expire(self, session: _Session) -> None:
         session.expiry = None
         reason = f"no reply within {session.phone.settings.ussd_timeout:g} s; session cancelled"
-        self._spawn(self._end(session, "timeout", reason), f"ussd:{session.id}:expire")
+        _ = self._spawn(self._end(session, "timeout", reason), f"ussd:{session.id}:expire")
 
     async def _end(self, session: _Session, status: str, reason: str) -> None:
         """Stop the step in flight, cancel the network session, record the end."""
@@ -233,7 +233,9 @@ class UssdService:
             await store.finish(self._db, session.id, status=status, error=reason, now=self._clock())
         finally:
             self._release(session)
-        self._log.info("ussd_ended", session=session.id, status=status, reason=reason, **session.log_fields)
+        self._log.info(
+            "ussd_ended", session=session.id, status=status, reason=reason, **session.log_fields
+        )
 
     def _release(self, session: _Session) -> None:
         if session.closed:

@@ -34,8 +34,8 @@ __all__ = [
     "finish",
     "get_session",
     "open_session",
-    "record_balance",
     "record_answer",
+    "record_balance",
     "start_step",
 ]
 
@@ -170,7 +170,7 @@ async def start_step(db: Database, id_ussd: int, request: str, *, now: float) ->
     await db.write("ussd_reply", body)
 
 
-async def record_answer(  # noqa: PLR0913 - one column each
+async def record_answer(
     db: Database,
     id_ussd: int,
     *,
@@ -273,7 +273,7 @@ async def get_session(db: Database, id_ussd: int, *, id_user: int | None = None)
     )
 
 
-async def record_balance(  # noqa: PLR0913 - one column each, and who to tell
+async def record_balance(
     db: Database,
     *,
     id_phone: int,
@@ -323,6 +323,8 @@ async def balances(db: Database) -> dict[int, BalanceRow]:
     """Every phone's last balance reading, by phone id."""
     found = await db.fetchall("SELECT id_phone, amount, answer, low, checked_at FROM phone_balance")
     return {
-        r["id_phone"]: BalanceRow(r["id_phone"], r["amount"], r["answer"], bool(r["low"]), r["checked_at"])
+        r["id_phone"]: BalanceRow(
+            r["id_phone"], r["amount"], r["answer"], bool(r["low"]), r["checked_at"]
+        )
         for r in found
     }

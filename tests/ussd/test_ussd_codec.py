@@ -19,10 +19,14 @@ from smsd.modem.quirks import quirks_for
 from smsd.modem.ussd import alphabet, decode_answer, encode_request, pack_gsm7, unpack_gsm7
 from smsd.pdu import gsm7
 
-PACKED = [("*100#", "AA180C3602"), ("*105#", "AA18AC3602"), ("konta atlikums", "EBB79B1E0685E9ECF4BADE9E03")]
+PACKED = [
+    ("*100#", "AA180C3602"),
+    ("*105#", "AA18AC3602"),
+    ("konta atlikums", "EBB79B1E0685E9ECF4BADE9E03"),
+]
 
 ANSWERS = [
-    # (line, manufacturer, status, text)
+    # +CUSD line, manufacturer, <m>, decoded text
     ('+CUSD: 0,"EBB79B1E0685E9ECF4BADE9E03", 0', "huawei", 0, "konta atlikums"),
     ('+CUSD: 0,"EBB79B1E0685E9ECF4BADE9E03", 0', "generic", 0, "konta atlikums"),
     ('+CUSD: 0,"004F004B",72', "huawei", 0, "OK"),

@@ -18,7 +18,7 @@ import os
 import tty
 from typing import TYPE_CHECKING, Any, Self
 
-from smsd.modem.virtual.actions import Action, Delay, Hangup, Later, Write
+from smsd.modem.virtual.actions import Action, Delay, Hangup, Write
 from smsd.modem.virtual.responder import VirtualModem
 
 if TYPE_CHECKING:
@@ -183,8 +183,9 @@ class PtyModem:
                     await asyncio.sleep(action.seconds)
                 elif isinstance(action, Hangup):
                     self._unplug()
-                elif isinstance(action, Later) and self._loop is not None:
-                    self._loop.call_later(action.seconds, self._enqueue, list(action.actions))
+                elif self._loop is not None:
+                    later: list[Action] = list(action.actions)
+                    self._loop.call_later(action.seconds, self._enqueue, later)
             finally:
                 self._queue.task_done()
 

@@ -60,7 +60,7 @@ class UssdOperator:
     node: str | None = None
     """Where the menu session is (``"top"``, ``"data"``), ``None`` when no session is open."""
 
-    def answer(self, text: str) -> tuple[int, str] | None:
+    def answer(self, text: str) -> tuple[int, str] | None:  # noqa: PLR0911 - one per menu entry
         """``(<m>, text)`` for a request or reply; ``None`` when the network stays silent."""
         node, self.node = self.node, None
         if node == "top":
@@ -96,7 +96,7 @@ def _form(state: ModemState) -> str:
 
 def _pack(text: str) -> str:
     septets = gsm7.encode_septets(text)
-    if len(septets) % 8 == 7:  # noqa: PLR2004 - 7 spare bits: a CR, never a zero septet
+    if len(septets) % 8 == 7:
         septets += bytes((_CR,))
     return gsm7.pack(septets).hex().upper()
 
@@ -139,7 +139,7 @@ def cusd(state: ModemState, command: Command, reply: Reply) -> None:
         raise Refusal.plain()
     too_many(command, 3)
     mode = int_arg(command, 0, 0, 2, error=Refusal.cme(BAD_PARAMETER))
-    if mode == 2:  # noqa: PLR2004 - 27.007: cancel the session
+    if mode == 2:
         operator.node = None
         operator.cancels += 1
         return
