@@ -114,6 +114,8 @@ async def _call(
         raise ClientError(f"no answer from {where} in time (see --timeout)") from exc
     except aiohttp.ClientError as exc:
         raise ClientError(f"talking to {where} failed: {str(exc) or type(exc).__name__}") from exc
+    if status == 204:  # noqa: PLR2004 - a deletion that went through: no body
+        return None
     try:
         document = json.loads(text)
     except ValueError:
@@ -232,7 +234,8 @@ async def ussd(
             fields = [("id_phone", str(id_phone)), ("code", text), ("wait", f"{wait:g}")]
             found = await _call(http, where, "/api/ussd/", data=fields)
         elif cancel:
-            found = await _call(http, where, f"/api/ussd/{session}/", method="DELETE")
+            await _call(http, where, f"/api/ussd/{session}/", method="DELETE")
+            found = await _call(http, where, f"/api/ussd/{session}/")
         elif text is not None:
             fields = [("reply", text), ("wait", f"{wait:g}")]
             found = await _call(http, where, f"/api/ussd/{session}/", data=fields)
@@ -253,6 +256,8 @@ def _ussd_text(found: dict[str, object]) -> tuple[str, bool]:
         return f"(session {ident}: no answer yet; see it with smsd ussd --session {ident})\n", True
     if status == "done":
         return f"{answer}\n", True
+    if status == "cancelled":
+        return f"session {ident}: cancelled\n", True
     reason = USSD_ENDED.get(str(status), str(status))
     error = found.get("error")
     detail = f" ({_printable(str(error))})" if error and status == "failed" else ""

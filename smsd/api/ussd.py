@@ -6,7 +6,7 @@
   ``not_supported``, ``timeout`` or ``failed``, or still ``pending`` (poll it by its ``id``).
 - ``GET /api/ussd/{id}/`` polls a session (with every exchange in ``steps``).
 - ``POST /api/ussd/{id}/`` with ``reply`` answers a menu; same waiting rule.
-- ``DELETE /api/ussd/{id}/`` cancels an open session (``AT+CUSD=2``).
+- ``DELETE /api/ussd/{id}/`` cancels an open session (``AT+CUSD=2``): 204.
 - ``GET /api/list/ussd/`` lists the user's sessions (:mod:`smsd.api.listing`).
 
 Errors: 4 for a missing field, 2 for a bad one (or an unknown session on GET), 8 when the
@@ -25,7 +25,7 @@ from aiohttp import web
 
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.params import read_params
-from smsd.api.replies import success
+from smsd.api.replies import no_content, success
 from smsd.api.routing import Param, Route
 from smsd.api.state import user_of
 from smsd.errors import UssdRequestError
@@ -143,14 +143,14 @@ async def reply_ussd(request: web.Request) -> web.Response:
 
 
 async def cancel_ussd(request: web.Request) -> web.Response:
-    """Cancel an open session."""
+    """Cancel an open session: 204 (as RaspiSMS's deletions), then GET shows it ``cancelled``."""
     id_ussd = php_int(request.match_info["id"])
     door = _door(request, ErrorCode.CANNOT_DELETE)
     try:
-        row = await door.cancel(id_user=user_of(request).id, id_ussd=id_ussd)
+        await door.cancel(id_user=user_of(request).id, id_ussd=id_ussd)
     except UssdRequestError as exc:
         raise ApiError(ErrorCode.CANNOT_DELETE, f" {exc}.") from exc
-    return success(request, render(row))
+    return no_content()
 
 
 _ID = Param("id", "path", "integer", required=True, description="the session id")
@@ -170,6 +170,7 @@ ROUTES = (
             _WAIT,
         ),
         tag="smsd",
+        success_status=201,
         description="Waits up to `wait` seconds for the network's answer; a session still "
         "`pending` is polled with GET /api/ussd/{id}/. `waiting_reply` means a menu.",
     ),
@@ -183,6 +184,15 @@ ROUTES = (
         "Reply to a USSD menu",
         (_ID, Param("reply", "form", required=True, description='e.g. "1"'), _WAIT),
         tag="smsd",
+        success_status=201,
     ),
-    Route("DELETE", "/api/ussd/{id}", cancel_ussd, "Cancel a USSD session", (_ID,), tag="smsd"),
+    Route(
+        "DELETE",
+        "/api/ussd/{id}",
+        cancel_ussd,
+        "Cancel a USSD session",
+        (_ID,),
+        tag="smsd",
+        success_status=204,
+    ),
 )

@@ -2,10 +2,10 @@
 
 The core every door reaches (the HTTP API, the command line through it, the balance watch):
 
-* :meth:`UssdService.start` opens a session on a running phone (refused while another is open on
-  it, except for the balance watch, which waits its turn), records it, sends the code, and waits
-  up to ``wait`` seconds for the network's answer; past that the caller gets the session still
-  ``pending`` and polls :meth:`get` with its id.
+* :meth:`UssdService.start` opens a session on a running phone (after the session open on it, if
+  any, has ended: within ``wait`` for the API, however long for the balance watch), records it,
+  sends the code, and waits up to ``wait`` seconds in all for the network's answer; past that the
+  caller gets the session still ``pending`` and polls :meth:`get` with its id.
 * :meth:`UssdService.reply` continues a menu (a session ``waiting_reply``).
 * :meth:`UssdService.cancel` ends a session (``AT+CUSD=2``).
 * A menu left without a reply for the phone's ``ussd_timeout`` is cancelled (``timeout``).
@@ -90,16 +90,22 @@ class UssdService:
     ) -> store.UssdRow:
         """Open a session and send ``code``; the session after at most ``wait`` seconds.
 
-        Raises :class:`UssdRequestError` when the phone is not running (or not the user's), when
-        a session is already open on it (``origin="api"``), or when ``code`` cannot be sent.
+        A session already open on the phone is waited for, within ``wait`` for the API (the
+        balance watch waits its turn however long). Raises :class:`UssdRequestError` when the
+        phone is not running (or not the user's) or stays busy for ``wait`` seconds.
         """
         phone = self._find(id_phone)
         if phone is None or phone.id_user != id_user:
             raise UssdRequestError(f"phone {id_phone} is not running for this user")
         lock = self._locks.setdefault(id_phone, asyncio.Lock())
-        if origin == "api" and lock.locked():
-            raise UssdRequestError(f"phone {id_phone} has a USSD session open: wait or cancel it")
-        await lock.acquire()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        try:
+            async with asyncio.timeout(None if origin == "balance" else wait):
+                await lock.acquire()
+        except TimeoutError:
+            message = f"phone {id_phone} has a USSD session open: wait or cancel it"
+            raise UssdRequestError(message) from None
         try:
             id_ussd = await store.open_session(
                 self._db,
@@ -115,7 +121,7 @@ class UssdService:
         session = _Session(id_ussd, id_user, phone, lock, log_fields={"modem": phone.settings.name})
         self._sessions[id_ussd] = session
         session.step = self._spawn(self._exchange(session, code), f"ussd:{id_ussd}")
-        return await self._settle(session, wait)
+        return await self._settle(session, max(0.0, deadline - loop.time()))
 
     async def reply(self, *, id_user: int, id_ussd: int, text: str, wait: float) -> store.UssdRow:
         """Send ``text`` as the answer to a menu; the session after at most ``wait`` seconds."""
