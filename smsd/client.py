@@ -114,7 +114,7 @@ async def _call(
         raise ClientError(f"no answer from {where} in time (see --timeout)") from exc
     except aiohttp.ClientError as exc:
         raise ClientError(f"talking to {where} failed: {str(exc) or type(exc).__name__}") from exc
-    if status == 204:  # noqa: PLR2004 - a deletion that went through: no body
+    if status == 204:  # a deletion that went through: no body
         return None
     try:
         document = json.loads(text)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import statistics
 
@@ -64,9 +65,10 @@ async def test_ussd_beside_twenty_sms_delays_none_beyond_one_submit(rig) -> None
     assert sorted(wire) == sorted((n, f"batch for {n}") for n in numbers)
     # the answer came while the batch was still going
     times = [s.at for s in virtual.submitted]
-    assert times[0] < asked and answered < times[-1]
+    assert times[0] < asked
+    assert answered < times[-1]
     # no gap between two submits exceeds the usual gap by more than one submit
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     usual = statistics.median(gaps)
     assert max(gaps) <= usual + SUBMIT + 0.1, (max(gaps), usual)
     stored = await rig.engine.ussd.get(id_user=rig.id_user, id_ussd=row.id)
@@ -96,7 +98,8 @@ async def test_balance_watch_parks_a_low_phone_and_restores_it(rig) -> None:
     await until(lambda: watched.balance.low)
     assert watched.balance.amount == 2.0
     assert watched.status.value == "no_credit"
-    assert not watched.available and other.available
+    assert not watched.available
+    assert other.available
 
     await schedule(rig, "while parked", "+33611111111", "+33622222222")
     await until(lambda: _all_sent(rig, 2))

@@ -69,7 +69,7 @@ async def served(tmp_path):
         await db.close()
 
 
-async def test_balance_menu_poll_timeout_cancel_and_list(served) -> None:
+async def test_balance_menu_poll_timeout_cancel_and_list(served) -> None:  # noqa: PLR0915 - one walk
     async with aiohttp.ClientSession() as http:
         status, doc = await served.call(
             http, "POST", "/api/ussd/", id_phone=served.id_phone, code="*100#"
@@ -77,7 +77,8 @@ async def test_balance_menu_poll_timeout_cancel_and_list(served) -> None:
         assert (status, doc["error"]) == (201, 0), doc
         balance = doc["response"]
         assert (balance["status"], balance["answer"]) == ("done", "Your balance is 12,50 EUR.")
-        assert balance["waiting_reply"] is False and balance["code"] == "*100#"
+        assert balance["waiting_reply"] is False
+        assert balance["code"] == "*100#"
 
         status, doc = await served.call(
             http, "POST", "/api/ussd", id_phone=served.id_phone, code="*123#"
@@ -203,5 +204,5 @@ async def test_balance_in_metrics_health_and_phone_list(served) -> None:
             health = await reply.json()
         assert health["modems"]["phones"][0]["balance"] == 12.5
         assert health["modems"]["phones"][0]["balance_low"] is False
-        status, doc = await served.call(http, "GET", "/api/list/phone/")
+        _status, doc = await served.call(http, "GET", "/api/list/phone/")
         assert doc["response"][0]["balance"] == 12.5
