@@ -3,7 +3,8 @@
 ``ussd_timeout`` (seconds), ``balance_ussd`` (a USSD code: digits, ``*``, ``#``, ``+``),
 ``balance_interval`` (seconds), ``balance_pattern`` (a regular expression with exactly one
 group), ``balance_min`` (a number), ``balance_check_every`` (segments, 0 = off). The
-``balance_*`` keys need ``balance_ussd``.
+``balance_*`` keys mean nothing without ``balance_ussd``: set to other than their default
+without it, they are refused.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 from smsd.config.converters import Invalid, show
+from smsd.config.settings import PhoneConfig
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -55,10 +57,11 @@ def amount(value: object) -> float:
     return float(value)
 
 
-def check_balance_keys(data: dict[str, object], problem: Callable[[str, str], None]) -> None:
-    """Report ``balance_*`` keys given without ``balance_ussd``."""
-    if "balance_ussd" in data:
+def check_balance_keys(phone: PhoneConfig, problem: Callable[[str, str], None]) -> None:
+    """Report ``balance_*`` keys set (to other than their default) without ``balance_ussd``."""
+    if phone.balance_ussd is not None:
         return
+    default = PhoneConfig(name=phone.name, device=phone.device)
     for key in BALANCE_KEYS:
-        if key in data:
+        if getattr(phone, key) != getattr(default, key):
             problem(key, "needs balance_ussd (the USSD code that asks the balance)")

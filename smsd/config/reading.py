@@ -291,7 +291,7 @@ def _phone(table: _Table) -> PhoneConfig:
         balance_min=table.get("balance_min", amount, d.balance_min),
         balance_check_every=table.get("balance_check_every", integer(0), d.balance_check_every),
     )
-    check_balance_keys(table.data, table.problem)
+    check_balance_keys(config, table.problem)
     table.finish()
     return config
 
