@@ -3,7 +3,8 @@
 Runs as a runtime task of the phone (started with it, cancelled with it) when ``balance_ussd``
 is set. It checks when the modem is first ready, then every ``balance_interval`` seconds, after
 every ``balance_check_every`` segments sent, and at once when ``PhoneRuntime.balance.due`` is set
-(the sender sets it on a SIM-class submit error). The amount is the one group of
+(the sender sets it on a SIM-class submit error); a failed check is tried again within a minute.
+The amount is the one group of
 ``balance_pattern`` (a decimal comma read as a point, blanks and thousands separators dropped).
 
 Below ``balance_min`` the phone is parked: ``PhoneRuntime.balance.low`` makes it unavailable with
@@ -40,6 +41,8 @@ __all__ = ["BalanceWatch", "parse_amount"]
 
 TICK = 1.0
 """Seconds between two looks at the send counter and the ``due`` flag."""
+RETRY = 60.0
+"""Seconds before the next try after a failed check (sooner than ``balance_interval``)."""
 _SLACK = 10.0
 """Seconds a check waits beyond the phone's ``ussd_timeout`` (the modem's own bound)."""
 
@@ -108,7 +111,10 @@ class BalanceWatch:
             phone.balance.due.clear()
             sent_mark = sent
             await self.check_once()
-            next_check = self._clock() + settings.balance_interval
+            interval = settings.balance_interval
+            if phone.balance.error:
+                interval = min(interval, RETRY)
+            next_check = self._clock() + interval
 
     async def check_once(self) -> float | None:
         """Ask the balance now and apply it; return the amount (``None`` when none was read)."""

@@ -136,7 +136,7 @@ async def test_balance_menu_poll_timeout_cancel_and_list(served) -> None:  # noq
             http, "POST", "/api/ussd/", id_phone=served.id_phone, code="*123#"
         )
         forgotten = doc["response"]["id"]
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(2.5)
         status, doc = await served.call(http, "GET", f"/api/ussd/{forgotten}/")
         assert doc["response"]["status"] == "timeout"
         assert "no reply" in doc["response"]["error"]

@@ -172,6 +172,7 @@ class ModemState:
         self.held_urcs.clear()
         self.cnma_expected = 0
         self.call = None
+        self.ussd.node = None  # the network forgets a menu the modem no longer holds
 
 
 __all__ = [
