@@ -146,3 +146,42 @@ async def test_sim_error_checks_the_balance_at_once(rig) -> None:
     await until(lambda: len(virtual.ussd.requests) == 2)  # checked at once, not in an hour
     await until(lambda: watched.status.value == "available")  # 12,50 >= 5: not out of credit
     await until(lambda: _all_sent(rig, 1))
+
+
+async def test_messages_queued_for_a_phone_that_runs_low_leave_through_the_other(rig) -> None:
+    watched = await rig.add(
+        "m1",
+        Faults(submit_delay=0.15),
+        priority=5,
+        balance_ussd="*100#",
+        balance_min=5,
+        balance_interval=3600,
+    )
+    await rig.add("m2", priority=1)
+    virtual = rig.modems["m1"].modem
+    await rig.start()
+    await until(lambda: watched.balance.amount == 12.5)
+    numbers = [f"+336130000{i:02d}" for i in range(10)]
+    for number in numbers:
+        await schedule(rig, f"queued for {number}", number)
+    await until(lambda: len(virtual.submitted) >= 2)
+    virtual.ussd.balance = "1,00"
+    watched.balance.due.set()  # as a SIM-class refusal would
+    await until(lambda: watched.balance.low)
+    assert watched.status.value == "no_credit"
+    await until(lambda: _all_sent(rig, 10), timeout=30)
+    first, second = rig.wire("m1"), rig.wire("m2")
+    assert 2 <= len(first) < 10
+    assert len(first) + len(second) == 10
+    assert sorted(s.destination for s in first + second) == numbers
+
+
+async def test_a_failed_check_changes_nothing(rig) -> None:
+    watched = await rig.add("m1", balance_ussd="*404#", balance_min=5, balance_interval=3600)
+    await rig.start()
+    await until(lambda: bool(watched.balance.error))
+    assert "not_supported" in watched.balance.error
+    assert watched.balance.amount is None
+    assert not watched.balance.low
+    assert watched.status.value == "available"
+    assert await rig.db.fetchall("SELECT * FROM phone_balance") == []
