@@ -90,5 +90,9 @@ class UssdRequestError(SmsdError):
     """A USSD request cannot be taken.
 
     No such running phone or session, a session already open on the phone, a session not
-    waiting for a reply, or a string that cannot be sent.
+    waiting for a reply, or (``invalid`` set) a string that cannot be sent.
     """
+
+    def __init__(self, message: str, *, invalid: bool = False) -> None:
+        super().__init__(message)
+        self.invalid = invalid

@@ -80,6 +80,12 @@ def _door(request: web.Request, code: ErrorCode) -> UssdDoor:
     return door
 
 
+def _refused(exc: UssdRequestError, field: str) -> ApiError:
+    if exc.invalid:
+        return ApiError(_INVALID, f"{field} : {exc}.")
+    return ApiError(ErrorCode.CANNOT_CREATE, f" {exc}.")
+
+
 def _wait(form: dict[str, object]) -> float:
     value = form.get("wait")
     if value is None or value == "":
@@ -114,7 +120,7 @@ async def create_ussd(request: web.Request) -> web.Response:
     try:
         row = await door.start(id_user=user_of(request).id, id_phone=id_phone, code=code, wait=wait)
     except UssdRequestError as exc:
-        raise ApiError(ErrorCode.CANNOT_CREATE, f" {exc}.") from exc
+        raise _refused(exc, "code") from exc
     return success(request, render(row))
 
 
@@ -138,7 +144,7 @@ async def reply_ussd(request: web.Request) -> web.Response:
     try:
         row = await door.reply(id_user=user_of(request).id, id_ussd=id_ussd, text=text, wait=wait)
     except UssdRequestError as exc:
-        raise ApiError(ErrorCode.CANNOT_CREATE, f" {exc}.") from exc
+        raise _refused(exc, "reply") from exc
     return success(request, render(row))
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "DCS_GSM7",
     "UssdAnswer",
     "UssdLink",
+    "check_string",
     "decode_answer",
     "encode_request",
     "pack_gsm7",
@@ -161,10 +162,18 @@ def decode_answer(answer: commands.Ussd, quirks: Quirks) -> UssdAnswer:
     return UssdAnswer(status=status, text=text.strip("\r\n"), dcs=answer.dcs, raw=raw)
 
 
-def encode_request(code: str, quirks: Quirks) -> str:
-    """The ``AT+CUSD=1`` command for ``code`` (a USSD code or a menu reply) on this modem."""
+def check_string(code: str) -> None:
+    """Refuse (:class:`UsageError`) what cannot go in ``AT+CUSD``.
+
+    A USSD string is 1 to 160 of 0-9 A-Z a-z * # + and space.
+    """
     if _USSD_CHARS.fullmatch(code) is None:
         raise UsageError(f"a USSD string is 1 to 160 of 0-9 A-Z a-z * # + and space: {code!r}")
+
+
+def encode_request(code: str, quirks: Quirks) -> str:
+    """The ``AT+CUSD=1`` command for ``code`` (a USSD code or a menu reply) on this modem."""
+    check_string(code)
     sent = pack_gsm7(code) if quirks.ussd_request == "packed" else code
     return commands.cusd(sent, DCS_GSM7)
 

@@ -29,6 +29,7 @@ import structlog
 from smsd.at.commands import UssdStatus
 from smsd.at.errors import UsageError
 from smsd.errors import ModemUnavailableError, UssdError, UssdRequestError
+from smsd.modem.ussd import check_string
 from smsd.store import ussd as store
 
 if TYPE_CHECKING:
@@ -42,6 +43,13 @@ __all__ = ["UssdService", "session_status"]
 
 _FINISH_TIMEOUT = 10.0
 """Seconds a cancel or a shutdown waits for a step in flight to end."""
+
+
+def _check(text: str) -> None:
+    try:
+        check_string(text)
+    except UsageError as exc:
+        raise UssdRequestError(str(exc), invalid=True) from exc
 
 
 def session_status(answer: UssdAnswer) -> str:
@@ -94,6 +102,7 @@ class UssdService:
         balance watch waits its turn however long). Raises :class:`UssdRequestError` when the
         phone is not running (or not the user's) or stays busy for ``wait`` seconds.
         """
+        _check(code)
         phone = self._find(id_phone)
         if phone is None or phone.id_user != id_user:
             raise UssdRequestError(f"phone {id_phone} is not running for this user")
@@ -125,6 +134,7 @@ class UssdService:
 
     async def reply(self, *, id_user: int, id_ussd: int, text: str, wait: float) -> store.UssdRow:
         """Send ``text`` as the answer to a menu; the session after at most ``wait`` seconds."""
+        _check(text)
         session = self._open(id_user, id_ussd)
         if session.step is not None and not session.step.done():
             raise UssdRequestError(f"USSD session {id_ussd} still waits for the network's answer")

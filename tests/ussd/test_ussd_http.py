@@ -165,8 +165,8 @@ async def test_errors_in_the_envelope(served) -> None:
         status, doc = await served.call(
             http, "POST", "/api/ussd/", id_phone=served.id_phone, code='*1"#'
         )
-        assert (status, doc["error"]) == (201, 0)
-        assert doc["response"]["status"] == "failed"  # refused before reaching the modem
+        assert (status, doc["error"]) == (400, 2)  # refused before any session or modem
+        assert doc["message"].startswith("You have specified an invalid parameter : code : ")
         status, doc = await served.call(
             http, "POST", "/api/ussd/", id_phone=served.id_phone, code="*100#", wait="-1"
         )
