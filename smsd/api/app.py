@@ -29,12 +29,14 @@ from aiohttp import web
 
 from smsd.api.auth import AuthError
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
+from smsd.api.features import ROUTES as FEATURE_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
+from smsd.api.rules import ROUTES as RULE_ROUTES
 from smsd.api.state import (
     CLOCK,
     CONFIG,
@@ -179,6 +181,8 @@ def make_app(
         app[USSD] = ussd
     table = raspisms_routes()
     table.extend(WEBHOOK_ROUTES)
+    table.extend(RULE_ROUTES)
+    table.extend(FEATURE_ROUTES)
     table.extend(USSD_ROUTES)
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)

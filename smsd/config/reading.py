@@ -34,6 +34,14 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
+from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
+from smsd.config.inbound_reading import (
+    check_inbound,
+    read_commands,
+    read_email_in,
+    read_rules,
+    read_smtp,
+)
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     INTEGRITY_CHECKS,
@@ -177,14 +185,22 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    rules, commands = read_rules(top), read_commands(top)
+    smtp, email_in = read_smtp(top), read_email_in(top)
+    check_inbound(top, users, rules, smtp)
+    billing = read_billing(top.table("billing"))
+    quiet_hours = read_quiet_hours(top.table("quiet_hours"))
+    stop = read_stop(top.table("stop"))
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
     _unique(top, "phones", "name", [phone.name for phone in phones])
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
-        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks
-    )
+        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
+        rules=rules, commands=commands, smtp=smtp, email_in=email_in,
+        billing=billing, quiet_hours=quiet_hours, stop=stop,
+    )  # fmt: skip
 
 
 def _unique(
@@ -262,6 +278,7 @@ def _user(table: _Table) -> UserConfig:
         email=table.require("email", email, ""),
         api_key=table.require("api_key", api_key, ""),
         admin=table.get("admin", boolean, default=False),
+        transfer=table.get("transfer", boolean, None),
     )
     table.finish()
     return config
@@ -284,6 +301,7 @@ def _phone(table: _Table) -> PhoneConfig:
         retries=table.get("retries", integer(0), d.retries),
         hangup_calls=table.get("hangup_calls", boolean, d.hangup_calls),
         limits=tuple(_limit(limit) for limit in table.tables("limits")),
+        segment_price=table.get("segment_price", segment_price, d.segment_price),
         ussd_timeout=table.get("ussd_timeout", number(), d.ussd_timeout),
         balance_ussd=table.get("balance_ussd", ussd_code, d.balance_ussd),
         balance_interval=table.get("balance_interval", number(), d.balance_interval),

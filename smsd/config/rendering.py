@@ -6,6 +6,7 @@ import json
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
+from smsd.config.inbound_rendering import render_inbound
 from smsd.config.settings import LimitConfig
 
 if TYPE_CHECKING:
@@ -35,6 +36,10 @@ def render(config: Config, *, mask: bool = True) -> str:
         out += ["", "[[phones]]", *_assignments(phone, mask=mask)]
     out += ["", "[hotplug]", *_assignments(config.hotplug, mask=mask)]
     out += ["", "[webhooks]", *_assignments(config.webhooks, mask=mask)]
+    out += ["", "[billing]", *_assignments(config.billing, mask=mask)]
+    out += ["", "[quiet_hours]", *_assignments(config.quiet_hours, mask=mask)]
+    out += ["", "[stop]", *_assignments(config.stop, mask=mask)]
+    out += render_inbound(config, mask=mask, toml=_toml)
     return "\n".join(out) + "\n"
 
 

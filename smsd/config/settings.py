@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from smsd.config.inbound import EmailInConfig, RuleConfig, SmtpConfig
+    from smsd.matching import Command
+
 __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
@@ -19,6 +22,7 @@ __all__ = [
     "MIN_API_KEY",
     "VIRTUAL",
     "ApiConfig",
+    "BillingConfig",
     "Config",
     "DaemonConfig",
     "HotplugConfig",
@@ -27,6 +31,8 @@ __all__ = [
     "LogFormat",
     "LogLevel",
     "PhoneConfig",
+    "QuietHoursConfig",
+    "StopConfig",
     "TcpListen",
     "UnixListen",
     "UserConfig",
@@ -124,6 +130,8 @@ class UserConfig:
     email: str
     api_key: str = field(repr=False)
     admin: bool = False
+    transfer: bool | None = None
+    """RaspiSMS's ``transfer`` setting: mail every received SMS to ``email`` (absent: unchanged)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +165,8 @@ class PhoneConfig:
     hangup_calls: bool = True
     """Reject incoming voice calls once the caller is known (they are recorded either way)."""
     limits: tuple[LimitConfig, ...] = ()
+    segment_price: str | None = None
+    """What one segment costs through this phone (decimal text); ``None``: ``[billing]``'s."""
     ussd_timeout: float = 30.0
     """Seconds to wait for the network's USSD answer (or for a menu reply) before cancelling."""
     balance_ussd: str | None = None
@@ -203,6 +213,41 @@ class WebhooksConfig:
     """Allow link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)."""
 
 
+def _email_in() -> EmailInConfig:
+    from smsd.config.inbound import EmailInConfig  # noqa: PLC0415 - inbound imports this module
+
+    return EmailInConfig()
+
+
+@dataclass(frozen=True)
+class BillingConfig:
+    """``[billing]``: what one segment costs on the SIM plan, for doors that report a cost."""
+
+    currency: str = "EUR"
+    segment_price: str = "0"
+    """A decimal number as text (``"0.05"``); a phone may set its own."""
+
+
+@dataclass(frozen=True)
+class QuietHoursConfig:
+    """``[quiet_hours]``: when commercial messages are held (French rules by default)."""
+
+    enabled: bool = True
+    start: str = "20:00"
+    end: str = "08:00"
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat")
+    country: str = "FR"
+    """ISO code of the country whose public holidays hold messages (``""``: none)."""
+
+
+@dataclass(frozen=True)
+class StopConfig:
+    """``[stop]``: the STOP mention appended on request and the answer to a STOP."""
+
+    mention: str = "STOP au numéro d'envoi"
+    response: str = "Demande prise en compte, vous ne recevrez plus de messages."
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (``None``: the default)."""
@@ -214,6 +259,13 @@ class Config:
     hotplug: HotplugConfig
     source: Path | None = None
     webhooks: WebhooksConfig = WebhooksConfig()
+    rules: tuple[RuleConfig, ...] = ()
+    commands: tuple[Command, ...] = ()
+    smtp: SmtpConfig | None = None
+    email_in: EmailInConfig = field(default_factory=_email_in)
+    billing: BillingConfig = field(default_factory=BillingConfig)
+    quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
+    stop: StopConfig = field(default_factory=StopConfig)
 
 
 def default_config(directory: Path) -> Config:
