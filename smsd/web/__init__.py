@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from smsd.api.server import ApiServer
     from smsd.api.state import Clock, PhoneControl, Wake
+    from smsd.api.ussd import UssdDoor
     from smsd.config import Config, WebConfig
     from smsd.store.db import Database
     from smsd.webhooks.keys import KeyRing
@@ -51,10 +52,18 @@ def api_factory(
     default_region: str | None = None,
     phones: PhoneControl | None = None,
     keys: KeyRing | None = None,
+    ussd: UssdDoor | None = None,
 ) -> ApiServer:
     """The daemon's HTTP server: :func:`smsd.api.server.api_factory` plus the dashboard."""
     server = api_only(
-        config, db, wake, clock=clock, default_region=default_region, phones=phones, keys=keys
+        config,
+        db,
+        wake,
+        clock=clock,
+        default_region=default_region,
+        phones=phones,
+        keys=keys,
+        ussd=ussd,
     )
     if config.web.enabled:
         install(server.app, config.web)
