@@ -22,7 +22,9 @@ from aiohttp import web
 from smsd.api.auth import LIMITER
 from smsd.api.scheduled import MAX_TEXT
 from smsd.api.state import CLOCK, DB, PHONES, REGION, WAKE
+from smsd.api.ussd import USSD
 from smsd.config import WebConfig
+from smsd.errors import UssdRequestError
 from smsd.phone import to_e164
 from smsd.store import accounts, dashboard
 from smsd.store.errors import NotFoundError, StoreError
@@ -47,6 +49,9 @@ _SESSION = web.RequestKey("web_session", Session)
 _USER = web.RequestKey("web_user", UserRow)
 
 _log = structlog.get_logger("smsd.web")
+
+USSD_WAIT = 30.0
+"""Seconds a USSD form waits for the network's answer (networks take up to about 30)."""
 
 
 def environment() -> jinja2.Environment:
@@ -371,7 +376,7 @@ async def phones(request: web.Request) -> web.StreamResponse:
                 at = settings.get(last_alert_name(kind, card.id))
                 if at:
                     alerts.setdefault(card.id, []).append((str(kind), at))
-    return render(request, "phones.html", cards=cards, alerts=alerts)
+    return render(request, "phones.html", cards=cards, alerts=alerts, ussd={})
 
 
 @page
@@ -393,6 +398,30 @@ async def phone_status(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/web/phones")
 
 
+@page
+async def phone_ussd(request: web.Request) -> web.StreamResponse:
+    """Send a USSD code (or a menu reply) through one of the user's phones; show the answer."""
+    db = request.app[DB]
+    user = _user(request)
+    id_phone = int(request.match_info["id"])
+    door = request.app.get(USSD)
+    if door is None:
+        return _problem(request, 404, "No modems", "This smsd runs no modems.")
+    form = await request.post()
+    text = str(form.get("code", "")).strip()
+    session = str(form.get("session", ""))
+    try:
+        if session.isdigit():
+            row = await door.reply(id_user=user.id, id_ussd=int(session), text=text, wait=USSD_WAIT)
+        else:
+            row = await door.start(id_user=user.id, id_phone=id_phone, code=text, wait=USSD_WAIT)
+    except UssdRequestError as exc:
+        return _problem(request, 422 if exc.invalid else 409, "USSD refused", str(exc))
+    _log.info("web_ussd", user=user.email, phone=id_phone, ussd=row.id, status=row.status)
+    cards = await views.phone_cards(db, user, request.app.get(PHONES), _now(request))
+    return render(request, "phones.html", cards=cards, alerts={}, ussd={id_phone: row})
+
+
 ROUTES: tuple[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]], ...] = (
     ("GET", "/", root),
     ("GET", "/web/login", login_form),
@@ -406,4 +435,5 @@ ROUTES: tuple[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamRespon
     ("POST", "/web/send", send),
     ("GET", "/web/phones", phones),
     ("POST", r"/web/phones/{id:\d+}/status", phone_status),
+    ("POST", r"/web/phones/{id:\d+}/ussd", phone_ussd),
 )

@@ -57,6 +57,8 @@ class PhoneCard:
     sent_today: int
     limits: tuple[LimitUse, ...]
     last_error: str | None
+    balance: float | None
+    balance_low: bool
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ async def _card(
         ),
         limits=tuple(uses),
         last_error=await dashboard.last_failure(db, row.id, since=since),
+        balance=live.balance if live is not None else None,
+        balance_low=live.balance_low if live is not None else False,
     )
 
 

@@ -197,3 +197,20 @@ async def test_segments_come_from_the_codec(tmp_path) -> None:
             assert (await response.json())["error"] != 0
         async with session.get(f"{rig.base}/api/openapi.json") as response:
             assert "/api/segments/" in (await response.json())["paths"]
+
+
+async def test_a_ussd_code_from_the_phones_page(tmp_path) -> None:
+    async with running(tmp_path) as rig, _client() as session:
+        csrf = await _login(session, rig.base, ADMIN_KEY)
+        db = rig.daemon.db
+        assert db is not None
+        row = await db.fetchone("SELECT id FROM phone WHERE name = 'dongle-1'")
+        url = f"{rig.base}/web/phones/{row['id']}/ussd"
+        async with session.post(url, data={"csrf": csrf, "code": "*100#"}) as response:
+            assert response.status == 200
+            page = await response.text()
+        assert "Your balance is 12,50 EUR." in page, page[page.find("<main"):]
+        async with session.post(url, data={"code": "*100#"}) as response:
+            assert response.status == 403
+        stored = await db.fetchall("SELECT code, origin FROM ussd")
+        assert [(r["code"], r["origin"]) for r in stored] == [("*100#", "api")]

@@ -92,7 +92,7 @@ limits = [{{ volume = 100, startpoint = "today" }}]
 
 @contextlib.asynccontextmanager
 async def running(tmp_path: Path) -> AsyncIterator[WebRig]:
-    """The daemon serving the dashboard, its modem ready."""
+    """The daemon serving the dashboard, its modem ready (initialised, answering)."""
     modem = PtyModem(VirtualModem(name="dongle-1"))
     await modem.start()
     port = free_port()
@@ -104,6 +104,8 @@ async def running(tmp_path: Path) -> AsyncIterator[WebRig]:
         async def ready() -> bool:
             engine = daemon.engine
             if engine is None or not engine.phones:
+                return False
+            if not all(phone.modem.ready.is_set() for phone in engine.phones.values()):
                 return False
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", port)
