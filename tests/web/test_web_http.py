@@ -209,7 +209,7 @@ async def test_a_ussd_code_from_the_phones_page(tmp_path) -> None:
         async with session.post(url, data={"csrf": csrf, "code": "*100#"}) as response:
             assert response.status == 200
             page = await response.text()
-        assert "Your balance is 12,50 EUR." in page, page[page.find("<main"):]
+        assert "Your balance is 12,50 EUR." in page, page[page.find("<main") :]
         async with session.post(url, data={"code": "*100#"}) as response:
             assert response.status == 403
         stored = await db.fetchall("SELECT code, origin FROM ussd")
