@@ -33,10 +33,12 @@ from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
+from smsd.mqtt import MqttBridge
 from smsd.runtime.engine import Engine
 from smsd.runtime.hotplug import start_watcher, stop_watcher
 from smsd.runtime.reliability import ReliabilityWatch
 from smsd.store import accounts
+from smsd.store import mqtt as mqtt_store
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
 from smsd.webhooks import KeyRing, WebhookSender
@@ -150,6 +152,7 @@ class DaemonPhones:
                     received=counters.received,
                     status_reports=counters.status_reports,
                     resets=counters.resets,
+                    imei=identity.imei,
                 )
             )
         return sorted(found, key=lambda snap: snap.id_phone)
@@ -230,6 +233,7 @@ class Daemon:
         engine_task: asyncio.Task[None] | None = None
         hotplug: asyncio.Task[None] | None = None
         reliability: asyncio.Task[None] | None = None
+        bridge: MqttBridge | None = None
         keys = self._keys
         webhooks = WebhookSender(db, config.webhooks, keys=keys)
         try:
@@ -249,6 +253,7 @@ class Daemon:
                 ReliabilityWatch(db, on_disable=phones.apply).run(), name="reliability"
             )
             hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
+            bridge = await self._start_mqtt(db, engine, phones, owner)
             if self._api_factory is not None:
                 api = self._api_factory(config, db, engine.wake, phones=phones, keys=keys)
                 address = await api.start()
@@ -258,11 +263,16 @@ class Daemon:
                 "daemon_ready", phones=len(config.phones), database=str(config.daemon.database)
             )
             await self._main_loop()
+        except ConfigError as exc:  # a setting only the store can check ([mqtt] user)
+            self._log.error("config_refused", error=str(exc))
+            return 1
         finally:
             systemd.stopping()
             self._log.info("daemon_stopping")
             if api is not None:
                 await api.stop()
+            if bridge is not None:
+                await bridge.stop()
             await stop_watcher(hotplug)
             await _cancel(reliability)
             await _cancel(engine_task)
@@ -285,6 +295,24 @@ class Daemon:
         phones = DaemonPhones(db, engine, {phone.name for phone in self.config.phones})
         await phones.start_all(owner, stored)
         return phones
+
+    async def _start_mqtt(
+        self, db: Database, engine: Engine, phones: DaemonPhones, owner: int
+    ) -> MqttBridge | None:
+        """Start the MQTT bridge if ``[mqtt] enabled``; else make sure no event waits for it."""
+        settings = self.config.mqtt
+        if not settings.enabled:
+            await mqtt_store.stop_events(db)
+            return None
+        id_user = owner
+        if settings.user is not None:
+            found = await mqtt_store.user_id(db, settings.user)
+            if found is None:
+                raise ConfigError(f"mqtt.user: no user with the e-mail {settings.user!r}")
+            id_user = found
+        bridge = MqttBridge(db, settings, id_user=id_user, phones=phones.snapshot, wake=engine.wake)
+        await bridge.start()
+        return bridge
 
     async def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()

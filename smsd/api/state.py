@@ -75,6 +75,7 @@ class PhoneSnapshot:
     received: int = 0
     status_reports: int = 0
     resets: int = 0
+    imei: str = ""
 
 
 class PhoneControl(Protocol):

@@ -33,6 +33,7 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
+from smsd.config.mqtt import read_mqtt
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     INTEGRITY_CHECKS,
@@ -176,13 +177,20 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    mqtt = read_mqtt(top.table("mqtt"), base)
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
     _unique(top, "phones", "name", [phone.name for phone in phones])
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
-        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks
+        daemon=daemon,
+        api=api,
+        users=users,
+        phones=phones,
+        hotplug=hotplug,
+        webhooks=webhooks,
+        mqtt=mqtt,
     )
 
 

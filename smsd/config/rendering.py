@@ -35,6 +35,7 @@ def render(config: Config, *, mask: bool = True) -> str:
         out += ["", "[[phones]]", *_assignments(phone, mask=mask)]
     out += ["", "[hotplug]", *_assignments(config.hotplug, mask=mask)]
     out += ["", "[webhooks]", *_assignments(config.webhooks, mask=mask)]
+    out += ["", "[mqtt]", *_assignments(config.mqtt, mask=mask)]
     return "\n".join(out) + "\n"
 
 
@@ -47,7 +48,7 @@ def _assignments(settings: DataclassInstance, *, mask: bool) -> list[str]:
             continue  # absent optional key (pin)
         if mask and spec.name == "api_key":
             value = value[:4] + "*" * (len(value) - 4)
-        elif mask and spec.name == "pin":
+        elif mask and spec.name in {"pin", "password"}:
             value = "****"
         if spec.name == "socket_mode":  # permission bits read best in octal
             lines.append(f"{spec.name} = 0o{value:03o}")
