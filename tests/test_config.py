@@ -19,6 +19,7 @@ from smsd.config import (
     HotplugConfig,
     LimitConfig,
     PhoneConfig,
+    MqttConfig,
     TcpListen,
     UnixListen,
     UserConfig,
@@ -67,6 +68,7 @@ def test_example_documents_every_key() -> None:
         "users": UserConfig,
         "phones": PhoneConfig,
         "hotplug": HotplugConfig,
+        "mqtt": MqttConfig,
     }
     for section, cls in sections.items():
         assert re.search(rf"^#? ?\[\[?{section}\]\]?", text, re.MULTILINE), section

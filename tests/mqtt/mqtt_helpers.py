@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from typing import Self
 
 import aiomqtt
 
@@ -36,7 +37,7 @@ class Subscriber:
         self.client: aiomqtt.Client | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Subscriber:
+    async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run())
         await asyncio.wait_for(self.connected.wait(), 10)
         return self
@@ -75,7 +76,9 @@ class Subscriber:
         return [(t, p) for t, p, _ in self.messages if t.startswith(prefix)]
 
 
-async def publish(port: int, topic: str, payload: bytes | str, *, qos: int = 1) -> None:
+async def publish(
+    port: int, topic: str, payload: bytes | str, *, qos: int = 1, retain: bool = False
+) -> None:
     """Publish one message from a separate client."""
     async with aiomqtt.Client("127.0.0.1", port) as client:
-        await client.publish(topic, payload, qos=qos)
+        await client.publish(topic, payload, qos=qos, retain=retain)

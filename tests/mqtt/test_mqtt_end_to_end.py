@@ -31,7 +31,7 @@ async def test_send_command_leaves_the_modem_once_and_its_result_is_published(ri
         assert result["to"] == TO
         assert result["ref"] == "abc"
         scheduled = result["id"]
-        await until(lambda: rig.wire())
+        await until(rig.wire)
         await until(lambda: any(t.startswith("smsd/sent/") for t, _, _ in sub.messages))
         [(topic, payload)] = sub.matching("smsd/sent/")
         event = json.loads(payload)
