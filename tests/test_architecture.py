@@ -25,6 +25,7 @@ SUBPACKAGES = [
     "smsd.config",
     "smsd.templating",
     "smsd.windows",
+    "smsd.mqtt",
 ]
 
 

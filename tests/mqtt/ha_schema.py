@@ -129,7 +129,7 @@ def _topic_problem(topic: object, *, publish: bool) -> str | None:
 
 
 def _check_type(key: str, value: object, kind: object) -> list[str]:
-    if kind == "subscribe_topic" or kind == "publish_topic":
+    if kind in {"subscribe_topic", "publish_topic"}:
         problem = _topic_problem(value, publish=kind == "publish_topic")
         return [f"{key}: {problem}"] if problem else []
     if kind == "icon":
@@ -141,7 +141,9 @@ def _check_type(key: str, value: object, kind: object) -> list[str]:
     return [] if isinstance(value, kind) else [f"{key}: {value!r} is not {kind}"]
 
 
-def _check_mapping(where: str, value: object, allowed: dict[str, object], required: set[str]) -> list[str]:
+def _check_mapping(
+    where: str, value: object, allowed: dict[str, object], required: set[str]
+) -> list[str]:
     if not isinstance(value, dict):
         return [f"{where}: must be an object"]
     problems = [f"{where}.{key}: unknown key" for key in value if key not in allowed]
@@ -168,16 +170,7 @@ def validate(topic: str, payload: dict[str, object], prefix: str = "homeassistan
         problems.append("availability_topic and availability are exclusive")
     if "qos" in payload and payload["qos"] not in (0, 1, 2):
         problems.append("qos must be 0, 1 or 2")
-    if "device" in payload:
-        device = payload["device"]
-        problems += _check_mapping("device", device, DEVICE, set())
-        if isinstance(device, dict):
-            if not (device.get("identifiers") or device.get("connections")):
-                problems.append("device: needs identifiers or connections")
-            if not all(isinstance(i, str) for i in device.get("identifiers", [])):
-                problems.append("device.identifiers: strings only")
-        if "unique_id" not in payload:
-            problems.append("device: Home Assistant needs a unique_id to attach an entity to it")
+    problems += _device(payload)
     if "origin" in payload:
         problems += _check_mapping("origin", payload["origin"], ORIGIN, {"name"})
     if payload.get("entity_category", "config") not in ENTITY_CATEGORIES:
@@ -185,11 +178,32 @@ def validate(topic: str, payload: dict[str, object], prefix: str = "homeassistan
     if component == "sensor":
         problems += _sensor(payload)
     if component == "event":
-        types = payload.get("event_types")
-        if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
-            problems.append("event_types must be a non-empty list of strings")
-        if payload.get("device_class", "button") not in EVENT_DEVICE_CLASSES:
-            problems.append("event device_class unknown")
+        problems += _event(payload)
+    return problems
+
+
+def _device(payload: dict[str, object]) -> list[str]:
+    if "device" not in payload:
+        return []
+    device = payload["device"]
+    problems = _check_mapping("device", device, DEVICE, set())
+    if isinstance(device, dict):
+        if not (device.get("identifiers") or device.get("connections")):
+            problems.append("device: needs identifiers or connections")
+        if not all(isinstance(i, str) for i in device.get("identifiers", [])):
+            problems.append("device.identifiers: strings only")
+    if "unique_id" not in payload:
+        problems.append("device: Home Assistant needs a unique_id to attach an entity to it")
+    return problems
+
+
+def _event(payload: dict[str, object]) -> list[str]:
+    problems = []
+    types = payload.get("event_types")
+    if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
+        problems.append("event_types must be a non-empty list of strings")
+    if payload.get("device_class", "button") not in EVENT_DEVICE_CLASSES:
+        problems.append("event device_class unknown")
     return problems
 
 

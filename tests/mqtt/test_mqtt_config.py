@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from structlog.testing import capture_logs
 
 from smsd.config import MqttConfig, load_config, render
+from smsd.daemon import Daemon
 from smsd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _load(tmp_path: Path, text: str):
@@ -89,10 +94,6 @@ def test_bad_values_are_refused_with_the_key_named(tmp_path, text, expected):
 
 
 async def test_unknown_user_stops_the_daemon_with_the_key_named(tmp_path):
-    from structlog.testing import capture_logs
-
-    from smsd.daemon import Daemon
-
     path = tmp_path / "smsd.toml"
     path.write_text(
         '[daemon]\ndatabase = "db.sqlite3"\n[mqtt]\nenabled = true\nport = 1\n'

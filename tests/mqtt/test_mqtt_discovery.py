@@ -81,23 +81,26 @@ def test_the_schema_check_refuses_what_home_assistant_refuses():
 async def test_discovery_published_retained_and_removed_with_the_phone(rig, broker):
     async with Subscriber(broker.port, "homeassistant/#", "smsd/#", client_id="t-disc") as sub:
         daemon = await rig.start("dongle-1", "dongle-2")
+
         def configs() -> dict[str, dict]:
             return {t: json.loads(p) for t, p in sub.matching("homeassistant/") if p}
 
         # Published at once, and again with the IMEI when the modem has told it.
         await until(
-            lambda: sum(
-                len(p["device"]["identifiers"]) == 2 for t, p in configs().items() if "dongle" in t
+            lambda: (
+                sum(
+                    len(p["device"]["identifiers"]) == 2
+                    for t, p in configs().items()
+                    if "dongle" in t
+                )
+                == 2 * 7
             )
-            == 2 * 7
         )
         await until(lambda: sub.json_on("smsd/phone/dongle-2/state"))
         configs = configs()
         for topic, payload in configs.items():
             assert validate(topic, payload) == [], topic
-        imeis = {
-            p["device"]["identifiers"][-1] for t, p in configs.items() if "dongle-2_" in t
-        }
+        imeis = {p["device"]["identifiers"][-1] for t, p in configs.items() if "dongle-2_" in t}
         [imei] = imeis
         assert imei.isdigit()
         assert len(imei) == 15
@@ -110,7 +113,9 @@ async def test_discovery_published_retained_and_removed_with_the_phone(rig, brok
         assert daemon_state["phones"] == 2
         removed_topics = {t for t in configs if "dongle-2_" in t}
         await daemon.engine.remove_phone("dongle-2")
-        await until(lambda: {t for t, p in sub.matching("homeassistant/") if not p} >= removed_topics)
+        await until(
+            lambda: {t for t, p in sub.matching("homeassistant/") if not p} >= removed_topics
+        )
         await until(lambda: sub.on("smsd/phone/dongle-2/state")[-1:] == [b""])
     # A fresh subscriber sees only the remaining phone's retained configs.
     async with Subscriber(broker.port, "homeassistant/#", client_id="t-disc-2") as fresh:
@@ -129,6 +134,4 @@ async def test_stale_configs_are_removed_and_a_birth_message_republishes(rig, br
         await until(lambda: sub.on(stale)[-1:] == [b""])
         count = len(sub.matching("homeassistant/sensor/smsd/dongle-1_signal"))
         await publish(broker.port, "homeassistant/status", "online", qos=0)
-        await until(
-            lambda: len(sub.matching("homeassistant/sensor/smsd/dongle-1_signal")) > count
-        )
+        await until(lambda: len(sub.matching("homeassistant/sensor/smsd/dongle-1_signal")) > count)

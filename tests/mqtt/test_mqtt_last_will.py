@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import subprocess
 import sys
@@ -31,17 +32,17 @@ client_id = "smsd-killed"
     )
     async with Subscriber(broker.port, "smsd/status", client_id="t-will") as sub:
         with (tmp_path / "daemon.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "smsd", "run", "--config", str(config)],
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "smsd", "run", "--config", str(config),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-            )
+            )  # fmt: skip
         try:
             await until(lambda: sub.on("smsd/status")[-1:] == [b"online"], timeout=30)
             process.send_signal(signal.SIGKILL)
-            process.wait(10)
+            await asyncio.wait_for(process.wait(), 10)
             await until(lambda: sub.on("smsd/status")[-1:] == [b"offline"])
         finally:
-            if process.poll() is None:
+            if process.returncode is None:
                 process.kill()
-                process.wait()
+                await process.wait()
