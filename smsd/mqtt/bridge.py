@@ -196,6 +196,8 @@ class MqttBridge:
                 )
             except StoreError as exc:
                 self._once.warn(self._log, "store", "mqtt_store_error", error=str(exc))
+            except Exception:  # noqa: BLE001 - a bug: logged, then tried again (never fatal)
+                self._log.exception("mqtt_bridge_failed")
             if self._stopping.is_set():
                 break
             failures += 1
@@ -259,30 +261,35 @@ class MqttBridge:
                         await self._woken.wait()
                 self._woken.clear()
                 continue
-            for event in events:
-                found, phone = publications(event, self.topics, retain=retain)
-                for item in found:
-                    await client.publish(item.topic, item.payload, qos=1, retain=item.retain)
-                self._presence.touch(phone)
-            await store.mark_published(self._db, [e.id for e in events], at=self._clock())
+            done: list[int] = []
+            try:
+                for event in events:
+                    found, phone = publications(event, self.topics, retain=retain)
+                    for item in found:
+                        await client.publish(item.topic, item.payload, qos=1, retain=item.retain)
+                    done.append(event.id)
+                    self._presence.touch(phone)
+            finally:  # also when the connection broke: what the broker has is not sent again
+                if done:
+                    await store.mark_published(self._db, done, at=self._clock())
 
     async def _commands(self, client: aiomqtt.Client) -> None:
         birth = f"{self._config.discovery_prefix}/status"
         async for message in client.messages:
             topic = message.topic.value
             payload = bytes(message.payload)
-            try:
-                if topic == self.topics.send or (
-                    topic.startswith(f"{self.topics.send}/") and topic != self.topics.result
-                ):
-                    await self._handle(client, message.mid, topic, payload, retained=message.retain)
-                elif topic == birth and payload == b"online":
-                    self._presence.reset()
-                    await self._refresh(client)
-                elif self._discovery is not None and payload:
-                    await self._presence.clean(topic, self._phones(), _Publisher(client))
-            finally:
-                client._client.ack(message.mid, message.qos)  # noqa: SLF001 - see _client
+            if topic == self.topics.send or (
+                topic.startswith(f"{self.topics.send}/") and topic != self.topics.result
+            ):
+                await self._handle(client, message.mid, topic, payload, retained=message.retain)
+            elif topic == birth and payload == b"online":
+                self._presence.reset()
+                await self._refresh(client)
+            elif self._discovery is not None and payload:
+                await self._presence.clean(topic, self._phones(), _Publisher(client))
+            # Only now (stored, result published): an exception above leaves the command
+            # unacknowledged, and the broker delivers it again on the next connection.
+            client._client.ack(message.mid, message.qos)  # noqa: SLF001 - see _client
 
     async def _handle(
         self, client: aiomqtt.Client, mid: int, topic: str, payload: bytes, *, retained: bool

@@ -6,6 +6,7 @@ import asyncio
 import json
 
 from mqtt_helpers import Subscriber, publish, until
+from structlog.testing import capture_logs
 
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import create_scheduled
@@ -139,3 +140,22 @@ async def test_clean_stop_publishes_offline(rig, broker):
         await until(lambda: sub.on("smsd/status") == [b"online"])
         assert await rig.stop() == 0
         await until(lambda: sub.on("smsd/status")[-1:] == [b"offline"])
+
+
+async def test_a_broker_down_at_start_is_logged_once_and_blocks_nothing(rig, broker):
+    async with Subscriber(broker.port, "smsd/#", client_id="t-late") as sub:
+        await broker.astop()
+        with capture_logs() as logs:
+            daemon = await rig.start()
+            await create_scheduled(
+                daemon.db, id_user=1, text="no broker", at=None, numbers=[Recipient(TO)]
+            )
+            daemon.engine.wake()
+            await until(lambda: len(rig.wire()) == 1)
+            await asyncio.sleep(2.0)  # several connection attempts (reconnect_max = 0.5 s)
+            await broker.astart()
+            await until(lambda: sub.matching("smsd/sent/"), timeout=20)
+    unavailable = [e for e in logs if e["event"] == "mqtt_broker_unavailable"]
+    assert [e["log_level"] for e in unavailable].count("warning") == 1
+    assert len(unavailable) >= 3
+    assert [e["event"] for e in logs].count("mqtt_connected") == 1
