@@ -15,7 +15,9 @@ dispatcher is woken, and the run ends when every message is ``sent``:
    again ``--outage`` seconds (default 30) later; the sends happen during the outage.
 
 Figures per run: messages and segments per second from the first store to the last ``sent``
-(the same clock for all runs), and for runs 2 and 3 the ``sent/<id>`` events the subscriber got
+(the same clock for all runs), the process's CPU time per message over that span (all threads
+of this process: the daemon and the virtual modems, not the broker; less sensitive than the
+rate to other work on the machine), and for runs 2 and 3 the ``sent/<id>`` events the subscriber got
 (distinct ids, duplicates) and when the last one arrived. A broker outage must change neither
 the throughput nor the count of events (nothing lost; they arrive after the restart). Each mode
 runs ``--repeat`` times (default 3), interleaved so that a busy machine weighs on all of them,
@@ -212,12 +214,14 @@ async def one_run(args: argparse.Namespace, mode: str, texts: list[str]) -> Figu
         try:
             await _ready(daemon)
             restart = await _outage(broker, args.outage) if mode == "outage" else None
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             elapsed = await _send_all(daemon, texts, args.timeout)
+            cpu = time.process_time() - cpu
             segments = sum(len(pty.modem.submitted) for pty in modems)
             figures: Figures = {
                 "mode": mode,
                 "seconds": round(elapsed, 2),
+                "cpu_ms_per_message": round(1000 * cpu / len(texts), 2),
                 "messages_per_s": round(len(texts) / elapsed, 1),
                 "segments_per_s": round(segments / elapsed, 1),
             }
@@ -272,14 +276,16 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.messages} messages, {args.modems} instant virtual modems, Python "
         f"{platform.python_version()}; broker stopped for {args.outage:g} s in the last run"
     )
+    print(f"median of {args.repeat} interleaved runs per mode; every run's msg/s in brackets")
     print(
-        f"{'bridge':<16}{'seconds':>9}{'msg/s':>9}{'seg/s':>9}{'events':>8}{'dups':>6}"
-        f"{'last event (s)':>16}"
+        f"{'bridge':<16}{'seconds':>9}{'msg/s':>9}{'seg/s':>9}{'CPU ms/msg':>11}{'events':>8}"
+        f"{'dups':>6}{'last event (s)':>16}  all msg/s"
     )
     labels = {"off": "off", "on": "on", "outage": "on, broker down"}
     for r in results:
         print(f"{labels[r['mode']]:<16}{r['seconds']:>9}{r['messages_per_s']:>9}"
-              f"{r['segments_per_s']:>9}{r.get('events', '-'):>8}{r.get('duplicates', '-'):>6}"
+              f"{r['segments_per_s']:>9}{r['cpu_ms_per_message']:>11}"
+              f"{r.get('events', '-'):>8}{r.get('duplicates', '-'):>6}"
               f"{r.get('last_event_after_s', '-'):>16}  {r['all_messages_per_s']}")  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")

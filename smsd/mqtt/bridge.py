@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from smsd.config import MqttConfig
     from smsd.mqtt.state import PhoneView
     from smsd.store.db import Database
+    from smsd.store.webhooks import EventRow
 
 __all__ = ["TICK", "MqttBridge", "backoff"]
 
@@ -261,17 +262,29 @@ class MqttBridge:
                         await self._woken.wait()
                 self._woken.clear()
                 continue
-            done: list[int] = []
-            try:
-                for event in events:
-                    found, phone = publications(event, self.topics, retain=retain)
-                    for item in found:
-                        await client.publish(item.topic, item.payload, qos=1, retain=item.retain)
-                    done.append(event.id)
-                    self._presence.touch(phone)
-            finally:  # also when the connection broke: what the broker has is not sent again
-                if done:
-                    await store.mark_published(self._db, done, at=self._clock())
+            await self._publish_batch(client, events, retain=retain)
+
+    async def _publish_batch(
+        self, client: aiomqtt.Client, events: Sequence[EventRow], *, retain: bool
+    ) -> None:
+        """Publish a batch pipelined (in order on the wire), then mark what the broker has."""
+        owners: list[int] = []
+        sends = []
+        for event in events:
+            found, phone = publications(event, self.topics, retain=retain)
+            self._presence.touch(phone)
+            for item in found:
+                owners.append(event.id)
+                sends.append(client.publish(item.topic, item.payload, qos=1, retain=item.retain))
+        client.pending_calls_threshold = max(client.pending_calls_threshold, len(sends) + 10)
+        outcomes = await asyncio.gather(*sends, return_exceptions=True)
+        failed = {owner for owner, o in zip(owners, outcomes, strict=True) if o is not None}
+        done = [event.id for event in events if event.id not in failed]
+        if done:  # also when the connection broke: what the broker has is not sent again
+            await store.mark_published(self._db, done, at=self._clock())
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _commands(self, client: aiomqtt.Client) -> None:
         birth = f"{self._config.discovery_prefix}/status"
