@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import random
 import time
 from collections import OrderedDict
@@ -71,6 +72,11 @@ STOP_GRACE = 3.0
 BACKOFF_INITIAL = 0.5
 RECENT = 512
 """Commands remembered to recognise a redelivery."""
+
+_PAHO_LOG = logging.getLogger("smsd.mqtt.paho")
+"""paho's own messages (a reset socket...): dropped; the bridge logs what matters, once."""
+_PAHO_LOG.addHandler(logging.NullHandler())
+_PAHO_LOG.propagate = False
 
 
 def backoff(failures: int, maximum: float, jitter: float = 0.0) -> float:
@@ -174,6 +180,7 @@ class MqttBridge:
             tls_params=tls,
             tls_insecure=c.tls_insecure if c.tls else None,
             timeout=10,
+            logger=_PAHO_LOG,
         )
         # aiomqtt does not expose paho's manual acknowledgement: commands are acknowledged
         # only once stored (see _handle), so the broker delivers them again after a crash.
@@ -184,8 +191,9 @@ class MqttBridge:
         failures = 0
         where = f"{self._config.host}:{self._config.port}"
         while not self._stopping.is_set():
+            client = self._client()
             try:
-                async with self._client() as client:
+                async with client:
                     self.connections += 1
                     failures = 0
                     if self._once.clear("broker") or self.connections == 1:
@@ -199,6 +207,8 @@ class MqttBridge:
                 self._once.warn(self._log, "store", "mqtt_store_error", error=str(exc))
             except Exception:  # noqa: BLE001 - a bug: logged, then tried again (never fatal)
                 self._log.exception("mqtt_bridge_failed")
+            finally:
+                _retrieve(client)
             if self._stopping.is_set():
                 break
             failures += 1
@@ -351,3 +361,10 @@ class _Publisher:
 
     async def __call__(self, topic: str, payload: bytes, *, retain: bool) -> None:
         await self._client.publish(topic, payload, qos=1, retain=retain)
+
+
+def _retrieve(client: aiomqtt.Client) -> None:
+    """Read the outcome aiomqtt left in its disconnection future (else asyncio logs it at GC)."""
+    future = client._disconnected  # noqa: SLF001 - aiomqtt keeps the lost connection's error there
+    if future.done() and not future.cancelled():
+        future.exception()

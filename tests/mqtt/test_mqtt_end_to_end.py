@@ -112,6 +112,7 @@ async def test_broker_restart_loses_nothing(rig, broker):
         await broker.astop()
         await rig.modems["dongle-1"].deliver(SENDER, "Arrived while the broker was down")
         await until(lambda: _received_rows(rig))
+        states_before = len(sub.on("smsd/phone/dongle-1/state"))
         for n in range(2):
             await create_scheduled(
                 daemon.db, id_user=1, text=f"queued {n}", at=None, numbers=[Recipient(TO)]
@@ -125,6 +126,7 @@ async def test_broker_restart_loses_nothing(rig, broker):
         await asyncio.sleep(1.0)
     [event] = sub.json_on("smsd/received")
     assert event["text"] == "Arrived while the broker was down"
+    assert len(sub.on("smsd/phone/dongle-1/state")) > states_before  # published again
     sent = sorted(json.loads(p)["id"] for _, p in sub.matching("smsd/sent/"))
     assert len(set(sent)) == 2
     assert sub.on("smsd/status")[-1] == b"online"
@@ -159,3 +161,13 @@ async def test_a_broker_down_at_start_is_logged_once_and_blocks_nothing(rig, bro
     assert [e["log_level"] for e in unavailable].count("warning") == 1
     assert len(unavailable) >= 3
     assert [e["event"] for e in logs].count("mqtt_connected") == 1
+
+
+async def test_inbound_call_is_published(rig, broker):
+    async with Subscriber(broker.port, "smsd/call", client_id="t-call") as sub:
+        await rig.start()
+        await rig.modems["dongle-1"].ring(SENDER, rings=2, interval=0.5, end_urc="NO CARRIER")
+        await until(lambda: sub.json_on("smsd/call"))
+        await asyncio.sleep(0.5)
+    [call] = sub.json_on("smsd/call")
+    assert (call["event_type"], call["from"], call["phone"]) == ("call", SENDER, "dongle-1")
