@@ -23,7 +23,7 @@ from smsd.phone import to_e164
 from smsd.store import accounts
 from smsd.store.errors import StoreError
 from smsd.store.rows import Recipient
-from smsd.store.scheduled import create_scheduled
+from smsd.store.scheduled import MAX_TEXT, create_scheduled
 
 if TYPE_CHECKING:
     from smsd.store.db import Database
@@ -39,8 +39,6 @@ __all__ = [
     "ref_of",
 ]
 
-MAX_TEXT = 1000
-"""Longest text accepted, as ``POST /api/scheduled/`` (RaspiSMS's limit)."""
 MAX_PAYLOAD = 16 * 1024
 PRIORITY_RANGE = range(-1_000_000, 1_000_001)
 
