@@ -171,3 +171,17 @@ async def test_inbound_call_is_published(rig, broker):
         await asyncio.sleep(0.5)
     [call] = sub.json_on("smsd/call")
     assert (call["event_type"], call["from"], call["phone"]) == ("call", SENDER, "dongle-1")
+
+
+async def test_commands_sent_while_smsd_is_stopped_wait_at_the_broker(rig, broker):
+    async with Subscriber(broker.port, "smsd/send/result", client_id="t-wait") as sub:
+        await rig.start()
+        await until(lambda: rig.daemon.engine.phones)
+        assert await rig.stop() == 0
+        await publish(broker.port, "smsd/send", json.dumps({"to": TO, "text": "Queued at broker"}))
+        await rig.start()
+        await until(rig.wire)
+        await until(lambda: sub.json_on("smsd/send/result"))
+        await asyncio.sleep(0.5)
+    assert [s.text for s in rig.wire()] == ["Queued at broker"]
+    assert [r["ok"] for r in sub.json_on("smsd/send/result")] == [True]
