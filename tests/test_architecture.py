@@ -18,6 +18,7 @@ SUBPACKAGES = [
     "smsd.store",
     "smsd.runtime",
     "smsd.api",
+    "smsd.api.gatewaysms",
     "smsd.reassembly",
     "smsd.errors",
     "smsd.log",
@@ -26,6 +27,8 @@ SUBPACKAGES = [
     "smsd.templating",
     "smsd.windows",
     "smsd.mqtt",
+    "smsd.matching",
+    "smsd.mailin",
 ]
 
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar, cast
 
+from smsd.config.balance import amount, balance_pattern, check_balance_keys, ussd_code
 from smsd.config.converters import (
     Invalid,
     api_key,
@@ -33,9 +34,18 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
+from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
+from smsd.config.inbound_reading import (
+    check_inbound,
+    read_commands,
+    read_email_in,
+    read_rules,
+    read_smtp,
+)
 from smsd.config.mqtt import read_mqtt
 from smsd.config.settings import (
     DEFAULT_DATABASE,
+    DIALECTS,
     INTEGRITY_CHECKS,
     LOG_FORMATS,
     LOG_LEVELS,
@@ -177,6 +187,12 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    rules, commands = read_rules(top), read_commands(top)
+    smtp, email_in = read_smtp(top), read_email_in(top)
+    check_inbound(top, users, rules, smtp)
+    billing = read_billing(top.table("billing"))
+    quiet_hours = read_quiet_hours(top.table("quiet_hours"))
+    stop = read_stop(top.table("stop"))
     mqtt = read_mqtt(top.table("mqtt"), base)
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
@@ -184,14 +200,10 @@ def _build(top: _Table, base: Path) -> Config:
     _unique(top, "phones", "name", [phone.name for phone in phones])
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
-        daemon=daemon,
-        api=api,
-        users=users,
-        phones=phones,
-        hotplug=hotplug,
-        webhooks=webhooks,
-        mqtt=mqtt,
-    )
+        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
+        rules=rules, commands=commands, smtp=smtp, email_in=email_in,
+        billing=billing, quiet_hours=quiet_hours, stop=stop, mqtt=mqtt,
+    )  # fmt: skip
 
 
 def _unique(
@@ -259,9 +271,23 @@ def _api(table: _Table, base: Path) -> ApiConfig:
         auth_failure_window=table.get(
             "auth_failure_window", number(), defaults.auth_failure_window
         ),
+        dialects=table.get("dialects", _dialects, defaults.dialects),
     )
     table.finish()
     return config
+
+
+def _dialects(value: object) -> tuple[str, ...]:
+    """A list of front door names, each known, none twice (may be empty: no HTTP door)."""
+    listed = ", ".join(json.dumps(name) for name in DIALECTS)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid(f"must be a list of names among {listed}, got {show(value)}")
+    unknown = [v for v in value if v not in DIALECTS]
+    if unknown:
+        raise Invalid(f"unknown dialect {json.dumps(unknown[0])}: known are {listed}")
+    if len(set(value)) != len(value):
+        raise Invalid("names a dialect twice")
+    return tuple(value)
 
 
 def _user(table: _Table) -> UserConfig:
@@ -269,6 +295,7 @@ def _user(table: _Table) -> UserConfig:
         email=table.require("email", email, ""),
         api_key=table.require("api_key", api_key, ""),
         admin=table.get("admin", boolean, default=False),
+        transfer=table.get("transfer", boolean, None),
     )
     table.finish()
     return config
@@ -291,7 +318,15 @@ def _phone(table: _Table) -> PhoneConfig:
         retries=table.get("retries", integer(0), d.retries),
         hangup_calls=table.get("hangup_calls", boolean, d.hangup_calls),
         limits=tuple(_limit(limit) for limit in table.tables("limits")),
+        segment_price=table.get("segment_price", segment_price, d.segment_price),
+        ussd_timeout=table.get("ussd_timeout", number(), d.ussd_timeout),
+        balance_ussd=table.get("balance_ussd", ussd_code, d.balance_ussd),
+        balance_interval=table.get("balance_interval", number(), d.balance_interval),
+        balance_pattern=table.get("balance_pattern", balance_pattern, d.balance_pattern),
+        balance_min=table.get("balance_min", amount, d.balance_min),
+        balance_check_every=table.get("balance_check_every", integer(0), d.balance_check_every),
     )
+    check_balance_keys(config, table.problem)
     table.finish()
     return config
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
+from smsd.config.inbound_rendering import render_inbound
 from smsd.config.settings import LimitConfig
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ def render(config: Config, *, mask: bool = True) -> str:
     out += ["", "[hotplug]", *_assignments(config.hotplug, mask=mask)]
     out += ["", "[webhooks]", *_assignments(config.webhooks, mask=mask)]
     out += ["", "[mqtt]", *_assignments(config.mqtt, mask=mask)]
+    out += ["", "[billing]", *_assignments(config.billing, mask=mask)]
+    out += ["", "[quiet_hours]", *_assignments(config.quiet_hours, mask=mask)]
+    out += ["", "[stop]", *_assignments(config.stop, mask=mask)]
+    out += render_inbound(config, mask=mask, toml=_toml)
     return "\n".join(out) + "\n"
 
 

@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from smsd.config.inbound import EmailInConfig, RuleConfig, SmtpConfig
+    from smsd.matching import Command
+
 __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
     "DEFAULT_PHONE",
+    "DIALECTS",
     "EXAMPLE_API_KEY",
     "INTEGRITY_CHECKS",
     "LOG_FORMATS",
@@ -19,6 +23,7 @@ __all__ = [
     "MIN_API_KEY",
     "VIRTUAL",
     "ApiConfig",
+    "BillingConfig",
     "Config",
     "DaemonConfig",
     "HotplugConfig",
@@ -28,6 +33,8 @@ __all__ = [
     "LogLevel",
     "MqttConfig",
     "PhoneConfig",
+    "QuietHoursConfig",
+    "StopConfig",
     "TcpListen",
     "UnixListen",
     "UserConfig",
@@ -116,6 +123,12 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
+    dialects: tuple[str, ...] = ("raspisms", "gatewaysms")
+    """The front doors served (:data:`DIALECTS`); all by default."""
+
+
+DIALECTS: Final = ("raspisms", "gatewaysms")
+"""Every HTTP front door: RaspiSMS (``/api/…``), Gateway SMS (``/messages…``)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +138,8 @@ class UserConfig:
     email: str
     api_key: str = field(repr=False)
     admin: bool = False
+    transfer: bool | None = None
+    """RaspiSMS's ``transfer`` setting: mail every received SMS to ``email`` (absent: unchanged)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,10 @@ class LimitConfig:
 
     volume: int
     startpoint: str
+
+
+DEFAULT_BALANCE_PATTERN: Final = r"(-?\d+(?:[.,]\d+)?)"
+"""The first number of the answer (``Your balance is 12,50 EUR`` -> ``12,50``)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +173,20 @@ class PhoneConfig:
     hangup_calls: bool = True
     """Reject incoming voice calls once the caller is known (they are recorded either way)."""
     limits: tuple[LimitConfig, ...] = ()
+    segment_price: str | None = None
+    """What one segment costs through this phone (decimal text); ``None``: ``[billing]``'s."""
+    ussd_timeout: float = 30.0
+    """Seconds to wait for the network's USSD answer (or for a menu reply) before cancelling."""
+    balance_ussd: str | None = None
+    """USSD code that asks the SIM's balance (``"*100#"``); ``None``: no balance watch."""
+    balance_interval: float = 3600.0
+    """Seconds between two balance checks."""
+    balance_pattern: str = DEFAULT_BALANCE_PATTERN
+    """Regular expression with one group capturing the amount (a decimal comma reads as a point)."""
+    balance_min: float | None = None
+    """Below this amount the phone is parked as ``no_credit``; ``None``: never parked."""
+    balance_check_every: int = 0
+    """Also check after this many segments sent (0: on schedule only)."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +219,41 @@ class WebhooksConfig:
     """Seconds delivered and dead events are kept (for inspection) before being deleted."""
     allow_link_local: bool = False
     """Allow link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)."""
+
+
+def _email_in() -> EmailInConfig:
+    from smsd.config.inbound import EmailInConfig  # noqa: PLC0415 - inbound imports this module
+
+    return EmailInConfig()
+
+
+@dataclass(frozen=True)
+class BillingConfig:
+    """``[billing]``: what one segment costs on the SIM plan, for doors that report a cost."""
+
+    currency: str = "EUR"
+    segment_price: str = "0"
+    """A decimal number as text (``"0.05"``); a phone may set its own."""
+
+
+@dataclass(frozen=True)
+class QuietHoursConfig:
+    """``[quiet_hours]``: when commercial messages are held (French rules by default)."""
+
+    enabled: bool = True
+    start: str = "20:00"
+    end: str = "08:00"
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat")
+    country: str = "FR"
+    """ISO code of the country whose public holidays hold messages (``""``: none)."""
+
+
+@dataclass(frozen=True)
+class StopConfig:
+    """``[stop]``: the STOP mention appended on request and the answer to a STOP."""
+
+    mention: str = "STOP au numéro d'envoi"
+    response: str = "Demande prise en compte, vous ne recevrez plus de messages."
 
 
 @dataclass(frozen=True)
@@ -233,7 +301,14 @@ class Config:
     hotplug: HotplugConfig
     source: Path | None = None
     webhooks: WebhooksConfig = WebhooksConfig()
-    mqtt: MqttConfig = MqttConfig()
+    rules: tuple[RuleConfig, ...] = ()
+    commands: tuple[Command, ...] = ()
+    smtp: SmtpConfig | None = None
+    email_in: EmailInConfig = field(default_factory=_email_in)
+    billing: BillingConfig = field(default_factory=BillingConfig)
+    quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
+    stop: StopConfig = field(default_factory=StopConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
 
 
 def default_config(directory: Path) -> Config:

@@ -10,13 +10,11 @@ availability topic, an ``origin`` and a ``device``:
   ``sent_today``, read from ``<base>/state``;
 - each phone: a device whose identifiers are ``smsd_<node>_<phone>`` and, once the modem told
   it, its IMEI (Home Assistant merges a device's identifiers, so the IMEI joins the same device),
-  ``via_device`` the daemon; sensors ``signal`` (dBm), ``operator``, ``status``, ``sent_today``
-  and ``last_received`` (the text; sender and time as attributes) from the phone's state topic,
+  ``via_device`` the daemon; sensors ``signal`` (dBm), ``operator``, ``status``, ``sent_today``,
+  ``last_received`` (the text; sender and time as attributes) and, once the balance watch read
+  one, ``balance`` (the SIM's credit, in the SIM's currency) from the phone's state topic,
   an ``event`` entity (``event_types: ["received"]``) on the phone's received topic, and with
   ``[mqtt] notify_to`` a ``notify`` entity whose messages the phone sends to that number.
-
-The SIM balance sensor of the balance watch is not published: the runtime's phone state does
-not carry a balance yet (see the module :mod:`smsd.mqtt.state`).
 
 Removing an entity is an empty retained payload on its config topic (:func:`removals`).
 """
@@ -177,6 +175,18 @@ class Discovery:
                 },
             ),
         )
+        if view.balance is not None:
+            sensors += (
+                (
+                    "balance",
+                    "SIM balance",
+                    {
+                        "value_template": "{{ value_json.balance }}",
+                        "state_class": "measurement",
+                        "icon": "mdi:cash",
+                    },
+                ),
+            )
         for key, name, extra in sensors:
             payload = self._common(f"{ident}_{key}", name) | {"state_topic": state, **extra}
             payload["device"] = device

@@ -4,9 +4,9 @@
 the phones the daemon runs. It publishes through the callable it is given:
 
 - discovery configs for the daemon and for each phone, again when a phone's identity changes
-  (its IMEI, manufacturer or model became known); for a phone that went away, an empty
-  retained payload on each of its config topics and on its state topic (Home Assistant then
-  removes its entities and device);
+  (its IMEI, manufacturer or model became known, or a first balance was read); for a phone
+  that went away, an empty retained payload on each of its config topics and on its state
+  topic (Home Assistant then removes its entities and device);
 - each phone's state and the daemon's figures, through :class:`~smsd.mqtt.state.StateGate`.
   The store's figures of a phone are read again when an event touched the phone
   (:meth:`touch`) or after ``interval`` seconds, never on every tick.
@@ -142,13 +142,16 @@ class Presence:
             self._gate.published(topic, daemon, now)
 
     async def _discover(self, view: PhoneView, publish: Publish) -> None:
-        identity = (view.imei, view.manufacturer, view.model, True)
+        identity = (view.imei, view.manufacturer, view.model, view.balance is not None)
         if self._identities.get(view.name) == identity:
             return
         entities = [] if self._discovery is None else self._discovery.phone(view)
         for entity in entities:
             await publish(entity.topic, entity.encoded(), retain=True)
-        self._configs[view.name] = [entity.topic for entity in entities]
+        topics = [entity.topic for entity in entities]
+        for gone in set(self._configs.get(view.name, ())) - set(topics):
+            await publish(gone, b"", retain=True)
+        self._configs[view.name] = topics
         self._identities[view.name] = identity
 
     async def _remove(self, name: str, publish: Publish) -> None:

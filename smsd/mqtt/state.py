@@ -9,9 +9,8 @@ count) waits until ``interval`` seconds passed since that phone's last publicati
 unchanged state is not published again (a retained topic keeps it), except when the bridge
 reconnects (:meth:`StateGate.forget`).
 
-SIM balance: the balance watch is not part of this branch, so the state has no ``balance``
-key; once the runtime's phone view carries one, it belongs in :func:`phone_payload` and in a
-discovery sensor.
+SIM balance: ``balance`` is the balance watch's last reading (``None`` while no check found
+one, or without ``balance_ussd``) and ``balance_low`` whether it is below ``balance_min``.
 """
 
 from __future__ import annotations
@@ -51,6 +50,10 @@ class PhoneView(Protocol):
     def model(self) -> str: ...  # noqa: D102 - named by the field
     @property
     def imei(self) -> str: ...  # noqa: D102 - named by the field
+    @property
+    def balance(self) -> float | None: ...  # noqa: D102 - named by the field
+    @property
+    def balance_low(self) -> bool: ...  # noqa: D102 - named by the field
 
 
 def phone_payload(view: PhoneView, figures: PhoneFigures) -> dict[str, object]:
@@ -69,6 +72,8 @@ def phone_payload(view: PhoneView, figures: PhoneFigures) -> dict[str, object]:
         "imei": view.imei or None,
         "queue": figures.queue,
         "sent_today": figures.sent_today,
+        "balance": view.balance,
+        "balance_low": view.balance_low,
         "last_received": None
         if last is None
         else {"id": last.id, "from": last.sender, "text": last.text, "at": last.at},

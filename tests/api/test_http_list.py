@@ -10,21 +10,25 @@ from http_helpers import KEY_A, KEY_B, add_phone, add_sended, get_json
 from smsd.store import accounts
 
 ALL_TYPES = (
-    "sended, received, scheduled, contact, group, conditional_group, phone, phone_group, media"
+    "sended, received, scheduled, contact, group, conditional_group, phone, phone_group, media, "
+    "ussd"
 )
 STAMPS = ["created_at", "updated_at"]
 FIELDS = {
     "sended": ["id", "at", "text", "destination", "flash", "status", "uid", "adapter", "id_user",
-               "id_phone", "mms", "originating_scheduled", *STAMPS, "tag", "medias"],
+               "id_phone", "mms", "originating_scheduled", *STAMPS, "tag",
+               "sandbox", "sender", "reason", "medias"],
     "received": ["id", "at", "text", "origin", "command", "status", "id_user", "id_phone", "mms",
                  *STAMPS, "medias"],
     "scheduled": ["id", "id_user", "at", "text", "flash", "id_phone", "id_phone_group", "mms",
-                  *STAMPS, "tag", "numbers", "contacts", "groups", "conditional_groups",
+                  *STAMPS, "tag", "sandbox", "commercial", "sender", "deferred_to",
+                  "deferred_reason", "numbers", "contacts", "groups", "conditional_groups",
                   "medias"],
     "contact": ["id", "id_user", "name", "number", "data", *STAMPS],
     "group": ["id", "id_user", "name", *STAMPS, "nb_contact", "contacts"],
     "conditional_group": ["id", "id_user", "name", "condition", *STAMPS],
-    "phone": ["id", "id_user", "adapter", "adapter_data", "name", "priority", *STAMPS, "status"],
+    "phone": ["id", "id_user", "adapter", "adapter_data", "name", "priority", *STAMPS, "status",
+              "balance"],
     "phone_group": ["id", "id_user", "name", *STAMPS, "nb_phone", "phones"],
     "media": ["id", "path", "id_user", *STAMPS],
 }  # fmt: skip

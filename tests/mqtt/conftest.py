@@ -33,7 +33,9 @@ class DaemonRig:
         self.daemon: Daemon | None = None
         self.task: asyncio.Task[int] | None = None
 
-    async def start(self, *names: str, mqtt: str = "", extra: str = "") -> Daemon:
+    async def start(
+        self, *names: str, mqtt: str = "", extra: str = "", phone_extra: str = ""
+    ) -> Daemon:
         phones = ""
         for name in names or ("dongle-1",):
             pty = PtyModem(VirtualModem(name=name))
@@ -42,6 +44,7 @@ class DaemonRig:
             phones += (
                 f'\n[[phones]]\nname = "{name}"\ndevice = "{path}"\nhealth_interval = 0.5\n'
                 "poll_interval = 2.0\ncommand_timeout = 1.0\nsubmit_timeout = 3.0\n"
+                f"{phone_extra}\n"
             )
         config = self.tmp_path / "smsd.toml"
         config.write_text(

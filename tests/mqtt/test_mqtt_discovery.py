@@ -29,6 +29,8 @@ class View:
     manufacturer: str = "huawei"
     model: str = "E3372"
     imei: str = "861234567890123"
+    balance: float | None = 12.5
+    balance_low: bool = False
 
 
 def _render(template: str, **values) -> str:
@@ -61,6 +63,10 @@ def test_every_payload_validates_and_its_templates_render_the_state():
     assert (command.to, command.text, command.phone) == ("+33611111111", 'Say "hi"', "dongle-1")
     [signal] = [e for e in entities if e.topic.endswith("dongle-1_signal/config")]
     assert _render(signal.payload["value_template"], value_json=state) == "-71"
+    [balance] = [e for e in entities if e.topic.endswith("dongle-1_balance/config")]
+    assert _render(balance.payload["value_template"], value_json=state) == "12.5"
+    without = discovery.phone(View(balance=None))
+    assert not [e for e in without if "balance" in e.topic]
 
 
 def test_the_schema_check_refuses_what_home_assistant_refuses():
@@ -135,3 +141,15 @@ async def test_stale_configs_are_removed_and_a_birth_message_republishes(rig, br
         count = len(sub.matching("homeassistant/sensor/smsd/dongle-1_signal"))
         await publish(broker.port, "homeassistant/status", "online", qos=0)
         await until(lambda: len(sub.matching("homeassistant/sensor/smsd/dongle-1_signal")) > count)
+
+
+async def test_sim_balance_from_the_balance_watch(rig, broker):
+    async with Subscriber(broker.port, "homeassistant/#", "smsd/#", client_id="t-bal") as sub:
+        await rig.start(phone_extra='balance_ussd = "*100#"')
+        topic = "homeassistant/sensor/smsd/dongle-1_balance/config"
+        await until(lambda: sub.on(topic), timeout=20)
+        await until(lambda: sub.json_on("smsd/phone/dongle-1/state")[-1]["balance"] == 12.5)
+    config = json.loads(sub.on(topic)[-1])
+    assert validate(topic, config) == []
+    assert config["value_template"] == "{{ value_json.balance }}"
+    assert sub.json_on("smsd/phone/dongle-1/state")[-1]["balance_low"] is False

@@ -59,15 +59,16 @@ async def test_every_entry_type_lists_with_raspisms_columns(db, user, phone) -> 
     expected = {
         "sended": ["id", "at", "text", "destination", "flash", "status", "uid", "adapter",
                    "id_user", "id_phone", "mms", "originating_scheduled", "created_at",
-                   "updated_at", "tag"],
+                   "updated_at", "tag", "sandbox", "sender", "reason"],
         "received": ["id", "at", "text", "origin", "command", "status", "id_user", "id_phone",
                      "mms", "created_at", "updated_at"],
         "scheduled": ["id", "id_user", "at", "text", "flash", "id_phone", "id_phone_group", "mms",
-                      "created_at", "updated_at", "tag"],
+                      "created_at", "updated_at", "tag", "sandbox", "commercial", "sender",
+                      "deferred_to", "deferred_reason"],
         "group": ["id", "id_user", "name", "created_at", "updated_at", "nb_contact"],
         "conditional_group": ["id", "id_user", "name", "condition", "created_at", "updated_at"],
         "phone": ["id", "id_user", "adapter", "adapter_data", "name", "priority", "created_at",
-                  "updated_at", "status"],
+                  "updated_at", "status", "balance"],
         "phone_group": ["id", "id_user", "name", "created_at", "updated_at", "nb_phone"],
         "media": ["id", "path", "id_user", "created_at", "updated_at"],
     }  # fmt: skip
@@ -109,9 +110,14 @@ HOT_QUERIES = {
     ),
     "list media before": (listing.page_sql(EntryType.MEDIA, form="before"), "media_list"),
     "due scheduled": (
-        ("SELECT id FROM scheduled WHERE expanded_at IS NULL AND due_at <= :now "
+        ("SELECT id FROM scheduled WHERE expanded_at IS NULL AND held = 0 AND due_at <= :now "
          "ORDER BY due_at, id LIMIT :limit"),
         "scheduled_due",
+    ),
+    "expanded scheduled of a user": (
+        ("SELECT * FROM scheduled WHERE id_user = :u AND expanded_at IS NOT NULL "
+         "ORDER BY id DESC LIMIT :limit"),
+        "scheduled_expanded",
     ),
     "match report": (
         ("SELECT g.id_sended, g.seq, s.destination FROM sended_segment AS g "

@@ -84,6 +84,51 @@ SEEDS[3] = (
     """
 )
 
+# The core-features migration (quotas, sandbox, quiet hours, sender names): found by its name,
+# so its number is only in the file name.
+_CORE = next(m.version for m in migrate.available() if m.name.endswith("_core_features.sql"))
+SEEDS[_CORE] = (
+    SEEDS[max(v for v in SEEDS if v < _CORE)]  # noqa: S608 - constant SQL of the test itself
+    + """
+    INSERT INTO quota (id_user, credit, additional, consumed, start_date, expiration_date)
+        VALUES (1, 100, 5, 3, '2024-01-01 00:00:00', '2024-02-01 00:00:00');
+    INSERT INTO core_option (name, value) VALUES ('currency', 'EUR');
+    UPDATE scheduled SET sandbox = 0, commercial = 1, sender = 'Shop', deferred_to = 1704182400,
+        deferred_reason = 'quiet hours' WHERE id = 1;
+    UPDATE sended SET sender = 'Shop', credits = 1 WHERE id = 1;
+    """
+)
+
+# Incoming rules (the migration named "rules"; its number is found, not written here).
+_RULES = next(m.version for m in migrate.available() if m.name.endswith("_rules.sql"))
+SEEDS[_RULES] = (
+    SEEDS[max(v for v in SEEDS if v < _RULES)]  # noqa: S608 - constant SQL of the test itself
+    + """
+    INSERT INTO rule (id, id_user, position, source, definition)
+        VALUES (1, 1, 0, 'api', '{"keyword": "INFO", "reply": "hello"}');
+    INSERT INTO rule_reply (id_user, rule_key, number_key, until)
+        VALUES (1, 'abc', '33622222222', 1704103300.0);
+    INSERT INTO rule_cause (id_scheduled, id_received, id_rule, kind, created_at)
+        VALUES (1, 1, 1, 'reply', 1704103200.0);
+    INSERT INTO mail_in (id_user, dedupe_key, id_scheduled, sender, created_at)
+        VALUES (1, 'k', 1, 'monitor@example.org', 1704103200.0);
+    """
+)
+
+# USSD sessions and balances: keyed by the migration's number, whatever it is renumbered to.
+_USSD = next(m.version for m in migrate.available() if m.name.endswith("_ussd.sql"))
+SEEDS[_USSD] = (
+    SEEDS[max(v for v in SEEDS if v < _USSD)]  # noqa: S608 - constant SQL of the test itself
+    + """
+    INSERT INTO ussd (id, id_user, id_phone, code, status, answer, network_status, dcs)
+        VALUES (1, 1, 1, '*100#', 'done', 'Balance 5,00 EUR', 0, 15);
+    INSERT INTO ussd_step (id, id_ussd, request, answer, network_status, dcs, sent_at)
+        VALUES (1, 1, '*100#', 'Balance 5,00 EUR', 0, 15, '2024-01-01 12:00:00');
+    INSERT INTO phone_balance (id_phone, amount, answer, low, checked_at)
+        VALUES (1, 5.0, 'Balance 5,00 EUR', 0, '2024-01-01 12:00:00');
+    """
+)
+
 
 def seed_for(version: int) -> str | None:
     usable = [v for v in SEEDS if v <= version]
