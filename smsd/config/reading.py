@@ -42,6 +42,7 @@ from smsd.config.inbound_reading import (
     read_rules,
     read_smtp,
 )
+from smsd.config.mqtt import read_mqtt
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     DIALECTS,
@@ -192,6 +193,7 @@ def _build(top: _Table, base: Path) -> Config:
     billing = read_billing(top.table("billing"))
     quiet_hours = read_quiet_hours(top.table("quiet_hours"))
     stop = read_stop(top.table("stop"))
+    mqtt = read_mqtt(top.table("mqtt"), base)
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
@@ -200,7 +202,7 @@ def _build(top: _Table, base: Path) -> Config:
     return Config(
         daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
         rules=rules, commands=commands, smtp=smtp, email_in=email_in,
-        billing=billing, quiet_hours=quiet_hours, stop=stop,
+        billing=billing, quiet_hours=quiet_hours, stop=stop, mqtt=mqtt,
     )  # fmt: skip
 
 
