@@ -42,6 +42,7 @@ from smsd.config.inbound_reading import (
     read_rules,
     read_smtp,
 )
+from smsd.config.mqtt import read_mqtt
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     DIALECTS,
@@ -193,6 +194,7 @@ def _build(top: _Table, base: Path) -> Config:
     billing = read_billing(top.table("billing"))
     quiet_hours = read_quiet_hours(top.table("quiet_hours"))
     stop = read_stop(top.table("stop"))
+    mqtt = read_mqtt(top.table("mqtt"), base)
     web = _web(top.table("web"))
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
@@ -202,7 +204,7 @@ def _build(top: _Table, base: Path) -> Config:
     return Config(
         daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
         rules=rules, commands=commands, smtp=smtp, email_in=email_in,
-        billing=billing, quiet_hours=quiet_hours, stop=stop, web=web,
+        billing=billing, quiet_hours=quiet_hours, stop=stop, mqtt=mqtt, web=web,
     )  # fmt: skip
 
 
