@@ -29,7 +29,6 @@ import structlog
 
 from smsd import systemd
 from smsd.api.render import make_render, resolve_conditional
-from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
@@ -47,6 +46,7 @@ from smsd.store import mqtt as mqtt_store
 from smsd.store import rules as rules_store
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
+from smsd.web import api_factory as default_api_factory
 from smsd.webhooks import KeyRing, WebhookSender
 from smsd.webhooks.mailer import Mailer
 

@@ -40,6 +40,7 @@ from smsd.config.settings import (
     TcpListen,
     UnixListen,
     UserConfig,
+    WebConfig,
     WebhooksConfig,
     default_config,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "TcpListen",
     "UnixListen",
     "UserConfig",
+    "WebConfig",
     "WebhooksConfig",
     "default_config",
     "load_config",

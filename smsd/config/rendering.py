@@ -40,6 +40,7 @@ def render(config: Config, *, mask: bool = True) -> str:
     out += ["", "[billing]", *_assignments(config.billing, mask=mask)]
     out += ["", "[quiet_hours]", *_assignments(config.quiet_hours, mask=mask)]
     out += ["", "[stop]", *_assignments(config.stop, mask=mask)]
+    out += ["", "[web]", *_assignments(config.web, mask=mask)]
     out += render_inbound(config, mask=mask, toml=_toml)
     return "\n".join(out) + "\n"
 

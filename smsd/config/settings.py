@@ -291,6 +291,17 @@ class MqttConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """``[web]``: the dashboard served by the API's listener."""
+
+    enabled: bool = True
+    session_lifetime: float = 43200.0
+    """Seconds a dashboard log-in lasts without activity (each page view extends it)."""
+    refresh: float = 5.0
+    """Seconds between two live updates of an open page (phones, queue, conversation)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (``None``: the default)."""
 
@@ -309,6 +320,7 @@ class Config:
     quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
     stop: StopConfig = field(default_factory=StopConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
+    web: WebConfig = WebConfig()
 
 
 def default_config(directory: Path) -> Config:
