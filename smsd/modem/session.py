@@ -17,7 +17,6 @@ from smsd.at import commands
 from smsd.at.errors import (
     AtError,
     AtTimeout,
-    ChannelClosed,
     CmeError,
     CmsError,
     CommandFailed,
@@ -248,48 +247,75 @@ class Session:
 
     # ------------------------------------------------------------------ sending
 
-    async def submit(self, segments: Sequence[pdu.EncodedPdu]) -> list[int]:
+    async def submit(self, segments: Sequence[pdu.EncodedPdu]) -> list[int | None]:
         """Submit each segment with ``AT+CMGS``; return the message references.
 
-        Raises :class:`SendError` on the first failed segment with the references of the
-        segments already submitted. ``uncertain`` is set when the PDU reached the modem but
-        no answer came (timeout, unplug): the SMS may have left, so it must not be resent blindly.
+        A reference is ``None`` when the modem accepted the segment (final ``OK``) without a
+        usable ``+CMGS: <mr>`` line (some firmware answers a bare ``OK``; line noise can garble
+        it): the SMS left, but no status report can be matched to it.
+
+        Every error of the AT layer is mapped here into :class:`SendError` (style lesson 7), so
+        nothing else crosses this boundary. It carries the references of the segments already
+        submitted; ``uncertain`` is set when the PDU may have reached the modem but no answer
+        came (timeout, unplug, garbage): the SMS may have left, so it is never resent.
         """
-        references: list[int] = []
+        references: list[int | None] = []
         for segment in segments:
             try:
                 lines = await self.transport.submit_pdu(
                     segment.tpdu_length, segment.hex, timeout=self._submit_timeout
                 )
-                references.append(commands.parse_cmgs(lines))
-            except CmsError as exc:
-                failure = classify_cms(exc.code)
-                raise SendError(
-                    f"+CMS ERROR: {exc.code} {exc.name} ({failure.value})",
-                    modem=self.name,
-                    permanent=is_permanent(failure),
-                    code=exc.code,
-                    sent_references=tuple(references),
-                ) from exc
-            except (AtTimeout, ChannelClosed) as exc:
-                written = exc.pdu_written is not False  # unknown counts as written
-                raise SendError(
-                    f"no answer to AT+CMGS ({exc}); outcome unknown"
-                    if written
-                    else f"segment not submitted ({exc})",
-                    modem=self.name,
-                    permanent=False,
-                    sent_references=tuple(references),
-                    uncertain=bool(written),
-                ) from exc
-            except CommandFailed as exc:
-                raise SendError(
-                    f"modem refused AT+CMGS ({exc})",
-                    modem=self.name,
-                    permanent=False,
-                    sent_references=tuple(references),
-                ) from exc
+            except (AtError, OSError) as exc:  # OSError: a port write failing under the channel
+                raise self._submit_error(exc, tuple(references)) from exc
+            references.append(self._reference(lines))
         return references
+
+    def _reference(self, lines: Sequence[str]) -> int | None:
+        """The TP message reference of a submit the modem answered ``OK``; ``None`` if unusable."""
+        try:
+            return commands.parse_cmgs(lines)
+        except ProtocolViolation as exc:
+            self._log.warning("sms_submitted_without_reference", lines=list(lines), error=str(exc))
+            return None
+
+    def _submit_error(
+        self, exc: AtError | OSError, references: tuple[int | None, ...]
+    ) -> SendError:
+        """The :class:`SendError` for an AT error of ``AT+CMGS`` (one rule per error family)."""
+        if isinstance(exc, CmsError):
+            failure = classify_cms(exc.code)
+            return SendError(
+                f"+CMS ERROR: {exc.code} {exc.name} ({failure.value})",
+                modem=self.name,
+                permanent=is_permanent(failure),
+                code=exc.code,
+                sent_references=references,
+            )
+        if isinstance(exc, CommandFailed):  # a plain ERROR or +CME ERROR: refused, not sent
+            return SendError(
+                f"modem refused AT+CMGS ({exc})",
+                modem=self.name,
+                permanent=False,
+                sent_references=references,
+            )
+        if isinstance(exc, UsageError):  # we built something the channel refuses to write
+            return SendError(
+                f"segment not submitted: {exc}",
+                modem=self.name,
+                permanent=True,
+                sent_references=references,
+            )
+        # Timeout, closed channel, garbage: the answer is missing, not a refusal.
+        written = getattr(exc, "pdu_written", None) is not False  # unknown counts as written
+        return SendError(
+            f"no usable answer to AT+CMGS ({exc}); outcome unknown"
+            if written
+            else f"segment not submitted ({exc})",
+            modem=self.name,
+            permanent=False,
+            sent_references=references,
+            uncertain=written,
+        )
 
     # ------------------------------------------------------------------ storage
 

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from smsd.errors import StoreError
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import Receiver
 from smsd.runtime.sender import Sender
+from smsd.runtime.supervision import supervised
 from smsd.store import accounts, outbox
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 HOUSEKEEPING = 5.0
 """Seconds between phone-status syncs to the store and expiry of incomplete incoming messages."""
-RESTART_DELAY = 1.0
 # Adapter names shown in the API's phone rows, in RaspiSMS's "namespace\\Class" form.
 VIRTUAL_ADAPTER = "adapters\\TestAdapter"
 SERIAL_ADAPTER = "adapters\\SerialModemAdapter"
@@ -81,8 +80,8 @@ class Engine:
         """Run the dispatcher and housekeeping until cancelled; phones run in their own tasks."""
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._supervised("dispatcher", self.dispatcher.run))
-                group.create_task(self._supervised("housekeeping", self._housekeeping))
+                group.create_task(supervised("dispatcher", self.dispatcher.run))
+                group.create_task(supervised("housekeeping", self._housekeeping))
         finally:
             await self.close()
 
@@ -150,9 +149,9 @@ class Engine:
             self._db, phone, peers=lambda: list(self.phones.values()), clock=self._clock
         )
         phone.tasks = [  # the modem's first: remove_phone stops it after the senders
-            self._spawn(modem.run(), f"modem:{settings.name}"),
+            self._spawn(supervised(f"modem:{settings.name}", modem.run), f"modem:{settings.name}"),
             self._spawn(
-                self._supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
+                supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
             ),
         ]
         self.phones[key] = phone
@@ -198,19 +197,6 @@ class Engine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-    async def _supervised(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
-        """Run ``run`` forever; a store fault or a bug is logged and the loop restarts."""
-        while True:
-            try:
-                await run()
-            except asyncio.CancelledError:
-                raise
-            except StoreError as exc:
-                self._log.error("task_store_error", task=name, error=str(exc))
-            except Exception:  # noqa: BLE001 - a bug in one loop must not stop the others
-                self._log.exception("task_crashed", task=name)
-            await asyncio.sleep(RESTART_DELAY)
 
     async def _housekeeping(self) -> None:
         while True:

@@ -55,6 +55,11 @@ Afterwards any phone may take it again, so a message whose other phones all vani
 stranded."""
 
 INTERRUPTED = "interrupted"
+NO_REFERENCE = (
+    "the modem accepted segment {seq} without a message reference: "
+    "no status report can be matched to it"
+)
+"""Reason kept on a message one of whose segments the modem accepted with a bare ``OK``."""
 
 
 def _state(conn: sqlite3.Connection, id_sended: int) -> str | None:
@@ -199,9 +204,9 @@ async def unsent_segments(db: Database, id_sended: int) -> list[int]:
 
 
 def _segment_sent(
-    conn: sqlite3.Connection, id_sended: int, seq: int, reference: int, now: float
+    conn: sqlite3.Connection, id_sended: int, seq: int, reference: int | None, now: float
 ) -> None:
-    if reference < 0:
+    if reference is not None and reference < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {reference}")
     done = conn.execute(
         "UPDATE sended_segment SET state = 'sent', reference = ?, sent_at = ? "
@@ -215,6 +220,10 @@ def _segment_sent(
         ).fetchone()
         detail = f"segment {seq} is {segment[0] if segment else 'missing'}"
         raise TransitionError("mark_segment_sent", id_sended, _state(conn, id_sended), detail)
+    if reference is None:
+        conn.execute(
+            "UPDATE sended SET reason = ? WHERE id = ?", (NO_REFERENCE.format(seq=seq), id_sended)
+        )
     conn.execute(
         "UPDATE sended SET updated_at = :wall, uid = ("
         "  SELECT group_concat(reference, ',') FROM ("
@@ -226,14 +235,15 @@ def _segment_sent(
 
 
 async def mark_segment_sent(
-    db: Database, id_sended: int, seq: int, *, reference: int, now: float
+    db: Database, id_sended: int, seq: int, *, reference: int | None, now: float
 ) -> None:
     """Segment ``seq``: ``sending -> sent`` with its TP message reference; updates ``uid``.
 
     ``uid`` becomes the references of the message's sent segments in segment order, joined
-    by ``,`` (one segment: just its reference).
+    by ``,`` (one segment: just its reference). ``reference`` is ``None`` when the modem
+    accepted the segment without one: the message's reason says so (:data:`NO_REFERENCE`).
     """
-    if reference < 0:
+    if reference is not None and reference < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {reference}")
     await db.write(
         "mark_segment_sent", lambda conn: _segment_sent(conn, id_sended, seq, reference, now)
@@ -241,7 +251,7 @@ async def mark_segment_sent(
 
 
 async def mark_sent(
-    db: Database, id_sended: int, *, now: float, last: tuple[int, int] | None = None
+    db: Database, id_sended: int, *, now: float, last: tuple[int, int | None] | None = None
 ) -> None:
     """``sending -> sent`` once every segment is sent; ``at`` becomes the sending time.
 
@@ -250,7 +260,7 @@ async def mark_sent(
     If status reports for every segment already arrived, the message goes straight to
     ``delivered`` (or ``failed`` on a permanent failure report).
     """
-    if last is not None and last[1] < 0:
+    if last is not None and last[1] is not None and last[1] < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {last[1]}")
 
     def body(conn: sqlite3.Connection) -> None:
@@ -390,6 +400,7 @@ async def recover_interrupted(
 __all__ = [
     "EXCLUSION_HOLD",
     "INTERRUPTED",
+    "NO_REFERENCE",
     "Claim",
     "QueuedMessage",
     "Recipient",
