@@ -299,6 +299,8 @@ class Daemon:
                 render=make_render(),
                 resolve_conditional=resolve_conditional,
                 at_least_once=config.daemon.at_least_once,
+                report_window=config.daemon.report_window_hours * 3600.0,
+                part_timeout=config.daemon.part_timeout,
             )
             await engine.recover()
             await webhooks.start()

@@ -224,6 +224,7 @@ class Modem:
             name=self.name,
             pin=self.config.pin,
             submit_timeout=self.config.submit_timeout,
+            command_timeout=self.config.command_timeout,
         )
         await session.probe(attempts=self.config.probe_attempts)
         await session.initialise()

@@ -19,7 +19,7 @@ from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
 from smsd.runtime.phones import PhoneRuntime
-from smsd.runtime.receiver import Receiver
+from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
 from smsd.runtime.sender import Sender
 from smsd.runtime.supervision import supervised
 from smsd.store import accounts, outbox
@@ -48,9 +48,13 @@ class Engine:
         render: Render = plain,
         resolve_conditional: ResolveConditional | None = None,
         at_least_once: bool = False,
+        report_window: float = REPORT_WINDOW,
+        part_timeout: float = PART_TIMEOUT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db = db
+        self._report_window = report_window
+        self._part_timeout = part_timeout
         self._id_user = id_user
         self._clock = clock
         self._at_least_once = at_least_once
@@ -129,7 +133,15 @@ class Engine:
                 priority=settings.priority,
                 limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
             )
-        receiver = Receiver(self._db, id_phone=id_phone, id_user=owner, name=settings.name)
+        receiver = Receiver(
+            self._db,
+            id_phone=id_phone,
+            id_user=owner,
+            name=settings.name,
+            clock=self._clock,
+            report_window=self._report_window,
+            part_timeout=self._part_timeout,
+        )
         modem = Modem(
             ModemConfig(
                 name=settings.name,

@@ -30,12 +30,13 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 REPORT_WINDOW = 3 * 24 * 3600.0
-"""Seconds after sending during which a status report is matched to a message (networks keep
-trying for up to a few days)."""
+"""Default seconds after sending during which a status report is matched to a message (networks
+keep trying for up to a few days); ``[daemon] report_window_hours`` sets it."""
 REPORT_RACE_WAITS = (0.05, 0.1, 0.2, 0.4, None)
 """Pauses before matching a status report again when its segment is not recorded yet."""
 PART_TIMEOUT = 1800.0
-"""Seconds to wait for the missing parts of a concatenated message before storing what came."""
+"""Default seconds (``[daemon] part_timeout``) to wait for the missing parts of a concatenated
+message before storing what came."""
 
 
 def _wall(moment: datetime) -> str:
@@ -60,8 +61,14 @@ class Receiver:
         name: str,
         clock: Callable[[], float] = time.time,
         on_status: Callable[[int, str], None] | None = None,
+        report_window: float = REPORT_WINDOW,
+        part_timeout: float = PART_TIMEOUT,
     ) -> None:
         self._db = db
+        self._report_window = report_window
+        """``[daemon] report_window_hours``, in seconds."""
+        self._part_timeout = part_timeout
+        """``[daemon] part_timeout``."""
         self._id_phone = id_phone
         self._id_user = id_user
         self._clock = clock
@@ -160,10 +167,14 @@ class Receiver:
                 "sms_stored", received=stored, origin=sender, parts=parts, incomplete=incomplete
             )
 
-    async def expire_parts(self, *, timeout: float = PART_TIMEOUT) -> int:
-        """Store, marked incomplete, the concatenated messages whose parts stopped coming."""
+    async def expire_parts(self, *, timeout: float | None = None) -> int:
+        """Store, marked incomplete, the concatenated messages whose parts stopped coming.
+
+        ``timeout`` defaults to the receiver's ``part_timeout``.
+        """
+        wait = self._part_timeout if timeout is None else timeout
         groups = await inbox.expired_parts(
-            self._db, id_phone=self._id_phone, older_than=self._clock() - timeout
+            self._db, id_phone=self._id_phone, older_than=self._clock() - wait
         )
         for parts in groups:
             await self._store_parts(parts, incomplete=True)
@@ -178,7 +189,7 @@ class Receiver:
                 id_phone=self._id_phone,
                 reference=report.reference,
                 recipient=report.recipient,
-                since=self._clock() - REPORT_WINDOW,
+                since=self._clock() - self._report_window,
             )
             if match is not None or wait is None:
                 break
