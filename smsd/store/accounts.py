@@ -24,9 +24,8 @@ from smsd.store.rows import PHONE_STATUSES, ContactRow, PhoneRow, UserRow
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 
 def storable_ids(ids: Sequence[int]) -> list[int]:
@@ -70,7 +69,7 @@ async def ensure_user(db: Database, *, email: str, api_key: str, admin: bool = F
         raise InvalidValueError("a user needs an email and an API key")
     digest = key_digest(api_key)
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         found = await row(
             conn,
             "INSERT INTO user (email, key_digest, admin) VALUES (?, ?, ?) "
@@ -96,7 +95,7 @@ async def upgrade_keys(db: Database) -> int:
     the API serves a request).
     """
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         plain = await rows(
             conn, "SELECT id, api_key FROM user WHERE api_key IS NOT NULL AND key_digest IS NULL"
         )
@@ -183,7 +182,7 @@ async def sync_phone(
         if volume < 1 or not startpoint:
             raise InvalidValueError(f"bad phone limit ({volume}, {startpoint!r})")
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         found = await row(
             conn,
             "INSERT INTO phone (id_user, name, adapter, adapter_data, priority) "
@@ -249,7 +248,7 @@ async def create_phone_group(
 ) -> int:
     """Create a phone group of ``id_user``'s phones (other users' ids are skipped)."""
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         id_group = await insert(
             conn, "INSERT INTO phone_group (id_user, name) VALUES (?, ?)", (id_user, name)
         )
@@ -288,7 +287,7 @@ async def create_group(
 ) -> int:
     """Create a group of ``id_user``'s contacts (other users' ids are skipped)."""
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         id_group = await insert(
             conn, 'INSERT INTO "group" (id_user, name) VALUES (?, ?)', (id_user, name)
         )
@@ -303,7 +302,7 @@ async def add_to_group(
 ) -> None:
     """Add ``id_user``'s contacts to a group (duplicates and foreign ids are skipped)."""
 
-    async def body(conn: aiosqlite.Connection) -> None:
+    async def body(conn: AsyncConnection) -> None:
         owner = await row(conn, 'SELECT id_user FROM "group" WHERE id = ?', (id_group,))
         if owner is None or int(owner["id_user"]) != id_user:
             raise NotFoundError(f"no group {id_group} for user {id_user}")
@@ -313,7 +312,7 @@ async def add_to_group(
 
 
 async def _add_to_group(
-    conn: aiosqlite.Connection, id_group: int, id_user: int, contacts: Sequence[int]
+    conn: AsyncConnection, id_group: int, id_user: int, contacts: Sequence[int]
 ) -> None:
     await conn.executemany(
         "INSERT OR IGNORE INTO group_contact (id_group, id_contact) "

@@ -20,9 +20,8 @@ from smsd.store.walltime import parse_wall
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 MAX_PARTS = 255
 """A concatenated message has at most 255 parts (one octet in the user-data header)."""
@@ -103,7 +102,7 @@ async def store_received(
     if not dedupe_key:
         raise InvalidValueError("a received message needs a dedupe key")
 
-    async def body(conn: aiosqlite.Connection) -> int | None:
+    async def body(conn: AsyncConnection) -> int | None:
         found = await row(
             conn,
             "INSERT INTO received (at, text, origin, status, id_user, id_phone, dedupe_key, "
@@ -152,7 +151,7 @@ async def expired_parts(
 async def mark_read(db: Database, *, id_user: int, id_received: int, read: bool = True) -> bool:
     """Set a received message ``read`` (or back to ``unread``); ``False`` if there is none."""
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         return bool(
             await change(
                 conn,

@@ -44,9 +44,8 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 EXCLUSION_HOLD = 120.0
 """Seconds after its retry time during which a requeued message avoids the phone it failed on.
@@ -379,7 +378,7 @@ async def recover_interrupted(
     moment = time.time() if now is None else now
     message_state, segment_state = ("queued", "queued") if at_least_once else ("unknown", "unknown")
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         await change(
             conn,
             "UPDATE sended_segment SET state = ?, "

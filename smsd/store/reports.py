@@ -19,9 +19,8 @@ from smsd.store.errors import NotFoundError
 from smsd.store.walltime import parse_wall
 
 if TYPE_CHECKING:
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 _NON_DIGITS = re.compile(r"\D")
 SHORTEST_SUFFIX = 7
@@ -81,7 +80,7 @@ async def record_report(
     """
     report = "delivered" if delivered else "failed" if permanent else "pending"
 
-    async def body(conn: aiosqlite.Connection) -> str:
+    async def body(conn: AsyncConnection) -> str:
         done = await change(
             conn,
             "UPDATE sended_segment SET report_status = ?, reported_at = ?, "
