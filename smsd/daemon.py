@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Protocol
 import structlog
 
 from smsd import systemd
-from smsd.api.render import make_render, resolve_conditional
 from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, UnixListen, load_config
@@ -42,6 +41,7 @@ from smsd.store import accounts, users_admin
 from smsd.store.db import Database
 from smsd.store.lock import DaemonLock
 from smsd.store.reports import queue_depth
+from smsd.templating.messages import make_render, resolve_conditional
 from smsd.webhooks import KeyRing, WebhookSender
 
 if TYPE_CHECKING:
