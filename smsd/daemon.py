@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import signal
 import sys
 import time
@@ -30,12 +29,12 @@ import structlog
 
 from smsd import systemd
 from smsd.api.server import api_factory as default_api_factory
-from smsd.api.state import PhoneSnapshot
-from smsd.config import Config, LimitConfig, PhoneConfig, UnixListen, load_config
+from smsd.config import Config, UnixListen, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.runtime.engine import Engine
 from smsd.runtime.hotplug import start_watcher, stop_watcher
 from smsd.runtime.reliability import ReliabilityWatch
+from smsd.runtime.storedphones import DaemonPhones
 from smsd.startup import StartupError, bind_api, check_devices, store_failure
 from smsd.store import accounts, users_admin
 from smsd.store.db import Database
@@ -46,9 +45,8 @@ from smsd.webhooks import KeyRing, WebhookSender
 
 if TYPE_CHECKING:
     import socket
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
-    from smsd.store.rows import PhoneRow
 
 STATUS_INTERVAL = 10.0
 DEFAULT_EMAIL = "admin@localhost"
@@ -124,91 +122,6 @@ async def announce_keys(
 
 def _created(api_key: str) -> str:
     return f"smsd: created user {DEFAULT_EMAIL} with API key {api_key} (shown once)"
-
-
-class DaemonPhones:
-    """Phones created through the API: their modems follow the store (the API's PhoneControl)."""
-
-    def __init__(self, db: Database, engine: Engine, configured: set[str]) -> None:
-        self._db = db
-        self._engine = engine
-        self._configured = configured
-        self._log = structlog.get_logger("smsd.daemon")
-
-    async def start_all(self, owner: int, rows: Sequence[PhoneRow]) -> None:
-        """Start every phone of ``rows`` (the store's) beyond the configured ones."""
-        for row in rows:
-            if row.id_user == owner and row.name in self._configured:
-                continue
-            await self._start(row)
-
-    async def apply(self, id_phone: int) -> None:
-        """(Re)start the phone as the store describes it; stop it if deleted or disabled."""
-        row = next((r for r in await accounts.phones(self._db) if r.id == id_phone), None)
-        running = self._engine.phone_by_id(id_phone)
-        if row is None or row.status == "disabled":
-            if running is not None:
-                await self._engine.remove_phone(running[0], final_status=None)
-            return
-        await self._start(row)
-
-    def status(self, id_phone: int) -> str | None:
-        """The live status of a running phone."""
-        running = self._engine.phone_by_id(id_phone)
-        return None if running is None else running[1].status.value
-
-    def snapshot(self) -> list[PhoneSnapshot]:
-        """Every running phone's live state (status, registration, signal, counters), by id."""
-        found = []
-        for phone in self._engine.phones.values():
-            modem = phone.modem
-            network, identity, counters = modem.network, modem.identity, modem.counters
-            found.append(
-                PhoneSnapshot(
-                    id_phone=phone.id_phone,
-                    name=phone.settings.name,
-                    status=phone.status.value,
-                    available=phone.available,
-                    connected=modem.ready.is_set(),
-                    registered=network.registered,
-                    registration=network.registration,
-                    operator=network.operator,
-                    rssi=network.rssi,
-                    signal_dbm=network.dbm,
-                    manufacturer=identity.manufacturer,
-                    model=identity.model,
-                    segments_sent=counters.segments_sent,
-                    send_failures=counters.send_failures,
-                    received=counters.received,
-                    status_reports=counters.status_reports,
-                    resets=counters.resets,
-                )
-            )
-        return sorted(found, key=lambda snap: snap.id_phone)
-
-    async def _start(self, row: PhoneRow) -> None:
-        if row.status == "disabled":
-            return
-        try:
-            data = json.loads(row.adapter_data)
-        except ValueError:
-            data = {}
-        device = str(data.get("device", "")) if isinstance(data, dict) else ""
-        if not device:
-            self._log.warning("phone_without_device", phone=row.name, id_phone=row.id)
-            return
-        pin = data.get("pin")
-        settings = PhoneConfig(
-            name=row.name,
-            device=device,
-            baudrate=int(data.get("baudrate") or 115200),
-            pin=str(pin) if pin else None,
-            priority=row.priority,
-            limits=tuple(LimitConfig(volume, startpoint) for volume, startpoint in row.limits),
-        )
-        await self._engine.add_phone(
-            settings, key=f"phone-{row.id}", id_phone=row.id, id_user=row.id_user
-        )
 
 
 class Daemon:
