@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ import structlog
 
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
+from smsd.runtime.adapterdata import adapter_data
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
@@ -129,7 +129,7 @@ class Engine:
                 id_user=owner,
                 name=settings.name,
                 adapter=VIRTUAL_ADAPTER if settings.device == "virtual" else SERIAL_ADAPTER,
-                adapter_data=_adapter_data(settings),
+                adapter_data=adapter_data(settings),
                 priority=settings.priority,
                 limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
             )
@@ -234,7 +234,3 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-
-
-def _adapter_data(settings: PhoneConfig) -> str:
-    return json.dumps({"device": settings.device, "baudrate": settings.baudrate})

@@ -6,13 +6,13 @@ holds, and starts, restarts or stops one when the API creates, changes, disables
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import structlog
 
 from smsd.config import LimitConfig, PhoneConfig
 from smsd.model import PhoneSnapshot
+from smsd.runtime.adapterdata import AdapterData
 from smsd.store import accounts
 
 if TYPE_CHECKING:
@@ -86,20 +86,15 @@ class DaemonPhones:
     async def _start(self, row: PhoneRow) -> None:
         if row.status == "disabled":
             return
-        try:
-            data = json.loads(row.adapter_data)
-        except ValueError:
-            data = {}
-        device = str(data.get("device", "")) if isinstance(data, dict) else ""
-        if not device:
+        stored = AdapterData.parse(row.adapter_data)
+        if not stored.device:
             self._log.warning("phone_without_device", phone=row.name, id_phone=row.id)
             return
-        pin = data.get("pin")
         settings = PhoneConfig(
             name=row.name,
-            device=device,
-            baudrate=int(data.get("baudrate") or 115200),
-            pin=str(pin) if pin else None,
+            device=stored.device,
+            baudrate=stored.baudrate or 115200,
+            pin=stored.pin,
             priority=row.priority,
             limits=tuple(LimitConfig(volume, startpoint) for volume, startpoint in row.limits),
         )
