@@ -143,17 +143,7 @@ class Engine:
             part_timeout=self._part_timeout,
         )
         modem = Modem(
-            ModemConfig(
-                name=settings.name,
-                device=settings.device,
-                baudrate=settings.baudrate,
-                pin=settings.pin,
-                poll_interval=settings.poll_interval,
-                health_interval=settings.health_interval,
-                command_timeout=settings.command_timeout,
-                submit_timeout=settings.submit_timeout,
-                hangup_calls=settings.hangup_calls,
-            ),
+            ModemConfig.of(settings),
             on_incoming=receiver.handle,
         )
         phone = PhoneRuntime(id_phone=id_phone, id_user=owner, settings=settings, modem=modem)
