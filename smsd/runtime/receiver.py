@@ -21,6 +21,8 @@ import structlog
 
 from smsd.modem.calls import CallEnded, IncomingCall
 from smsd.modem.events import Incoming, ReceivedReport, ReceivedSms, UndecodablePdu
+from smsd.pdu import Concat
+from smsd.reassembly import Reassembler
 from smsd.runtime.calls import CallRecorder
 from smsd.store import inbox, outbox
 
@@ -42,6 +44,20 @@ message before storing what came."""
 def _wall(moment: datetime) -> str:
     """Local wall time, as RaspiSMS shows every datetime."""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def join(held: Sequence[inbox.PartRow], *, timeout: float) -> list[inbox.PartRow] | None:
+    """The parts of one message in order once all are held, by the pure reassembler's rules.
+
+    The store keeps the parts (a restart loses none); whether they make a whole message, and
+    which copy of a part repeated by the network counts (the first), is decided here.
+    """
+    joiner: Reassembler[inbox.PartRow] = Reassembler(timeout=timeout)
+    for part in held:
+        whole = joiner.add(part.sender, Concat(part.reference, part.total, part.seq), part, now=0.0)
+        if whole is not None:
+            return whole
+    return None
 
 
 def _key(*fields: object) -> str:
@@ -120,13 +136,14 @@ class Receiver:
         )
         if not fresh:
             self._log.debug("sms_part_duplicate", sender=message.sender, seq=concat.sequence)
-        parts = await inbox.complete_parts(
+        held = await inbox.held_parts(
             self._db,
             id_phone=self._id_phone,
             sender=message.sender,
             reference=concat.reference,
             total=concat.total,
         )
+        parts = join(held, timeout=self._part_timeout)
         if parts is not None:
             await self._store_parts(parts, incomplete=False)
 

@@ -65,19 +65,16 @@ def _one_per_seq(parts: Sequence[PartRow]) -> list[PartRow]:
     return list(chosen.values())
 
 
-async def complete_parts(
+async def held_parts(
     db: Database, *, id_phone: int, sender: str, reference: int, total: int
-) -> list[PartRow] | None:
-    """All parts of that message in sequence order once every one is held, else ``None``."""
+) -> list[PartRow]:
+    """Every held part of that message, in arrival order (copies of a part included)."""
     found = await db.fetchall(
         "SELECT * FROM received_part "
-        "WHERE id_phone = ? AND sender = ? AND reference = ? AND total = ? ORDER BY seq, id",
+        "WHERE id_phone = ? AND sender = ? AND reference = ? AND total = ? ORDER BY id",
         (id_phone, sender, reference, total),
     )
-    parts = _one_per_seq([PartRow.of(r) for r in found])
-    if [p.seq for p in parts] != list(range(1, total + 1)):
-        return None
-    return parts
+    return [PartRow.of(r) for r in found]
 
 
 async def store_received(
@@ -167,8 +164,8 @@ async def mark_read(db: Database, *, id_user: int, id_received: int, read: bool 
 __all__ = [
     "MAX_PARTS",
     "PartRow",
-    "complete_parts",
     "expired_parts",
+    "held_parts",
     "mark_read",
     "store_part",
     "store_received",
