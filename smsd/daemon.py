@@ -91,9 +91,9 @@ async def ensure_users(
         (admins if user.admin else others).append(id_user)
     if admins or others:
         return (admins or others)[0]
-    found = await db.fetchone("SELECT id FROM user WHERE admin = 1 ORDER BY id LIMIT 1")
+    found = await accounts.first_admin(db)
     if found is not None:
-        id_user = int(found["id"])
+        id_user = found
         if (await accounts.settings(db, id_user)).get(KEY_UNSEEN) != "1":
             return id_user
         api_key = await users_admin.rotate_key(db, DEFAULT_EMAIL)

@@ -40,6 +40,7 @@ from smsd import __version__
 from smsd.api.routing import Route
 from smsd.api.state import CONFIG, DB, PHONES, PhoneSnapshot
 from smsd.errors import StoreError
+from smsd.store import reports
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -211,15 +212,9 @@ class StoreFigures:
 async def read_store_figures(db: Database) -> StoreFigures:
     """Count messages by state, pending scheduled messages and received messages."""
     by_state = dict.fromkeys(MESSAGE_STATES, 0)
-    for found in await db.fetchall("SELECT state, count(*) AS n FROM sended GROUP BY state"):
-        by_state[str(found["state"])] = int(found["n"])
-    totals = await db.fetchone(
-        "SELECT (SELECT count(*) FROM scheduled WHERE expanded_at IS NULL) AS scheduled, "
-        "(SELECT count(*) FROM received) AS received"
-    )
-    if totals is None:  # pragma: no cover - a SELECT without FROM always yields one row
-        raise StoreError("the store returned no totals")
-    return StoreFigures(by_state, int(totals["scheduled"]), int(totals["received"]))
+    counts = await reports.message_counts(db)
+    by_state.update(counts.by_state)
+    return StoreFigures(by_state, counts.scheduled, counts.received)
 
 
 async def _figures(request: web.Request) -> StoreFigures | None:

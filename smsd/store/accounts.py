@@ -88,6 +88,20 @@ async def ensure_user(db: Database, *, email: str, api_key: str, admin: bool = F
     return await db.atomic("ensure_user", body)
 
 
+async def first_admin(db: Database) -> int | None:
+    """The id of the oldest admin user, or ``None`` when there is none."""
+    found = await db.fetchone("SELECT id FROM user WHERE admin = 1 ORDER BY id LIMIT 1")
+    return None if found is None else int(found["id"])
+
+
+async def owns_phone_group(db: Database, *, id_user: int, id_phone_group: int) -> bool:
+    """Whether the phone group ``id_phone_group`` is ``id_user``'s."""
+    found = await db.fetchone(
+        "SELECT 1 FROM phone_group WHERE id = ? AND id_user = ?", (id_phone_group, id_user)
+    )
+    return found is not None
+
+
 async def upgrade_keys(db: Database) -> int:
     """Hash every plain API key an older smsd stored, and clear it; return how many.
 
@@ -360,8 +374,10 @@ __all__ = [
     "create_media",
     "create_phone_group",
     "ensure_user",
+    "first_admin",
     "generate_key",
     "key_digest",
+    "owns_phone_group",
     "phones",
     "set_phone_status",
     "set_setting",
