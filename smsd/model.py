@@ -1,4 +1,8 @@
-"""Domain values shared by the layers: phone status and its RaspiSMS names, a phone's live state."""
+"""Domain values shared by the layers.
+
+A phone's status and its RaspiSMS names, a phone's live state, and an outgoing message's states
+and the transitions allowed between them (the store's transitions keep to them; a test checks).
+"""
 
 from __future__ import annotations
 
@@ -43,3 +47,53 @@ class PhoneSnapshot:
     received: int = 0
     status_reports: int = 0
     resets: int = 0
+
+
+class MessageState(enum.StrEnum):
+    """An outgoing message's state (``sended.state``); see :data:`MESSAGE_TRANSITIONS`."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class SegmentState(enum.StrEnum):
+    """One segment's state (``sended_segment.state``): a message's states but ``delivered``."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """Which states a message may leave through a transition, and where it may arrive."""
+
+    sources: frozenset[MessageState]
+    targets: frozenset[MessageState]
+
+
+def _transition(sources: set[MessageState], targets: set[MessageState]) -> Transition:
+    return Transition(frozenset(sources), frozenset(targets))
+
+
+_Q, _SG, _ST = MessageState.QUEUED, MessageState.SENDING, MessageState.SENT
+_D, _F, _U = MessageState.DELIVERED, MessageState.FAILED, MessageState.UNKNOWN
+
+MESSAGE_TRANSITIONS: dict[str, Transition] = {
+    "claim": _transition({_Q}, {_SG}),
+    "mark_sent": _transition({_SG}, {_ST, _D, _F}),  # delivered/failed: reports came first
+    "requeue": _transition({_SG}, {_Q}),
+    "mark_failed": _transition({_Q, _SG}, {_F}),
+    "mark_unknown": _transition({_SG}, {_U}),
+    "record_report": _transition({_ST}, {_D, _F}),
+    "recover_interrupted": _transition({_SG}, {_U, _Q}),  # queued only with at_least_once
+}
+"""Every transition of an outgoing message, named as the store's functions are
+(:mod:`smsd.store.outbox`); a transition asked from another state changes nothing. Nothing
+leaves ``failed``, ``delivered`` or ``unknown``."""

@@ -40,6 +40,7 @@ from smsd import __version__
 from smsd.api.routing import Route
 from smsd.api.state import CONFIG, DB, PHONES, PhoneSnapshot
 from smsd.errors import StoreError
+from smsd.model import MessageState
 from smsd.store import reports
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ __all__ = [
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Upper bounds (seconds) of the latency histogram's buckets; ``+Inf`` is implied."""
-MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "failed", "unknown")
+MESSAGE_STATES = tuple(state.value for state in MessageState)
 STORE_TIMEOUT = 5.0
 """Seconds the store gets to answer a scrape or a health check before it counts as down."""
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -1,6 +1,7 @@
 """The outbox: which message goes next, and every state transition of an outgoing message.
 
-States (``sended.state``; the RaspiSMS ``status`` column is derived from it)::
+States (``sended.state``, :class:`smsd.model.MessageState`; the transitions keep to
+:data:`smsd.model.MESSAGE_TRANSITIONS`; the RaspiSMS ``status`` column is derived from the state)::
 
     queued  --claim-->        sending   (its unsent segments: queued -> sending)
     sending --mark_segment_sent--> (one segment: sending -> sent, with its TP message reference)
@@ -28,6 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smsd.model import MessageState
 from smsd.store.db import change
 from smsd.store.errors import InvalidValueError, TransitionError
 from smsd.store.reports import match_report, queue_depth, record_report, sent_volume
@@ -274,18 +276,18 @@ async def mark_sent(
         ).fetchone()
         total, sent = int(counts["total"]), int(counts["sent"])
         state = _state(conn, id_sended)
-        if state != "sending" or total == 0 or sent != total:
-            detail = f"{sent} of {total} segments sent" if state == "sending" else ""
+        if state != MessageState.SENDING or total == 0 or sent != total:
+            detail = f"{sent} of {total} segments sent" if state == MessageState.SENDING else ""
             raise TransitionError("mark_sent", id_sended, state, detail)
-        target = "sent"
+        target = MessageState.SENT
         if int(counts["failed"]):
-            target = "failed"
+            target = MessageState.FAILED
         elif int(counts["delivered"]) == total:
-            target = "delivered"
+            target = MessageState.DELIVERED
         conn.execute(
             "UPDATE sended SET state = ?, at = ?, updated_at = ? "
             "WHERE id = ? AND state = 'sending'",
-            (target, wall(now), wall(now), id_sended),
+            (target.value, wall(now), wall(now), id_sended),
         )
 
     await db.write("mark_sent", body)
@@ -376,7 +378,8 @@ async def recover_interrupted(
     possibly a second time.
     """
     moment = time.time() if now is None else now
-    message_state, segment_state = ("queued", "queued") if at_least_once else ("unknown", "unknown")
+    settled = MessageState.QUEUED if at_least_once else MessageState.UNKNOWN
+    message_state = segment_state = settled.value
 
     async def body(conn: AsyncConnection) -> int:
         await change(
