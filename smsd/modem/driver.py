@@ -43,6 +43,11 @@ if TYPE_CHECKING:
     from smsd.at.transport import AtTransport
     from smsd.modem.virtual import PtyModem
 
+CLOSE_TIMEOUT = 2.0
+"""Seconds a closing port gets to report itself closed before the driver goes on without it."""
+HEALTH_FAILURES = 2
+"""Health checks in a row that may fail (``AT`` unanswered) before the connection is rebuilt."""
+
 # URCs after which the modem has rebooted by itself and lost its settings.
 _REBOOT_URCS = frozenset({"RDY", "^SYSSTART", "+QUSIM", "SMS READY", "+PBREADY"})
 
@@ -250,7 +255,7 @@ class Modem:
         if transport is not None:
             transport.close()
             with contextlib.suppress(AtError, OSError, TimeoutError):
-                async with asyncio.timeout(2.0):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
                     await transport.wait_closed()
 
     # ------------------------------------------------------------------ serving
@@ -312,7 +317,7 @@ class Modem:
         except (AtTimeout, CommandFailed) as exc:
             failures += 1
             self._log.debug("health_check_failed", error=str(exc), failures=failures)
-            if failures >= 2:
+            if failures >= HEALTH_FAILURES:
                 raise ProtocolViolation("modem stopped answering health checks") from exc
             return failures
         return 0
