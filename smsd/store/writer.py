@@ -19,8 +19,9 @@ the same thread.
 from __future__ import annotations
 
 import asyncio
+import queue
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 if TYPE_CHECKING:
@@ -32,50 +33,86 @@ T = TypeVar("T")
 
 
 class SqliteThread:
-    """One dedicated thread and the one connection only it uses."""
+    """One dedicated thread and the one connection only it uses.
 
-    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
-        self._conn = conn
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"smsd-{name}")
+    Calls queue up in a :class:`queue.SimpleQueue`; the thread runs each and hands the outcome
+    back with ``call_soon_threadsafe`` (no :mod:`concurrent.futures` layer: the hand-over is
+    the cost that matters for a read).
+    """
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._conn: sqlite3.Connection | None = None
+        self._thread = threading.Thread(target=self._serve, name=f"smsd-{name}", daemon=True)
+        self._thread.start()
 
     @classmethod
     async def connect(
         cls, path: str, *, name: str, uri: bool = False, timeout: float = 5.0
     ) -> SqliteThread:
         """Open ``path`` in a new thread of its own (autocommit mode: smsd says ``BEGIN``)."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"smsd-{name}")
-        loop = asyncio.get_running_loop()
-        try:
-            conn = await loop.run_in_executor(
-                executor,
-                lambda: sqlite3.connect(
-                    path, uri=uri, isolation_level=None, timeout=timeout, check_same_thread=False
-                ),
+        made = cls(name)
+
+        def open_it(_none: sqlite3.Connection) -> None:
+            conn = sqlite3.connect(
+                path, uri=uri, isolation_level=None, timeout=timeout, check_same_thread=False
             )
+            conn.row_factory = sqlite3.Row
+            made._conn = conn
+
+        try:
+            await made.run(open_it)
         except BaseException:
-            executor.shutdown(wait=False)
+            made._stop()
             raise
-        conn.row_factory = sqlite3.Row
-        made = cls.__new__(cls)
-        made._conn = conn  # noqa: SLF001 - our own class
-        made._executor = executor  # noqa: SLF001 - our own class
         return made
 
     async def run(self, body: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``body(connection)`` in the thread; return its result or raise its error."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, body, self._conn)
+        done: asyncio.Future[T] = loop.create_future()
+        self._calls.put((body, done, loop))
+        return await done
 
     async def close(self) -> None:
         """Close the connection in its thread, then end the thread."""
         try:
             await self.run(lambda conn: conn.close())
         finally:
-            self._executor.shutdown(wait=True)
+            self._stop()
+            await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
 
     def coroutines(self) -> AsyncConnection:
         """The coroutine view of this connection."""
         return AsyncConnection(self)
+
+    def _stop(self) -> None:
+        self._calls.put(None)
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            body, done, loop = call
+            try:
+                result = body(self._conn)  # type: ignore[arg-type]  # None only while opening
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+                loop.call_soon_threadsafe(_fail, done, exc)
+            else:
+                loop.call_soon_threadsafe(_succeed, done, result)
+
+
+_Call = tuple[
+    "Callable[[sqlite3.Connection], Any]", "asyncio.Future[Any]", "asyncio.AbstractEventLoop"
+]
+
+
+def _succeed(done: asyncio.Future[Any], result: object) -> None:
+    if not done.done():  # the awaiting coroutine may have been cancelled meanwhile
+        done.set_result(result)
+
+
+def _fail(done: asyncio.Future[Any], exc: BaseException) -> None:
+    if not done.done():
+        done.set_exception(exc)
 
 
 class AsyncConnection:
@@ -104,7 +141,8 @@ class AsyncConnection:
     @property
     def in_transaction(self) -> bool:
         """Whether a transaction is open (read without a hand-over: a plain attribute)."""
-        return self._thread._conn.in_transaction  # noqa: SLF001 - our own class
+        conn = self._thread._conn  # noqa: SLF001 - our own class
+        return conn is not None and conn.in_transaction
 
 
 class Cursor:
