@@ -24,9 +24,9 @@ Three phases:
 
 Targets (issue 4): >= 500 segments/s with 4 instant modems; p99 commit-to-wire < 20 ms on an
 idle modem. ``--profile N`` runs phase 3 under cProfile and prints the hot spots
-(event-loop thread only: SQLite itself runs in aiosqlite's threads). Logging runs at ``info`` in
-the journal format, written to /dev/null, so its cost is counted as in the daemon
-(``--log off`` drops it). Bounded: ``--timeout`` (default 100 s) caps each phase.
+(event-loop thread only: SQLite itself runs in the store's own threads, ``smsd.store.writer``).
+Logging runs at ``info`` in the journal format, written to /dev/null, so its cost is counted as
+in the daemon (``--log off`` drops it). Bounded: ``--timeout`` (default 100 s) caps each phase.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Top functions by self and total samples from a py-spy ``--format raw`` (collapsed) file.
 
 Idle samples are left out by py-spy itself (no ``--idle``); what remains is split between the
-event-loop thread (stacks through ``run_forever``) and the other threads (aiosqlite's worker,
-the default executor), because the loop thread is the one that bounds throughput.
+event-loop thread (stacks through ``run_forever``) and the other threads (the store's writer and
+reader, the default executor), because the loop thread is the one that bounds throughput.
 """
 
 from __future__ import annotations

@@ -48,7 +48,9 @@ class SendError(ModemError):
 
     ``permanent`` says whether trying again (on this or another modem) can help: an invalid
     destination is permanent, a network hiccup (``+CMS ERROR: 500``, a timeout) is not.
-    ``sent_references`` are the references of the segments submitted before the failure.
+    ``sent_references`` are the references of the segments submitted before the failure
+    (``None`` for one the modem accepted without a reference). ``uncertain``: the segment may
+    have left (no usable answer came after the PDU was written); it must never be resent.
     """
 
     def __init__(
@@ -58,7 +60,7 @@ class SendError(ModemError):
         modem: str = "",
         permanent: bool,
         code: int | None = None,
-        sent_references: tuple[int, ...] = (),
+        sent_references: tuple[int | None, ...] = (),
         uncertain: bool = False,
     ) -> None:
         super().__init__(message, modem=modem)

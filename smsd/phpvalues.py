@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "php_date_keyword",
     "php_int",
     "php_integer",
+    "php_json",
     "php_leading_number",
     "php_mod",
     "php_number",
@@ -199,3 +201,112 @@ def php_date_keyword(text: str, now: datetime) -> datetime | None:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     days = {"today": 0, "midnight": 0, "tomorrow": 1, "yesterday": -1}.get(keyword)
     return None if days is None else midnight + timedelta(days=days)
+
+
+# ------------------------------------------------------------------ json_encode
+
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "/": "\\/",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+
+
+def php_json(value: object) -> str:
+    r"""``value`` as PHP's ``json_encode`` writes it with default flags, byte for byte.
+
+    ``/`` as ``\/``, every non-ASCII character as ``\uXXXX`` (astral ones as surrogate pairs),
+    compact separators, floats in PHP's shortest round-trip form. Accepts ``None``, ``bool``,
+    ``int``, finite ``float``, ``str``, lists and tuples (arrays) and mappings with string or
+    integer keys (objects; an empty mapping is ``{}``). Anything else, or a non-finite float,
+    raises ``TypeError``/``ValueError``, like ``json_encode`` failing. The API's answers and the
+    webhooks' bodies are both written with it.
+    """
+    parts: list[str] = []
+    _encode_into(value, parts)
+    return "".join(parts)
+
+
+def _encode_into(value: object, parts: list[str]) -> None:  # noqa: C901, PLR0912 - one branch per JSON type
+    if value is None:
+        parts.append("null")
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif isinstance(value, int):
+        parts.append(str(int(value)))
+    elif isinstance(value, float):
+        parts.append(_encode_float(value))
+    elif isinstance(value, str):
+        parts.append(_encode_string(value))
+    elif isinstance(value, list | tuple):
+        parts.append("[")
+        for index, item in enumerate(value):
+            if index:
+                parts.append(",")
+            _encode_into(item, parts)
+        parts.append("]")
+    elif isinstance(value, Mapping):
+        parts.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            if not isinstance(key, str | int):
+                raise TypeError(f"JSON object keys must be str or int, not {type(key).__name__}")
+            if index:
+                parts.append(",")
+            parts.append(_encode_string(str(key)))
+            parts.append(":")
+            _encode_into(item, parts)
+        parts.append("}")
+    else:
+        raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def _encode_float(value: float) -> str:
+    """PHP's shortest round-trip form (serialize_precision -1): ``0.1``, ``10``, ``1.0e+25``.
+
+    Like PHP's ``zend_gcvt`` with 17 digits: exponential when the decimal point would sit more
+    than 17 digits right of the first digit or more than 3 zeros left of it.
+    """
+    if not math.isfinite(value):
+        raise ValueError("Inf and NaN cannot be JSON encoded")
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    parts = Decimal(repr(value)).as_tuple()
+    digits = "".join(map(str, parts.digits)).rstrip("0")
+    exponent = parts.exponent
+    assert isinstance(exponent, int)
+    decpt = len(parts.digits) + exponent
+    sign = "-" if parts.sign else ""
+    if decpt < -3 or decpt > 17:
+        power = decpt - 1
+        return f"{sign}{digits[0]}.{digits[1:] or '0'}e{'-' if power < 0 else '+'}{abs(power)}"
+    if decpt <= 0:
+        return f"{sign}0.{'0' * -decpt}{digits}"
+    if decpt >= len(digits):
+        return f"{sign}{digits}{'0' * (decpt - len(digits))}"
+    return f"{sign}{digits[:decpt]}.{digits[decpt:]}"
+
+
+def _encode_string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        escaped = _SHORT_ESCAPES.get(char)
+        if escaped is not None:
+            out.append(escaped)
+            continue
+        code = ord(char)
+        if 0x20 <= code < 0x80:
+            out.append(char)
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+    out.append('"')
+    return "".join(out)

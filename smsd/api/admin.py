@@ -21,7 +21,6 @@ import json
 from typing import TYPE_CHECKING
 
 from smsd.api.envelope import ApiError, ErrorCode
-from smsd.api.expressions import ExpressionError, compile_condition
 from smsd.api.forms import as_list, php_bool, php_int
 from smsd.api.params import read_params
 from smsd.api.replies import no_content, success
@@ -30,6 +29,7 @@ from smsd.api.state import DB, REGION, user_of
 from smsd.phone import to_e164
 from smsd.store import accounts, admin
 from smsd.store.errors import ConstraintError
+from smsd.templating.expressions import ExpressionError, compile_condition
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

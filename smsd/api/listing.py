@@ -26,10 +26,9 @@ from smsd.api.replies import success
 from smsd.api.routing import Param, Route, base_url
 from smsd.api.state import DB, user_of
 from smsd.store.listing import PAGE_SIZE, EntryType, list_page
+from smsd.store.nested import as_dict, nested_rows
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from aiohttp import web
 
     from smsd.store.db import Database
@@ -37,64 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES", "fetch_rows", "list_links"]
 
 _ENTRY_TYPES = ", ".join(kind.value for kind in EntryType)
-_MEDIA = "m.id, m.id_user, m.path"
-_CONTACT = "c.id, c.id_user, c.name, c.number, c.data, c.created_at, c.updated_at"
-_PHONE = (
-    "p.id, p.id_user, p.adapter, p.adapter_data, p.name, p.priority, p.created_at, "
-    "p.updated_at, p.status, "
-    "(SELECT b.amount FROM phone_balance AS b WHERE b.id_phone = p.id) AS balance"
-)
-
-
-def _through(owner: str, link: str, columns: str, table: str, alias: str, target: str) -> str:  # noqa: PLR0917 - reads as the SQL it builds
-    """SQL selecting ``owner`` then a nested row's columns, through a link table."""
-    return (
-        f"SELECT t.{owner} AS owner, {columns} FROM {link} AS t "  # noqa: S608 - identifiers are constants; "{ids}" becomes bound placeholders
-        f"JOIN {table} AS {alias} ON {alias}.id = t.{target} "
-        f"WHERE t.{owner} IN ({{ids}}) ORDER BY t.id"
-    )
-
-
-_NUMBERS = (
-    "SELECT id_scheduled AS owner, id, id_scheduled, number, data, created_at, updated_at "
-    "FROM scheduled_number WHERE id_scheduled IN ({ids}) ORDER BY id"
-)
-_GROUP = "g.id, g.id_user, g.name, g.created_at, g.updated_at"
-_CONDITIONAL = "g.id, g.id_user, g.name, g.condition, g.created_at, g.updated_at"
-# nested list name -> SQL selecting "owner" (the listed row's id) then the nested row's columns,
-# with "{ids}" standing for the listed ids' placeholders.
-_NESTED: dict[EntryType, tuple[tuple[str, str], ...]] = {
-    EntryType.SENDED: (
-        ("medias", _through("id_sended", "sended_media", _MEDIA, "media", "m", "id_media")),
-    ),
-    EntryType.RECEIVED: (
-        ("medias", _through("id_received", "received_media", _MEDIA, "media", "m", "id_media")),
-    ),
-    EntryType.SCHEDULED: (
-        ("numbers", _NUMBERS),
-        ("contacts", _through("id_scheduled", "scheduled_contact", _CONTACT, "contact", "c",
-                              "id_contact")),
-        ("groups", _through("id_scheduled", "scheduled_group", _GROUP, '"group"', "g",
-                            "id_group")),
-        ("conditional_groups", _through("id_scheduled", "scheduled_conditional_group",
-                                        _CONDITIONAL, "conditional_group", "g",
-                                        "id_conditional_group")),
-        ("medias", _through("id_scheduled", "scheduled_media", _MEDIA, "media", "m",
-                            "id_media")),
-    ),
-    EntryType.GROUP: (
-        ("contacts", _through("id_group", "group_contact", _CONTACT, "contact", "c",
-                              "id_contact")),
-    ),
-    EntryType.PHONE_GROUP: (
-        ("phones", _through("id_phone_group", "phone_group_phone", _PHONE, "phone", "p",
-                            "id_phone")),
-    ),
-}  # fmt: skip
-
-
-def _as_dict(found: sqlite3.Row, *, skip: str | None = None) -> dict[str, object]:
-    return {key: found[key] for key in found.keys() if key != skip}  # noqa: SIM118 - sqlite3.Row
 
 
 async def fetch_rows(
@@ -108,16 +49,11 @@ async def fetch_rows(
 ) -> list[dict[str, object]]:
     """One page of ``kind`` rows of ``id_user`` as API rows, nested lists attached."""
     found = [
-        _as_dict(r)
+        as_dict(r)
         for r in await list_page(db, kind, id_user=id_user, page=page, after=after, before=before)
     ]
     ids = [int(str(r["id"])) for r in found]
-    for name, sql in _NESTED.get(kind, ()):
-        nested: dict[int, list[dict[str, object]]] = {i: [] for i in ids}
-        if ids:
-            query = sql.format(ids=", ".join("?" * len(ids)))
-            for r in await db.fetchall(query, ids):
-                nested[int(r["owner"])].append(_as_dict(r, skip="owner"))
+    for name, nested in (await nested_rows(db, kind, ids)).items():
         for item in found:
             item[name] = nested[int(str(item["id"]))]
     return found

@@ -41,6 +41,8 @@ from smsd import __version__
 from smsd.api.routing import Route
 from smsd.api.state import CONFIG, DB, PHONES, PhoneSnapshot
 from smsd.errors import StoreError
+from smsd.model import MessageState
+from smsd.store import reports
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -66,7 +68,7 @@ __all__ = [
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 """Upper bounds (seconds) of the latency histogram's buckets; ``+Inf`` is implied."""
-MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "failed", "unknown")
+MESSAGE_STATES = tuple(state.value for state in MessageState)
 STORE_TIMEOUT = 5.0
 """Seconds the store gets to answer a scrape or a health check before it counts as down."""
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -212,15 +214,9 @@ class StoreFigures:
 async def read_store_figures(db: Database) -> StoreFigures:
     """Count messages by state, pending scheduled messages and received messages."""
     by_state = dict.fromkeys(MESSAGE_STATES, 0)
-    for found in await db.fetchall("SELECT state, count(*) AS n FROM sended GROUP BY state"):
-        by_state[str(found["state"])] = int(found["n"])
-    totals = await db.fetchone(
-        "SELECT (SELECT count(*) FROM scheduled WHERE expanded_at IS NULL) AS scheduled, "
-        "(SELECT count(*) FROM received) AS received"
-    )
-    if totals is None:  # pragma: no cover - a SELECT without FROM always yields one row
-        raise StoreError("the store returned no totals")
-    return StoreFigures(by_state, int(totals["scheduled"]), int(totals["received"]))
+    counts = await reports.message_counts(db)
+    by_state.update(counts.by_state)
+    return StoreFigures(by_state, counts.scheduled, counts.received)
 
 
 async def _figures(request: web.Request) -> StoreFigures | None:

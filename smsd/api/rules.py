@@ -73,7 +73,7 @@ async def create_rule(request: web.Request) -> web.Response:
     except RuleError as exc:
         raise ApiError(ErrorCode.INVALID_PARAMETER, f" {exc.field} : {exc.reason}.") from exc
     if rule.reply is not None and any(mark in rule.reply for mark in ("{{", "{%", "{#")):
-        # Jinja2 is loaded by the first template, not at start (as smsd.api.render does).
+        # Jinja2 is loaded by the first template, not at start (as smsd.templating.messages does).
         from smsd.templating import TemplateError, compile_template  # noqa: PLC0415
 
         try:

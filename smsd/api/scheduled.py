@@ -213,17 +213,14 @@ async def _check_phones(request: web.Request, campaign: Campaign, id_user: int) 
                 _INVALID,
                 "id_phone : You must specify an id_phone number among thoses of user phones.",
             )
-    if campaign.id_phone_group is not None:
-        found = await db.fetchone(
-            "SELECT id FROM phone_group WHERE id = ? AND id_user = ?",
-            (campaign.id_phone_group, id_user),
+    if campaign.id_phone_group is not None and not await accounts.owns_phone_group(
+        db, id_user=id_user, id_phone_group=campaign.id_phone_group
+    ):
+        raise ApiError(
+            _INVALID,
+            "id_phone_group : You must specify an id_phone_group number among thoses of "
+            "user phone groups.",
         )
-        if found is None:
-            raise ApiError(
-                _INVALID,
-                "id_phone_group : You must specify an id_phone_group number among thoses of "
-                "user phone groups.",
-            )
 
 
 async def post_scheduled(request: web.Request) -> web.Response:

@@ -14,8 +14,11 @@ key an older smsd left in the store (:func:`smsd.store.accounts.upgrade_keys`).
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import socket
+import stat
 import time
 from typing import TYPE_CHECKING
 
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
     from smsd.webhooks.keys import KeyRing
 
-__all__ = ["SHUTDOWN_TIMEOUT", "ApiServer", "api_factory", "is_loopback"]
+__all__ = ["SHUTDOWN_TIMEOUT", "ApiServer", "api_factory", "bind_socket", "is_loopback"]
 
 _log = structlog.get_logger("smsd.api")
 
@@ -52,8 +55,11 @@ class ApiServer:
         app: web.Application,
         *,
         shutdown_timeout: float = SHUTDOWN_TIMEOUT,
+        sock: socket.socket | None = None,
     ) -> None:
         self._config = config
+        self._sock = sock
+        """A socket :func:`bind_socket` bound beforehand (the daemon binds before anything else)."""
         self._app = app
         self._shutdown_timeout = shutdown_timeout
         self._runner: web.AppRunner | None = None
@@ -76,12 +82,14 @@ class ApiServer:
         listen = self._config.listen
         site: web.BaseSite
         try:
-            if isinstance(listen, UnixListen):
+            if self._sock is not None:
+                site = web.SockSite(runner, self._sock)
+            elif isinstance(listen, UnixListen):
                 site = web.UnixSite(runner, str(listen.path))
             else:
                 site = web.TCPSite(runner, listen.host, listen.port, reuse_address=True)
             await site.start()
-            if isinstance(listen, UnixListen):
+            if isinstance(listen, UnixListen) and self._sock is None:
                 os.chmod(listen.path, self._config.socket_mode)  # noqa: PTH101 - a Path works too
         except BaseException:
             await runner.cleanup()
@@ -117,6 +125,46 @@ class ApiServer:
             await runner.cleanup()
 
 
+def bind_socket(listen: TcpListen | UnixListen, *, socket_mode: int = 0o660) -> socket.socket:
+    """Bind the listening socket of ``listen`` now; raise :class:`OSError` if it cannot be.
+
+    The daemon binds before it touches the database or a modem, so that a port in use fails the
+    start with nothing done. A socket file left by a previous run is replaced (the daemon holds
+    the database lock, so no other smsd serves it).
+    """
+    if isinstance(listen, UnixListen):
+        path = os.fspath(listen.path)
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISSOCK(os.stat(path).st_mode):  # noqa: PTH116 - a socket path
+                os.unlink(path)  # noqa: PTH108 - a socket path
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            os.chmod(path, socket_mode)  # noqa: PTH101 - a socket path
+            sock.listen(128)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    host = listen.host.strip("[]")
+    if not host and socket.has_dualstack_ipv6():  # every address, IPv4 and IPv6
+        return socket.create_server(
+            ("", listen.port), family=socket.AF_INET6, dualstack_ipv6=True, backlog=128
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if host and family is socket.AF_INET and not _is_address(host):
+        family = socket.getaddrinfo(host, listen.port, type=socket.SOCK_STREAM)[0][0]
+    return socket.create_server((host, listen.port), family=family, backlog=128)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (an address or a name) only reaches this machine."""
     if host.lower() == "localhost":
@@ -137,6 +185,7 @@ def api_factory(
     phones: PhoneControl | None = None,
     keys: KeyRing | None = None,
     ussd: UssdDoor | None = None,
+    sock: socket.socket | None = None,
 ) -> ApiServer:
     """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``."""
     app = make_app(
@@ -151,4 +200,4 @@ def api_factory(
         ussd=ussd,
     )
     install_limiter(app)
-    return ApiServer(config.api, app)
+    return ApiServer(config.api, app, sock=sock)

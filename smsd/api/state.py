@@ -10,12 +10,12 @@ application runs without modems).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
 
 from smsd.config import ApiConfig
+from smsd.model import PhoneSnapshot
 from smsd.store.db import Database
 from smsd.store.rows import UserRow
 from smsd.webhooks.keys import KeyRing
@@ -45,41 +45,6 @@ CONFIG = web.AppKey("config", ApiConfig)
 CLOCK = web.AppKey[Clock]("clock")
 REGION = web.AppKey("default_region", str)
 """Present only when national numbers of that region are accepted (our extension)."""
-
-
-@dataclass(frozen=True)
-class PhoneSnapshot:
-    """One running phone as the daemon sees it now (for ``/metrics`` and ``/health``).
-
-    ``status`` is the RaspiSMS status (``available``, ``unavailable`` …); ``available`` means
-    connected, registered and within its limits. ``registration`` is the 3GPP TS 27.007
-    ``+CREG`` state in lower case (``registered_home``, ``searching`` …). ``rssi`` is the raw
-    ``+CSQ`` <rssi> and ``signal_dbm`` its dBm, both ``None`` when unknown. The counters
-    count since the daemon started.
-    """
-
-    id_phone: int
-    name: str
-    status: str
-    available: bool
-    connected: bool
-    registered: bool
-    registration: str = "unknown"
-    operator: str = ""
-    rssi: int | None = None
-    signal_dbm: int | None = None
-    manufacturer: str = ""
-    model: str = ""
-    segments_sent: int = 0
-    send_failures: int = 0
-    received: int = 0
-    status_reports: int = 0
-    resets: int = 0
-    imei: str = ""
-    balance: float | None = None
-    """The SIM balance the balance watch last read (``None``: not watched or not read yet)."""
-    balance_low: bool = False
-    """Below the phone's ``balance_min``: parked as ``no_credit``."""
 
 
 class PhoneControl(Protocol):

@@ -32,17 +32,22 @@ from smsd.modem.callcontrol import CallControl
 from smsd.modem.calls import CALL_URCS, CallTracker
 from smsd.modem.events import Incoming, Received, decode_incoming
 from smsd.modem.port import VIRTUAL, open_port, port_present, start_virtual
-from smsd.modem.session import Identity, Network, Session
+from smsd.modem.session import Identity, Network, Session, Stored
 from smsd.modem.settings import Counters, ModemConfig, count_incoming
 from smsd.modem.ussd import UssdAnswer, UssdLink
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
     from smsd import pdu
     from smsd.at.events import Urc
     from smsd.at.transport import AtTransport
     from smsd.modem.virtual import PtyModem
+
+CLOSE_TIMEOUT = 2.0
+"""Seconds a closing port gets to report itself closed before the driver goes on without it."""
+HEALTH_FAILURES = 2
+"""Health checks in a row that may fail (``AT`` unanswered) before the connection is rebuilt."""
 
 # URCs after which the modem has rebooted by itself and lost its settings.
 _REBOOT_URCS = frozenset({"RDY", "^SYSSTART", "+QUSIM", "SMS READY", "+PBREADY"})
@@ -113,8 +118,10 @@ class Modem:
 
     # ------------------------------------------------------------------ sending
 
-    async def send(self, segments: Sequence[pdu.EncodedPdu]) -> list[int]:
+    async def send(self, segments: Sequence[pdu.EncodedPdu]) -> list[int | None]:
         """Submit the segments of one message; return their message references.
+
+        A reference is ``None`` for a segment the modem accepted without one (bare ``OK``).
 
         Raises :class:`ModemUnavailableError` when the modem cannot take work now (the caller
         fails over to another modem) and :class:`SendError` when a segment fails.
@@ -256,6 +263,7 @@ class Modem:
             name=self.name,
             pin=self.config.pin,
             submit_timeout=self.config.submit_timeout,
+            command_timeout=self.config.command_timeout,
         )
         await session.probe(attempts=self.config.probe_attempts)
         await session.initialise()
@@ -281,7 +289,7 @@ class Modem:
         if transport is not None:
             transport.close()
             with contextlib.suppress(AtError, OSError, TimeoutError):
-                async with asyncio.timeout(2.0):
+                async with asyncio.timeout(CLOSE_TIMEOUT):
                     await transport.wait_closed()
 
     # ------------------------------------------------------------------ serving
@@ -343,7 +351,7 @@ class Modem:
         except (AtTimeout, CommandFailed) as exc:
             failures += 1
             self._log.debug("health_check_failed", error=str(exc), failures=failures)
-            if failures >= 2:
+            if failures >= HEALTH_FAILURES:
                 raise ProtocolViolation("modem stopped answering health checks") from exc
             return failures
         return 0
@@ -383,11 +391,12 @@ class Modem:
     async def _on_urc(self, session: Session, urc: Urc) -> None:
         name = urc.name.upper()
         if name in {"+CMTI", "+CDSI"}:
-            memory, index = commands.parse_cmti(urc.value)
-            await session.use_memory(memory)
-            stored = await session.read_stored(index)
-            if stored is not None:
-                await self._take(session, stored.pdu_hex, index)
+            async with self._kept_on_modem("storage_read_failed", urc=urc.line):
+                memory, index = commands.parse_cmti(urc.value)
+                await session.use_memory(memory)
+                stored = await session.read_stored(index)
+                if stored is not None:
+                    await self._take(session, stored.pdu_hex, index)
         elif name in {"+CMT", "+CDS"} and urc.pdu:
             length = commands.parse_pdu_length(urc.value)
             await self._hand_up(decode_incoming(self.name, urc.pdu, tpdu_length=length))
@@ -415,16 +424,30 @@ class Modem:
         """
         found = 0
         for memory in session.memories:
-            try:
+            stored: list[Stored] = []
+            async with self._kept_on_modem("storage_list_failed", memory=memory):
                 await session.use_memory(memory)
                 stored = await session.list_stored()
-            except CommandFailed as exc:
-                self._log.debug("storage_list_failed", memory=memory, error=str(exc))
-                continue
             found += len(stored)
             for item in stored:
-                await self._take(session, item.pdu_hex, item.index)
+                async with self._kept_on_modem("storage_take_failed", index=item.index):
+                    await self._take(session, item.pdu_hex, item.index)
         return found
+
+    @contextlib.asynccontextmanager
+    async def _kept_on_modem(self, event: str, **where: object) -> AsyncIterator[None]:
+        """A refusal or a garbled answer on the receive path leaves the message on the modem.
+
+        ``ERROR``/``+CMS ERROR`` and answers that do not parse are the modem's, not the link's:
+        the message stays stored and the next sweep reads it again (the store deduplicates).
+        A timeout or a closed channel still ends the session (the link is what failed).
+        """
+        try:
+            yield
+        except (CommandFailed, ProtocolViolation) as exc:
+            self._once.warn(self._log, event, event, error=str(exc), **where)
+        else:
+            self._once.clear(event)
 
     async def _take(self, session: Session, pdu_hex: str, index: int) -> None:
         """Hand one stored PDU up, then delete it from the modem once the callback returned."""

@@ -17,7 +17,6 @@ from smsd.at import commands
 from smsd.at.errors import (
     AtError,
     AtTimeout,
-    ChannelClosed,
     CmeError,
     CmsError,
     CommandFailed,
@@ -41,8 +40,20 @@ SIM_BUSY_CME = frozenset({14, 515})
 SIM_BUSY_CMS = frozenset({314, 515})
 SIM_BUSY_WAITS = (0.5, 1.0, 2.0, 3.0, 4.0)
 PROBE_TIMEOUT = 1.0
-IDENTITY_TIMEOUT = 5.0
+"""Seconds per ``AT`` while probing a freshly opened port (several tries follow)."""
+COMMAND_TIMEOUT = 5.0
+"""Default seconds for any AT command without a longer bound below (``[[phones]]
+command_timeout`` sets it per phone)."""
+CFUN_TIMEOUT = 15.0
+"""``AT+CFUN=1``: switching the radio on can take several seconds (TS 27.007 clause 8.2)."""
+PIN_TIMEOUT = 20.0
+"""``AT+CPIN=<pin>``: the SIM checks the PIN and then initialises its files."""
 LIST_TIMEOUT = 30.0
+"""``AT+CMGL=4``: listing a full storage answers one PDU line per message (at least
+``command_timeout``)."""
+SUBMIT_TIMEOUT = 60.0
+"""``AT+CMGS``: the network's answer may take up to a minute on a weak signal
+(``[[phones]] submit_timeout`` sets it)."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +99,14 @@ class Session:
         *,
         name: str,
         pin: str | None = None,
-        submit_timeout: float = 60.0,
+        submit_timeout: float = SUBMIT_TIMEOUT,
+        command_timeout: float = COMMAND_TIMEOUT,
     ) -> None:
         self.transport = transport
         self.name = name
         self._pin = pin
         self._submit_timeout = submit_timeout
+        self._timeout = command_timeout
         self.quirks: Quirks = GENERIC
         self.identity = Identity()
         self.network = Network()
@@ -132,7 +145,7 @@ class Session:
         self.quirks = quirks_for(manufacturer)
         for command in self.quirks.init:
             await self._optional(command)
-        await self._optional("AT+CFUN=1", timeout=15.0)
+        await self._optional("AT+CFUN=1", timeout=max(CFUN_TIMEOUT, self._timeout))
         self.storage = await self._first_accepted("AT+CPMS=", self.quirks.cpms)
         primary = self.storage.split(",")[0].strip('"') if self.storage else ""
         self._read_memory = primary
@@ -164,7 +177,7 @@ class Session:
         except UsageError as exc:
             raise PinRefusedError(f"configured PIN is unusable: {exc}", modem=self.name) from exc
         try:
-            await self.transport.command(command, timeout=20.0)
+            await self.transport.command(command, timeout=max(PIN_TIMEOUT, self._timeout))
         except CmeError as exc:
             message = f"SIM refused the PIN ({exc}); not trying it again"
             raise PinRefusedError(message, modem=self.name) from exc
@@ -178,13 +191,13 @@ class Session:
 
     async def _cpin_state(self) -> str:
         try:
-            lines = await self.transport.command("AT+CPIN?", timeout=IDENTITY_TIMEOUT)
+            lines = await self.transport.command("AT+CPIN?", timeout=self._timeout)
         except CmeError as exc:
             if exc.code == 10:
                 raise SimError("SIM not inserted", modem=self.name) from exc
             if exc.code in SIM_BUSY_CME:
                 await asyncio.sleep(1.0)
-                lines = await self.transport.command("AT+CPIN?", timeout=IDENTITY_TIMEOUT)
+                lines = await self.transport.command("AT+CPIN?", timeout=self._timeout)
             else:
                 raise SimError(f"SIM failure: {exc}", modem=self.name) from exc
         if not lines:
@@ -225,7 +238,7 @@ class Session:
     async def _read_parsed(self, command: str, parse: Callable[[Sequence[str]], _T]) -> _T | None:
         """Run an identity query; ``None`` when the modem refuses it or answers nonsense."""
         try:
-            lines = await self.transport.command(command, timeout=IDENTITY_TIMEOUT)
+            lines = await self.transport.command(command, timeout=self._timeout)
             return parse(lines) if lines else None
         except (CommandFailed, AtTimeout, ProtocolViolation) as exc:
             self._log.debug("query_unanswered", command=command, error=str(exc))
@@ -233,10 +246,10 @@ class Session:
 
     async def read_network(self) -> Network:
         """Read registration (``AT+CREG?``), operator (``AT+COPS?``) and signal (``AT+CSQ``)."""
-        registration = await self.transport.command("AT+CREG?", timeout=IDENTITY_TIMEOUT)
+        registration = await self.transport.command("AT+CREG?", timeout=self._timeout)
         reg = commands.parse_creg(_first(registration, "+CREG:"))
         operator = await self._read_parsed("AT+COPS?", commands.parse_cops)
-        csq = commands.parse_csq(await self.transport.command("AT+CSQ", timeout=IDENTITY_TIMEOUT))
+        csq = commands.parse_csq(await self.transport.command("AT+CSQ", timeout=self._timeout))
         self.network = Network(
             registered=reg.registered,
             registration=reg.status.name.lower(),
@@ -248,60 +261,87 @@ class Session:
 
     # ------------------------------------------------------------------ sending
 
-    async def submit(self, segments: Sequence[pdu.EncodedPdu]) -> list[int]:
+    async def submit(self, segments: Sequence[pdu.EncodedPdu]) -> list[int | None]:
         """Submit each segment with ``AT+CMGS``; return the message references.
 
-        Raises :class:`SendError` on the first failed segment with the references of the
-        segments already submitted. ``uncertain`` is set when the PDU reached the modem but
-        no answer came (timeout, unplug): the SMS may have left, so it must not be resent blindly.
+        A reference is ``None`` when the modem accepted the segment (final ``OK``) without a
+        usable ``+CMGS: <mr>`` line (some firmware answers a bare ``OK``; line noise can garble
+        it): the SMS left, but no status report can be matched to it.
+
+        Every error of the AT layer is mapped here into :class:`SendError` (style lesson 7), so
+        nothing else crosses this boundary. It carries the references of the segments already
+        submitted; ``uncertain`` is set when the PDU may have reached the modem but no answer
+        came (timeout, unplug, garbage): the SMS may have left, so it is never resent.
         """
-        references: list[int] = []
+        references: list[int | None] = []
         for segment in segments:
             try:
                 lines = await self.transport.submit_pdu(
                     segment.tpdu_length, segment.hex, timeout=self._submit_timeout
                 )
-                references.append(commands.parse_cmgs(lines))
-            except CmsError as exc:
-                failure = classify_cms(exc.code)
-                raise SendError(
-                    f"+CMS ERROR: {exc.code} {exc.name} ({failure.value})",
-                    modem=self.name,
-                    permanent=is_permanent(failure),
-                    code=exc.code,
-                    sent_references=tuple(references),
-                ) from exc
-            except (AtTimeout, ChannelClosed) as exc:
-                written = exc.pdu_written is not False  # unknown counts as written
-                raise SendError(
-                    f"no answer to AT+CMGS ({exc}); outcome unknown"
-                    if written
-                    else f"segment not submitted ({exc})",
-                    modem=self.name,
-                    permanent=False,
-                    sent_references=tuple(references),
-                    uncertain=bool(written),
-                ) from exc
-            except CommandFailed as exc:
-                raise SendError(
-                    f"modem refused AT+CMGS ({exc})",
-                    modem=self.name,
-                    permanent=False,
-                    sent_references=tuple(references),
-                ) from exc
+            except (AtError, OSError) as exc:  # OSError: a port write failing under the channel
+                raise self._submit_error(exc, tuple(references)) from exc
+            references.append(self._reference(lines))
         return references
+
+    def _reference(self, lines: Sequence[str]) -> int | None:
+        """The TP message reference of a submit the modem answered ``OK``; ``None`` if unusable."""
+        try:
+            return commands.parse_cmgs(lines)
+        except ProtocolViolation as exc:
+            self._log.warning("sms_submitted_without_reference", lines=list(lines), error=str(exc))
+            return None
+
+    def _submit_error(
+        self, exc: AtError | OSError, references: tuple[int | None, ...]
+    ) -> SendError:
+        """The :class:`SendError` for an AT error of ``AT+CMGS`` (one rule per error family)."""
+        if isinstance(exc, CmsError):
+            failure = classify_cms(exc.code)
+            return SendError(
+                f"+CMS ERROR: {exc.code} {exc.name} ({failure.value})",
+                modem=self.name,
+                permanent=is_permanent(failure),
+                code=exc.code,
+                sent_references=references,
+            )
+        if isinstance(exc, CommandFailed):  # a plain ERROR or +CME ERROR: refused, not sent
+            return SendError(
+                f"modem refused AT+CMGS ({exc})",
+                modem=self.name,
+                permanent=False,
+                sent_references=references,
+            )
+        if isinstance(exc, UsageError):  # we built something the channel refuses to write
+            return SendError(
+                f"segment not submitted: {exc}",
+                modem=self.name,
+                permanent=True,
+                sent_references=references,
+            )
+        # Timeout, closed channel, garbage: the answer is missing, not a refusal.
+        written = getattr(exc, "pdu_written", None) is not False  # unknown counts as written
+        return SendError(
+            f"no usable answer to AT+CMGS ({exc}); outcome unknown"
+            if written
+            else f"segment not submitted ({exc})",
+            modem=self.name,
+            permanent=False,
+            sent_references=references,
+            uncertain=written,
+        )
 
     # ------------------------------------------------------------------ storage
 
     async def list_stored(self) -> list[Stored]:
         """List every stored message (``AT+CMGL=4``: received read and unread, sent, reports)."""
-        lines = await self.transport.command("AT+CMGL=4", timeout=LIST_TIMEOUT)
+        lines = await self.transport.command("AT+CMGL=4", timeout=max(LIST_TIMEOUT, self._timeout))
         return [Stored(s.index, s.stat, s.pdu) for s in commands.parse_cmgl(lines)]
 
     async def read_stored(self, index: int) -> Stored | None:
         """Read one stored message; ``None`` if the slot is empty (``+CMS ERROR: 321``)."""
         try:
-            lines = await self.transport.command(f"AT+CMGR={index}", timeout=IDENTITY_TIMEOUT)
+            lines = await self.transport.command(f"AT+CMGR={index}", timeout=self._timeout)
         except CmsError as exc:
             if exc.code == 321:
                 return None
@@ -314,7 +354,7 @@ class Session:
     async def delete_stored(self, index: int) -> None:
         """Delete one stored message; an already empty slot is not an error."""
         try:
-            await self.transport.command(f"AT+CMGD={index}", timeout=IDENTITY_TIMEOUT)
+            await self.transport.command(f"AT+CMGD={index}", timeout=self._timeout)
         except CmsError as exc:
             if exc.code != 321:
                 raise
@@ -322,14 +362,14 @@ class Session:
     async def use_memory(self, memory: str) -> None:
         """Point list/read/delete at ``memory`` (``"SM"``, ``"ME"``, ``"SR"``…) if not already."""
         if memory and memory.upper() != self._read_memory:
-            await self.transport.command(commands.cpms(memory), timeout=IDENTITY_TIMEOUT)
+            await self.transport.command(commands.cpms(memory), timeout=self._timeout)
             self._read_memory = memory.upper()
 
     # ------------------------------------------------------------------ helpers
 
-    async def _optional(self, command: str, *, timeout: float = IDENTITY_TIMEOUT) -> bool:
+    async def _optional(self, command: str, *, timeout: float | None = None) -> bool:
         try:
-            await self.transport.command(command, timeout=timeout)
+            await self.transport.command(command, timeout=timeout or self._timeout)
         except (CommandFailed, AtTimeout) as exc:
             self._log.debug("command_refused", command=command, error=str(exc))
             return False
@@ -339,7 +379,7 @@ class Session:
         """Run ``command``, waiting out "SIM busy" answers right after power-up or PIN entry."""
         for wait in (*SIM_BUSY_WAITS, None):
             try:
-                await self.transport.command(command, timeout=IDENTITY_TIMEOUT)
+                await self.transport.command(command, timeout=self._timeout)
             except (CmeError, CmsError) as exc:
                 busy = SIM_BUSY_CME if isinstance(exc, CmeError) else SIM_BUSY_CMS
                 if exc.code not in busy or wait is None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
+from smsd.config import PhoneConfig
 from smsd.modem.events import Received, ReceivedReport, ReceivedSms
 
 if TYPE_CHECKING:
@@ -13,25 +14,40 @@ if TYPE_CHECKING:
     from smsd import pdu
 
 
+_PHONE = PhoneConfig(name="", device="")
+"""The ``[[phones]]`` defaults: a modem's settings default to what the configuration defaults to."""
+
+
 @dataclass(frozen=True)
 class ModemConfig:
-    """How to reach and treat one modem."""
+    """How to reach and treat one modem: the modem's share of a ``[[phones]]`` entry.
+
+    Build it with :meth:`of` from a :class:`~smsd.config.PhoneConfig`; the fields named like
+    the phone's take the phone's values, the others (probing, reconnection backoff) are the
+    modem's own.
+    """
 
     name: str
     device: str
-    baudrate: int = 115200
+    baudrate: int = _PHONE.baudrate
     pin: str | None = None
-    poll_interval: float = 60.0
+    poll_interval: float = _PHONE.poll_interval
     """Seconds between full sweeps of the modem's storage."""
-    health_interval: float = 30.0
+    health_interval: float = _PHONE.health_interval
     """Seconds between health checks (``AT``, registration, signal)."""
-    command_timeout: float = 5.0
-    submit_timeout: float = 60.0
+    command_timeout: float = _PHONE.command_timeout
+    submit_timeout: float = _PHONE.submit_timeout
     probe_attempts: int = 5
     backoff_initial: float = 1.0
     backoff_cap: float = 300.0
-    hangup_calls: bool = True
+    hangup_calls: bool = _PHONE.hangup_calls
     """Reject incoming calls (``ATH``) once the caller is known; they are recorded either way."""
+
+    @classmethod
+    def of(cls, phone: PhoneConfig, **modem_only: Any) -> ModemConfig:  # noqa: ANN401 - forwarded to the dataclass
+        """The modem settings of ``phone`` (``modem_only``: probing and backoff overrides)."""
+        shared = {f.name: getattr(phone, f.name) for f in fields(cls) if hasattr(phone, f.name)}
+        return cls(**shared, **modem_only)
 
 
 @dataclass

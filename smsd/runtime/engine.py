@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from typing import TYPE_CHECKING
 
 import structlog
 
-from smsd.errors import StoreError
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
+from smsd.runtime.adapterdata import adapter_data
 from smsd.runtime.balance import BalanceWatch
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
 from smsd.runtime.phones import PhoneRuntime
-from smsd.runtime.receiver import Receiver
+from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
 from smsd.runtime.sender import Sender
+from smsd.runtime.supervision import supervised
 from smsd.runtime.ussd import UssdService
 from smsd.store import accounts, outbox
 from smsd.store import ussd as ussd_store
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 HOUSEKEEPING = 5.0
 """Seconds between phone-status syncs to the store and expiry of incomplete incoming messages."""
-RESTART_DELAY = 1.0
 # Adapter names shown in the API's phone rows, in RaspiSMS's "namespace\\Class" form.
 VIRTUAL_ADAPTER = "adapters\\TestAdapter"
 SERIAL_ADAPTER = "adapters\\SerialModemAdapter"
@@ -53,10 +52,14 @@ class Engine:
         render: Render = plain,
         resolve_conditional: ResolveConditional | None = None,
         at_least_once: bool = False,
+        report_window: float = REPORT_WINDOW,
+        part_timeout: float = PART_TIMEOUT,
         clock: Callable[[], float] = time.time,
         quiet: QuietPolicy | None = None,
     ) -> None:
         self._db = db
+        self._report_window = report_window
+        self._part_timeout = part_timeout
         self._id_user = id_user
         self._clock = clock
         self._at_least_once = at_least_once
@@ -91,8 +94,8 @@ class Engine:
         """Run the dispatcher and housekeeping until cancelled; phones run in their own tasks."""
         try:
             async with asyncio.TaskGroup() as group:
-                group.create_task(self._supervised("dispatcher", self.dispatcher.run))
-                group.create_task(self._supervised("housekeeping", self._housekeeping))
+                group.create_task(supervised("dispatcher", self.dispatcher.run))
+                group.create_task(supervised("housekeeping", self._housekeeping))
         finally:
             await self.close()
 
@@ -137,23 +140,21 @@ class Engine:
                 id_user=owner,
                 name=settings.name,
                 adapter=VIRTUAL_ADAPTER if settings.device == "virtual" else SERIAL_ADAPTER,
-                adapter_data=_adapter_data(settings),
+                adapter_data=adapter_data(settings),
                 priority=settings.priority,
                 limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
             )
-        receiver = Receiver(self._db, id_phone=id_phone, id_user=owner, name=settings.name)
+        receiver = Receiver(
+            self._db,
+            id_phone=id_phone,
+            id_user=owner,
+            name=settings.name,
+            clock=self._clock,
+            report_window=self._report_window,
+            part_timeout=self._part_timeout,
+        )
         modem = Modem(
-            ModemConfig(
-                name=settings.name,
-                device=settings.device,
-                baudrate=settings.baudrate,
-                pin=settings.pin,
-                poll_interval=settings.poll_interval,
-                health_interval=settings.health_interval,
-                command_timeout=settings.command_timeout,
-                submit_timeout=settings.submit_timeout,
-                hangup_calls=settings.hangup_calls,
-            ),
+            ModemConfig.of(settings),
             on_incoming=receiver.handle,
         )
         phone = PhoneRuntime(id_phone=id_phone, id_user=owner, settings=settings, modem=modem)
@@ -161,9 +162,9 @@ class Engine:
             self._db, phone, peers=lambda: list(self.phones.values()), clock=self._clock
         )
         phone.tasks = [  # the modem's first: remove_phone stops it after the senders
-            self._spawn(modem.run(), f"modem:{settings.name}"),
+            self._spawn(supervised(f"modem:{settings.name}", modem.run), f"modem:{settings.name}"),
             self._spawn(
-                self._supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
+                supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
             ),
         ]
         if settings.balance_ussd is not None:
@@ -171,7 +172,7 @@ class Engine:
                 self._db, phone, self.ussd, wake=self.wake_senders, clock=self._clock
             )
             name = f"balance:{settings.name}"
-            phone.tasks.append(self._spawn(self._supervised(name, watch.run), name))
+            phone.tasks.append(self._spawn(supervised(name, watch.run), name))
         self.phones[key] = phone
         self._receivers[key] = receiver
         self._log.info(
@@ -220,19 +221,6 @@ class Engine:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _supervised(self, name: str, run: Callable[[], Awaitable[None]]) -> None:
-        """Run ``run`` forever; a store fault or a bug is logged and the loop restarts."""
-        while True:
-            try:
-                await run()
-            except asyncio.CancelledError:
-                raise
-            except StoreError as exc:
-                self._log.error("task_store_error", task=name, error=str(exc))
-            except Exception:  # noqa: BLE001 - a bug in one loop must not stop the others
-                self._log.exception("task_crashed", task=name)
-            await asyncio.sleep(RESTART_DELAY)
-
     async def _housekeeping(self) -> None:
         while True:
             for name, phone in list(self.phones.items()):
@@ -257,7 +245,3 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-
-
-def _adapter_data(settings: PhoneConfig) -> str:
-    return json.dumps({"device": settings.device, "baudrate": settings.baudrate})

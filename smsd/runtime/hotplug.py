@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -36,6 +35,7 @@ from smsd.errors import StoreError
 from smsd.modem.backoff import backoff
 from smsd.modem.ports import expand_globs, resolve
 from smsd.modem.probe import ProbeResult, probe
+from smsd.runtime.adapterdata import AdapterData
 from smsd.runtime.engine import SERIAL_ADAPTER
 from smsd.store import devices
 
@@ -270,17 +270,13 @@ class HotplugWatcher:
             return key, replace(phone.settings, device=path), phone.id_user
         if parked is not None:
             return parked.key, replace(parked.settings, device=path), parked.id_user
-        try:
-            data = json.loads(row.adapter_data)
-        except ValueError:
-            data = {}
-        pin = data.get("pin") if isinstance(data, dict) else None
+        pin = AdapterData.parse(row.adapter_data).pin
         settings = replace(
             self._template,
             name=row.name,
             device=path,
             baudrate=self._baudrate,
-            pin=str(pin) if pin else None,
+            pin=pin,
             priority=row.priority,
             limits=tuple(LimitConfig(volume, startpoint) for volume, startpoint in row.limits),
         )

@@ -21,6 +21,8 @@ import structlog
 
 from smsd.modem.calls import CallEnded, IncomingCall
 from smsd.modem.events import Incoming, ReceivedReport, ReceivedSms, UndecodablePdu
+from smsd.pdu import Concat
+from smsd.reassembly import Reassembler
 from smsd.runtime.calls import CallRecorder
 from smsd.store import inbox, outbox
 
@@ -30,17 +32,32 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 REPORT_WINDOW = 3 * 24 * 3600.0
-"""Seconds after sending during which a status report is matched to a message (networks keep
-trying for up to a few days)."""
+"""Default seconds after sending during which a status report is matched to a message (networks
+keep trying for up to a few days); ``[daemon] report_window_hours`` sets it."""
 REPORT_RACE_WAITS = (0.05, 0.1, 0.2, 0.4, None)
 """Pauses before matching a status report again when its segment is not recorded yet."""
 PART_TIMEOUT = 1800.0
-"""Seconds to wait for the missing parts of a concatenated message before storing what came."""
+"""Default seconds (``[daemon] part_timeout``) to wait for the missing parts of a concatenated
+message before storing what came."""
 
 
 def _wall(moment: datetime) -> str:
     """Local wall time, as RaspiSMS shows every datetime."""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def join(held: Sequence[inbox.PartRow], *, timeout: float) -> list[inbox.PartRow] | None:
+    """The parts of one message in order once all are held, by the pure reassembler's rules.
+
+    The store keeps the parts (a restart loses none); whether they make a whole message, and
+    which copy of a part repeated by the network counts (the first), is decided here.
+    """
+    joiner: Reassembler[inbox.PartRow] = Reassembler(timeout=timeout)
+    for part in held:
+        whole = joiner.add(part.sender, Concat(part.reference, part.total, part.seq), part, now=0.0)
+        if whole is not None:
+            return whole
+    return None
 
 
 def _key(*fields: object) -> str:
@@ -60,8 +77,14 @@ class Receiver:
         name: str,
         clock: Callable[[], float] = time.time,
         on_status: Callable[[int, str], None] | None = None,
+        report_window: float = REPORT_WINDOW,
+        part_timeout: float = PART_TIMEOUT,
     ) -> None:
         self._db = db
+        self._report_window = report_window
+        """``[daemon] report_window_hours``, in seconds."""
+        self._part_timeout = part_timeout
+        """``[daemon] part_timeout``."""
         self._id_phone = id_phone
         self._id_user = id_user
         self._clock = clock
@@ -113,13 +136,14 @@ class Receiver:
         )
         if not fresh:
             self._log.debug("sms_part_duplicate", sender=message.sender, seq=concat.sequence)
-        parts = await inbox.complete_parts(
+        held = await inbox.held_parts(
             self._db,
             id_phone=self._id_phone,
             sender=message.sender,
             reference=concat.reference,
             total=concat.total,
         )
+        parts = join(held, timeout=self._part_timeout)
         if parts is not None:
             await self._store_parts(parts, incomplete=False)
 
@@ -160,10 +184,14 @@ class Receiver:
                 "sms_stored", received=stored, origin=sender, parts=parts, incomplete=incomplete
             )
 
-    async def expire_parts(self, *, timeout: float = PART_TIMEOUT) -> int:
-        """Store, marked incomplete, the concatenated messages whose parts stopped coming."""
+    async def expire_parts(self, *, timeout: float | None = None) -> int:
+        """Store, marked incomplete, the concatenated messages whose parts stopped coming.
+
+        ``timeout`` defaults to the receiver's ``part_timeout``.
+        """
+        wait = self._part_timeout if timeout is None else timeout
         groups = await inbox.expired_parts(
-            self._db, id_phone=self._id_phone, older_than=self._clock() - timeout
+            self._db, id_phone=self._id_phone, older_than=self._clock() - wait
         )
         for parts in groups:
             await self._store_parts(parts, incomplete=True)
@@ -178,7 +206,7 @@ class Receiver:
                 id_phone=self._id_phone,
                 reference=report.reference,
                 recipient=report.recipient,
-                since=self._clock() - REPORT_WINDOW,
+                since=self._clock() - self._report_window,
             )
             if match is not None or wait is None:
                 break

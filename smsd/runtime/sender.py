@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,9 +33,10 @@ from smsd.scheduling import (
     window_start,
 )
 from smsd.store import outbox
+from smsd.store.errors import TransitionError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
+    from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
     from smsd.runtime.phones import PhoneRuntime
     from smsd.store.db import Database
@@ -45,8 +47,26 @@ IDLE_POLL = 1.0
 """Seconds an idle sender sleeps when nothing wakes it (a safety net: new work wakes it at once)."""
 LIMIT_RECHECK = 30.0
 """Seconds between re-checks of a phone whose limit is reached (its window slides)."""
+SETTLE_RETRY = 5.0
+"""Seconds between tries of a settlement the store refused (see :meth:`Sender._send`)."""
 STOPPED = "sender stopped"
 """Reason recorded on a message handed back to the queue because its sender was cancelled."""
+
+
+@dataclass
+class _Attempt:
+    """What one attempt at a message has reached: a segment may be out and unrecorded."""
+
+    in_flight: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Settlement:
+    """A transition that leaves a message in a defined state after a failed step."""
+
+    id_sended: int
+    transition: str
+    apply: Callable[[], Awaitable[None]]
 
 
 class Sender:
@@ -70,13 +90,18 @@ class Sender:
         """Set once the sender is cancelled: the segment in flight ends, the rest goes back."""
         self._busy = False
         """The last claim found a message: the next one is claimed without looking first."""
+        self._unsettled: list[Settlement] = []
+        """Messages a failed step left ``sending`` whose settlement the store refused so far."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
         phone = self._phone
         while True:
             phone.work.clear()
-            wait = await self._step()
+            if self._unsettled and not await self._settle_deferred():
+                wait = SETTLE_RETRY  # nothing new is claimed while a message is unsettled
+            else:
+                wait = await self._step()
             if wait > 0:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
@@ -198,9 +223,30 @@ class Sender:
             self._log.info("phone_limit_reached" if reached else "phone_limit_cleared", used=used)
 
     async def _send(self, claim: outbox.Claim) -> None:
-        phone = self._phone
+        """Send a claimed message; whatever a step raises, the message ends in a defined state.
+
+        A step that raises something nothing expected (a bug, the store refusing a write) is
+        logged once with its traceback, and the message is settled by the rule of at most once:
+        ``unknown`` when a segment may have reached the modem unrecorded, else a failed attempt
+        (retried like any other). If the store refuses that too, the settlement is kept and
+        retried before this sender claims anything else.
+        """
         message = claim.message
         log = self._log.bind(sended=message.id)
+        attempt = _Attempt()
+        try:
+            await self._attempt(claim, attempt, log)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("send_step_failed", error=str(exc), in_flight=attempt.in_flight)
+            await self._settle(self._settlement(message, exc, in_flight=attempt.in_flight), log)
+
+    async def _attempt(
+        self, claim: outbox.Claim, attempt: _Attempt, log: structlog.typing.FilteringBoundLogger
+    ) -> None:
+        phone = self._phone
+        message = claim.message
         request_report = (
             phone.settings.delivery_reports
             if message.request_report is None
@@ -221,13 +267,15 @@ class Sender:
             log.warning("sms_failed", reason=str(exc))
             return
         pending = claim.segments
-        last: tuple[int, int] | None = None
-        references: list[int] = []
+        last: tuple[int, int | None] | None = None
+        references: list[int | None] = []
         try:
             for index, seq in enumerate(pending):
                 if self._stopping:
                     await self._hand_back(message)
                     return
+                # From here until the segment's record is committed, it may have left unrecorded.
+                attempt.in_flight = True
                 [reference] = await phone.modem.send([segments[seq - 1]])
                 references.append(reference)
                 if index == len(pending) - 1:
@@ -236,10 +284,14 @@ class Sender:
                     await outbox.mark_segment_sent(
                         self._db, message.id, seq, reference=reference, now=self._clock()
                     )
+                    attempt.in_flight = False
         except SendError as exc:
+            attempt.in_flight = exc.uncertain
             await self._failed(message, exc, log)
+            attempt.in_flight = False
             return
         except ModemUnavailableError as exc:
+            attempt.in_flight = False  # refused before anything was written
             await outbox.requeue(
                 self._db,
                 message.id,
@@ -251,12 +303,75 @@ class Sender:
             log.info("sms_requeued", reason=str(exc))
             return
         await outbox.mark_sent(self._db, message.id, now=self._clock(), last=last)
+        attempt.in_flight = False
         log.info(
             "sms_sent",
             destination=message.destination,
             segments=len(segments),
             references=references,
         )
+
+    def _settlement(
+        self, message: outbox.QueuedMessage, exc: BaseException, *, in_flight: bool
+    ) -> Settlement:
+        """The transition that leaves ``message`` in a defined state after ``exc``."""
+        reason = f"send step failed: {type(exc).__name__}: {exc}"
+        now = self._clock()
+        if in_flight:
+            return Settlement(
+                message.id,
+                "mark_unknown",
+                lambda: outbox.mark_unknown(
+                    self._db, message.id, reason=f"{reason}; outcome unknown", now=now
+                ),
+            )
+        attempts = message.attempts + 1
+        if attempts > self._phone.settings.retries:
+            return Settlement(
+                message.id,
+                "mark_failed",
+                lambda: outbox.mark_failed(
+                    self._db, message.id, reason=f"{reason} (after {attempts} attempts)", now=now
+                ),
+            )
+        return Settlement(
+            message.id,
+            "requeue",
+            lambda: outbox.requeue(
+                self._db,
+                message.id,
+                reason=reason,
+                next_attempt_at=now + retry_delay(attempts),
+                exclude_phone=None,
+            ),
+        )
+
+    async def _settle(
+        self, settlement: Settlement, log: structlog.typing.FilteringBoundLogger
+    ) -> bool:
+        """Apply ``settlement``; keep it for later if the store refuses. ``True`` once done."""
+        try:
+            await settlement.apply()
+        except TransitionError as exc:
+            # Someone else already moved the message on (a defined state): nothing left to do.
+            log.info("sms_settled_elsewhere", transition=settlement.transition, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - kept and tried again before the next claim
+            if settlement not in self._unsettled:
+                self._unsettled.append(settlement)
+                log.warning("sms_settle_deferred", transition=settlement.transition, error=str(exc))
+            return False
+        else:
+            log.warning("sms_settled", transition=settlement.transition)
+        if settlement in self._unsettled:
+            self._unsettled.remove(settlement)
+        return True
+
+    async def _settle_deferred(self) -> bool:
+        """Try the settlements the store refused before; ``True`` when none is left."""
+        for settlement in list(self._unsettled):
+            if not await self._settle(settlement, self._log.bind(sended=settlement.id_sended)):
+                return False
+        return True
 
     async def _failed(
         self,

@@ -24,9 +24,8 @@ from smsd.store.rows import PHONE_STATUSES, ContactRow, PhoneRow, UserRow
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 
 def storable_ids(ids: Sequence[int]) -> list[int]:
@@ -70,7 +69,7 @@ async def ensure_user(db: Database, *, email: str, api_key: str, admin: bool = F
         raise InvalidValueError("a user needs an email and an API key")
     digest = key_digest(api_key)
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         found = await row(
             conn,
             "INSERT INTO user (email, key_digest, admin) VALUES (?, ?, ?) "
@@ -89,6 +88,20 @@ async def ensure_user(db: Database, *, email: str, api_key: str, admin: bool = F
     return await db.atomic("ensure_user", body)
 
 
+async def first_admin(db: Database) -> int | None:
+    """The id of the oldest admin user, or ``None`` when there is none."""
+    found = await db.fetchone("SELECT id FROM user WHERE admin = 1 ORDER BY id LIMIT 1")
+    return None if found is None else int(found["id"])
+
+
+async def owns_phone_group(db: Database, *, id_user: int, id_phone_group: int) -> bool:
+    """Whether the phone group ``id_phone_group`` is ``id_user``'s."""
+    found = await db.fetchone(
+        "SELECT 1 FROM phone_group WHERE id = ? AND id_user = ?", (id_phone_group, id_user)
+    )
+    return found is not None
+
+
 async def upgrade_keys(db: Database) -> int:
     """Hash every plain API key an older smsd stored, and clear it; return how many.
 
@@ -96,7 +109,7 @@ async def upgrade_keys(db: Database) -> int:
     the API serves a request).
     """
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         plain = await rows(
             conn, "SELECT id, api_key FROM user WHERE api_key IS NOT NULL AND key_digest IS NULL"
         )
@@ -197,7 +210,7 @@ async def sync_phone(
         if volume < 1 or not startpoint:
             raise InvalidValueError(f"bad phone limit ({volume}, {startpoint!r})")
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         found = await row(
             conn,
             "INSERT INTO phone (id_user, name, adapter, adapter_data, priority) "
@@ -263,7 +276,7 @@ async def create_phone_group(
 ) -> int:
     """Create a phone group of ``id_user``'s phones (other users' ids are skipped)."""
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         id_group = await insert(
             conn, "INSERT INTO phone_group (id_user, name) VALUES (?, ?)", (id_user, name)
         )
@@ -302,7 +315,7 @@ async def create_group(
 ) -> int:
     """Create a group of ``id_user``'s contacts (other users' ids are skipped)."""
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         id_group = await insert(
             conn, 'INSERT INTO "group" (id_user, name) VALUES (?, ?)', (id_user, name)
         )
@@ -317,7 +330,7 @@ async def add_to_group(
 ) -> None:
     """Add ``id_user``'s contacts to a group (duplicates and foreign ids are skipped)."""
 
-    async def body(conn: aiosqlite.Connection) -> None:
+    async def body(conn: AsyncConnection) -> None:
         owner = await row(conn, 'SELECT id_user FROM "group" WHERE id = ?', (id_group,))
         if owner is None or int(owner["id_user"]) != id_user:
             raise NotFoundError(f"no group {id_group} for user {id_user}")
@@ -327,7 +340,7 @@ async def add_to_group(
 
 
 async def _add_to_group(
-    conn: aiosqlite.Connection, id_group: int, id_user: int, contacts: Sequence[int]
+    conn: AsyncConnection, id_group: int, id_user: int, contacts: Sequence[int]
 ) -> None:
     await conn.executemany(
         "INSERT OR IGNORE INTO group_contact (id_group, id_contact) "
@@ -375,8 +388,10 @@ __all__ = [
     "create_media",
     "create_phone_group",
     "ensure_user",
+    "first_admin",
     "generate_key",
     "key_digest",
+    "owns_phone_group",
     "phones",
     "set_phone_status",
     "set_setting",

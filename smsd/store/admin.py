@@ -20,9 +20,8 @@ from smsd.store.errors import ConstraintError, InvalidValueError, NotFoundError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 __all__ = [
     "NameTakenError",
@@ -56,7 +55,7 @@ class NameTakenError(ConstraintError):
     """Another row of the same user already has this name (phones, phone groups)."""
 
 
-async def _owned(conn: aiosqlite.Connection, table: str, id_row: int, id_user: int) -> bool:
+async def _owned(conn: AsyncConnection, table: str, id_row: int, id_user: int) -> bool:
     found = await row(
         conn,
         f"SELECT 1 FROM {table} WHERE id = ? AND id_user = ?",  # noqa: S608 - constant table
@@ -66,7 +65,7 @@ async def _owned(conn: aiosqlite.Connection, table: str, id_row: int, id_user: i
 
 
 async def _name_taken(
-    conn: aiosqlite.Connection, table: str, id_user: int, name: str, except_id: int | None
+    conn: AsyncConnection, table: str, id_user: int, name: str, except_id: int | None
 ) -> bool:
     found = await row(
         conn,
@@ -76,9 +75,7 @@ async def _name_taken(
     return found is not None
 
 
-async def _set(
-    conn: aiosqlite.Connection, table: str, id_row: int, values: Mapping[str, object]
-) -> int:
+async def _set(conn: AsyncConnection, table: str, id_row: int, values: Mapping[str, object]) -> int:
     """Update the given columns of one row; the number of rows whose values really changed."""
     wanted = {name: value for name, value in values.items() if value is not None}
     unknown = set(wanted) - _COLUMNS[table]
@@ -140,7 +137,7 @@ class PhoneFields:
 
 
 async def _replace_limits(
-    conn: aiosqlite.Connection, id_phone: int, limits: Sequence[tuple[int, str]]
+    conn: AsyncConnection, id_phone: int, limits: Sequence[tuple[int, str]]
 ) -> None:
     await change(conn, "DELETE FROM phone_limit WHERE id_phone = ?", (id_phone,))
     await conn.executemany(
@@ -155,7 +152,7 @@ async def create_phone(db: Database, *, id_user: int, fields: PhoneFields) -> in
         raise InvalidValueError("a phone needs a name and an adapter")
     name = fields.name
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         if await _name_taken(conn, "phone", id_user, name, None):
             raise NameTakenError(f"user {id_user} already has a phone named {name!r}")
         id_phone = await insert(
@@ -177,7 +174,7 @@ async def update_phone(db: Database, *, id_user: int, id_phone: int, fields: Pho
     clash. Limits, when given, replace all the phone's limits.
     """
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         if not await _owned(conn, "phone", id_phone, id_user):
             raise NotFoundError(f"no phone {id_phone} for user {id_user}")
         if fields.name is not None and await _name_taken(
@@ -217,7 +214,7 @@ async def update_contact(
     if data is not None:
         check_json(data, "data")
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         if not await _owned(conn, "contact", id_contact, id_user):
             return False
         await _set(conn, "contact", id_contact, {"name": name, "number": number, "data": data})
@@ -244,7 +241,7 @@ async def update_group(
 ) -> bool:
     """Rename a group and/or replace its contacts (the user's own only); ``False`` if none."""
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         if not await _owned(conn, '"group"', id_group, id_user):
             return False
         await _set(conn, '"group"', id_group, {"name": name})
@@ -277,7 +274,7 @@ async def update_conditional_group(
     if condition is not None and not condition.strip():
         raise InvalidValueError("a conditional group needs a condition")
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         if not await _owned(conn, "conditional_group", id_group, id_user):
             return False
         await _set(conn, "conditional_group", id_group, {"name": name, "condition": condition})
@@ -304,7 +301,7 @@ async def update_phone_group(
     :class:`NameTakenError` if the user has another phone group of that name.
     """
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         if not await _owned(conn, "phone_group", id_group, id_user):
             return False
         if name is not None and await _name_taken(conn, "phone_group", id_user, name, id_group):
@@ -337,7 +334,7 @@ async def set_received_status(db: Database, *, id_user: int, id_received: int, s
     if status not in {"read", "unread"}:
         raise InvalidValueError(f"received status must be read or unread, not {status!r}")
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         if not await _owned(conn, "received", id_received, id_user):
             return False
         await change(

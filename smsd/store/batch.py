@@ -9,16 +9,20 @@ each body inside its own ``SAVEPOINT``, one ``COMMIT``. Durability is unchanged 
 raises is rolled back to its savepoint alone; the others commit).
 
 A *body* is a plain function of a :class:`sqlite3.Connection`, run in the writer connection's own
-thread, so a whole batch costs one hand-over between the event loop and that thread, however
-many statements its bodies run. Bodies must be short and must not touch the event loop.
+thread (:mod:`smsd.store.writer`), so a whole batch costs one hand-over between the event loop and
+that thread, however many statements its bodies run. Bodies must be short and must not touch the
+event loop.
 
-Batches are taken in arrival order; a batch never waits for more work to arrive (an idle store
-commits a lone transition at once).
+This queue is the store's one write path: a transition that needs the event loop between its
+statements (a coroutine body, :meth:`smsd.store.db.Database.atomic`) waits in the same queue and
+runs alone, in its own transaction, when its turn comes. Jobs are taken in arrival order; a batch
+never waits for more work to arrive (an idle store commits a lone transition at once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import sqlite3
 from dataclasses import dataclass, field
@@ -27,9 +31,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from smsd.store.errors import StoreError, translate
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
-    import aiosqlite
+    from smsd.store.writer import SqliteThread
 
 T = TypeVar("T")
 
@@ -42,25 +46,17 @@ class Job(Generic[T]):
     """One transition waiting for the writer."""
 
     action: str
-    body: Callable[[sqlite3.Connection], T]
+    body: Callable[[sqlite3.Connection], T] | None
+    """A plain body (batched), or ``None`` for a transaction run alone (``alone``)."""
     done: asyncio.Future[T] = field(repr=False)
+    alone: Callable[[], Awaitable[T]] | None = field(default=None, repr=False)
+    """A coroutine transaction, run by itself under the writer lock."""
 
 
 @dataclass(frozen=True)
 class _Outcome:
     ok: bool
     value: Any  # the body's result, or the exception it raised
-
-
-async def in_thread(conn: aiosqlite.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``body`` with ``conn``'s :class:`sqlite3.Connection` in ``conn``'s own thread.
-
-    aiosqlite runs every call in one thread per connection but has no public "run this function
-    there" call; ``_execute`` is that call (present throughout the 0.x series we depend on).
-    """
-    raw: sqlite3.Connection = conn._conn  # noqa: SLF001
-    result: T = await conn._execute(body, raw)  # type: ignore[no-untyped-call]  # noqa: SLF001
-    return result
 
 
 def run_batch(
@@ -100,34 +96,50 @@ def run_batch(
 
 
 class GroupWriter:
-    """Takes write bodies from any task and commits them in batches on one connection.
+    """Takes write jobs from any task and commits them in order on the writer thread.
 
-    ``lock`` is the database's writer lock: a batch holds it, so the coroutine transactions of
-    :meth:`smsd.store.db.Database.transaction` never interleave with a batch.
+    ``lock`` is the database's writer lock: a batch or a lone transaction holds it, so nothing
+    else (:meth:`smsd.store.db.Database.transaction`) interleaves statements with it.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, lock: asyncio.Lock) -> None:
-        self._conn = conn
+    def __init__(self, writer: SqliteThread, lock: asyncio.Lock) -> None:
+        self._writer = writer
         self._lock = lock
-        self._queue: asyncio.Queue[Job[Any]] = asyncio.Queue()
+        self._queue: collections.deque[Job[Any]] = collections.deque()
+        self._waiting = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         """Batches committed (a figure for benchmarks)."""
+        self.on_new_events: list[Callable[[], None]] = []
+        """Called after a commit that wrote webhook events (their triggers ran)."""
+        self._last_event: int | None = None
         self.jobs = 0
         """Transitions committed or refused in those batches."""
 
     def submit(self, action: str, body: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Queue ``body``; the future resolves once its batch committed (or with its error)."""
+        return self._enqueue(Job(action, body, asyncio.get_running_loop().create_future()))
+
+    def submit_alone(self, action: str, run: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
+        """Queue a coroutine transaction ``run()``; it runs alone, in its turn."""
         loop = asyncio.get_running_loop()
-        job: Job[T] = Job(action, body, loop.create_future())
-        self._queue.put_nowait(job)
+        return self._enqueue(Job(action, None, loop.create_future(), alone=run))
+
+    def _enqueue(self, job: Job[T]) -> asyncio.Future[T]:
+        self._queue.append(job)
+        self._idle.clear()
+        self._waiting.set()
         if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run(), name="store:group-writer")
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="store:group-writer"
+            )
         return job.done
 
     async def drain(self) -> None:
-        """Wait until every submitted body has been committed or refused, then stop the task."""
-        await self._queue.join()
+        """Wait until every submitted job has been committed or refused, then stop the task."""
+        await self._idle.wait()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -136,22 +148,48 @@ class GroupWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._commit(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+            if not self._queue:
+                self._idle.set()
+                self._waiting.clear()
+                await self._waiting.wait()
+                continue
+            first = self._queue.popleft()
+            if first.alone is not None:
+                await self._commit_alone(first)
+                continue
+            batch = [first]
+            while len(batch) < MAX_BATCH and self._queue and self._queue[0].alone is None:
+                batch.append(self._queue.popleft())
+            await self._commit(batch)
+
+    async def _commit_alone(self, job: Job[Any]) -> None:
+        assert job.alone is not None
+        try:
+            async with self._lock:
+                value = await job.alone()
+                if self.on_new_events:
+                    self._notify(await self._writer.run(last_event))
+        except asyncio.CancelledError:
+            _settle(job, _Outcome(ok=False, value=StoreError(f"{job.action}: store closing")))
+            raise
+        except Exception as exc:  # noqa: BLE001 - the caller gets its own failure
+            _settle(job, _Outcome(ok=False, value=_translated(exc, job.action)))
+        else:
+            self.jobs += 1
+            _settle(job, _Outcome(ok=True, value=value))
 
     async def _commit(self, batch: list[Job[Any]]) -> None:
         action = batch[0].action if len(batch) == 1 else f"{len(batch)} transitions"
+        bodies = [job.body for job in batch if job.body is not None]
         try:
             async with self._lock:
-                # One hand-over to the connection's thread for the whole batch.
-                bodies = [job.body for job in batch]
-                outcomes = await in_thread(self._conn, lambda conn: run_batch(conn, bodies))
+                # One hand-over to the writer's thread for the whole batch.
+                watch = bool(self.on_new_events)
+                outcomes, top = await self._writer.run(
+                    lambda conn: (run_batch(conn, bodies), last_event(conn) if watch else None)
+                )
+                if watch:
+                    self._notify(top)
         except Exception as exc:  # noqa: BLE001 - every waiting caller gets the failure
             error = _translated(exc, action)
             for job in batch:
@@ -169,6 +207,23 @@ class GroupWriter:
             if not outcome.ok:
                 outcome = _Outcome(ok=False, value=_translated(outcome.value, job.action))  # noqa: PLW2901
             _settle(job, outcome)
+
+    def _notify(self, top: int | None) -> None:
+        """Wake the listeners when the newest webhook event is newer than the last seen."""
+        if top is None or top == self._last_event:
+            return
+        self._last_event = top  # the first look may wake once for nothing: a poll, no harm
+        for listener in self.on_new_events:
+            listener()
+
+
+def last_event(conn: sqlite3.Connection) -> int | None:
+    """The id of the newest webhook event (``None`` before the table exists)."""
+    try:
+        found = conn.execute("SELECT max(id) FROM webhook_event").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if found is None or found[0] is None else int(found[0])
 
 
 def _translated(exc: BaseException, action: str) -> BaseException:
@@ -188,4 +243,4 @@ def _settle(job: Job[Any], outcome: _Outcome) -> None:
         job.done.set_exception(outcome.value)
 
 
-__all__ = ["MAX_BATCH", "GroupWriter", "Job", "in_thread", "run_batch"]
+__all__ = ["MAX_BATCH", "GroupWriter", "Job", "run_batch"]

@@ -1,9 +1,11 @@
 """The SQLite database: connections, PRAGMAs, integrity check, transactions, error translation.
 
-One writer connection does every write, each in a short ``BEGIN IMMEDIATE`` transaction taken
-under an :class:`asyncio.Lock`, so two coroutines never interleave statements of two transactions.
-A second, query-only connection serves reads outside transactions: in WAL mode it sees every
-committed transaction and never waits behind a writer, and it can never observe a half-done one.
+One writer connection does every write, in its own thread (:mod:`smsd.store.writer`), through one
+queue (:mod:`smsd.store.batch`): :meth:`Database.write` takes a plain function and group-commits
+it with its neighbours; :meth:`Database.atomic` takes a coroutine and runs it alone in its turn.
+A second, query-only connection in a thread of its own serves reads outside transactions: in WAL
+mode it sees every committed transaction and never waits behind a writer, and it can never
+observe a half-done one.
 
 Durability: ``journal_mode=WAL`` with ``synchronous=FULL`` (every commit is fsynced before the
 call returns, so what the store says is committed survives a power cut), ``foreign_keys=ON`` and a
@@ -22,17 +24,16 @@ import sqlite3
 from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import aiosqlite
-
 from smsd.phpvalues import INT64_MAX
 from smsd.store import migrate
-from smsd.store.batch import GroupWriter, in_thread
+from smsd.store.batch import GroupWriter
 from smsd.store.errors import (
     DatabaseClosedError,
     DatabaseCorruptError,
     StoreError,
     translate,
 )
+from smsd.store.writer import AsyncConnection, SqliteThread
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -52,29 +53,18 @@ def page_offset(page: int, limit: int) -> int:
     return min(page * limit, INT64_MAX)
 
 
-async def _connect(path: str, *, uri: bool, busy_timeout_ms: int) -> aiosqlite.Connection:
-    # The file is opened first in a worker thread, so that a failure (missing directory,
-    # permissions) leaves no aiosqlite thread behind; the open connection is then handed to
-    # aiosqlite, whose own thread is the only one to use it from there on.
-    raw = await asyncio.to_thread(
-        sqlite3.connect,
-        path,
-        uri=uri,
-        isolation_level=None,
-        timeout=busy_timeout_ms / 1000,
-        check_same_thread=False,
-    )
-    conn = await aiosqlite.Connection(lambda: raw, iter_chunk_size=64)
-    conn.row_factory = sqlite3.Row
-    return conn
+async def _connect(path: str, *, uri: bool, busy_timeout_ms: int, name: str) -> SqliteThread:
+    # Opened in the thread that will own it: a failure (missing directory, permissions) leaves
+    # no thread behind (see :mod:`smsd.store.writer`).
+    return await SqliteThread.connect(path, name=name, uri=uri, timeout=busy_timeout_ms / 1000)
 
 
-async def rows(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+async def rows(conn: AsyncConnection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
     """All rows of ``sql`` on ``conn`` (inside a transaction)."""
     return list(await conn.execute_fetchall(sql, params))
 
 
-async def row(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
+async def row(conn: AsyncConnection, sql: str, params: Params = ()) -> sqlite3.Row | None:
     """The first row of ``sql`` on ``conn``, or ``None``."""
     found = await conn.execute_fetchall(sql, params)
     for first in found:
@@ -82,13 +72,13 @@ async def row(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> sqli
     return None
 
 
-async def change(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+async def change(conn: AsyncConnection, sql: str, params: Params = ()) -> int:
     """Run a data-changing statement; return the number of rows it changed."""
     async with conn.execute(sql, params) as cursor:
         return cursor.rowcount
 
 
-async def insert(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+async def insert(conn: AsyncConnection, sql: str, params: Params = ()) -> int:
     """Run an ``INSERT``; return the new row's id."""
     async with conn.execute(sql, params) as cursor:
         new_id = cursor.lastrowid
@@ -100,14 +90,12 @@ async def insert(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> i
 class Database:
     """An open smsd database. Build it with :meth:`open`; close it with :meth:`close`."""
 
-    def __init__(
-        self, path: str, writer: aiosqlite.Connection, reader: aiosqlite.Connection | None
-    ) -> None:
+    def __init__(self, path: str, writer: SqliteThread, reader: SqliteThread | None) -> None:
         self.path = path
-        self._writer: aiosqlite.Connection | None = writer
+        self._writer: SqliteThread | None = writer
+        self._writer_conn = writer.coroutines()
         self._reader = reader
         self._lock = asyncio.Lock()
-        self._pending: set[asyncio.Task[object]] = set()
         self._group = GroupWriter(writer, self._lock)
 
     @classmethod
@@ -133,38 +121,50 @@ class Database:
         target = name
         if read_only:
             target = f"file:{_quote_path(name)}?mode=ro"
-        writer: aiosqlite.Connection | None = None
-        second: aiosqlite.Connection | None = None
+        writer: SqliteThread | None = None
+        second: SqliteThread | None = None
         try:
-            writer = await _connect(target, uri=read_only, busy_timeout_ms=busy_timeout_ms)
-            await _configure(writer, busy_timeout_ms=busy_timeout_ms)
-            await _integrity(writer, check)
-            await migrate.apply(writer, target=target_version)
+            writer = await _connect(
+                target, uri=read_only, busy_timeout_ms=busy_timeout_ms, name="store-writer"
+            )
+            setup = writer.coroutines()
+            await _configure(setup, busy_timeout_ms=busy_timeout_ms)
+            await _integrity(setup, check)
+            await migrate.apply(setup, target=target_version)
             if reader:
-                second = await _connect(target, uri=read_only, busy_timeout_ms=busy_timeout_ms)
-                await second.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-                await second.execute("PRAGMA query_only = 1")
+                second = await _connect(
+                    target, uri=read_only, busy_timeout_ms=busy_timeout_ms, name="store-reader"
+                )
+                await second.run(lambda raw: raw.execute("PRAGMA query_only = 1"))
         except BaseException as exc:
-            for conn in (second, writer):
-                if conn is not None:
+            for thread in (second, writer):
+                if thread is not None:
                     with suppress(Exception):
-                        await conn.close()
+                        await thread.close()
             if isinstance(exc, sqlite3.Error):
                 raise translate(exc, f"opening {name}") from exc
             raise
         return cls(name, writer, second)
 
+    def on_new_webhook_events(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after each commit that wrote webhook events; return the undo."""
+        self._group.on_new_events.append(listener)
+
+        def forget() -> None:
+            if listener in self._group.on_new_events:
+                self._group.on_new_events.remove(listener)
+
+        return forget
+
     async def close(self) -> None:
         """Finish the transactions in flight, then close both connections. Idempotent."""
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
         await self._group.drain()
         writer, reader = self._writer, self._reader
         self._writer = self._reader = None
-        for conn in (reader, writer):
-            if conn is not None:
+        for thread in (reader, writer):
+            if thread is not None:
                 try:
-                    await conn.close()
+                    await thread.close()
                 except sqlite3.Error as exc:
                     raise translate(exc, "closing the database") from exc
 
@@ -173,53 +173,62 @@ class Database:
         """Whether :meth:`close` was called."""
         return self._writer is None
 
-    def _conn(self) -> aiosqlite.Connection:
+    def _conn(self) -> AsyncConnection:
         if self._writer is None:
             raise DatabaseClosedError(f"the database {self.path} is closed")
-        return self._writer
+        return self._writer_conn
 
-    def _read_conn(self) -> aiosqlite.Connection:
-        writer = self._conn()
-        return self._reader if self._reader is not None else writer
+    def _read_thread(self) -> SqliteThread:
+        if self._writer is None:
+            raise DatabaseClosedError(f"the database {self.path} is closed")
+        return self._reader if self._reader is not None else self._writer
 
     @asynccontextmanager
-    async def transaction(self, action: str = "transaction") -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self, action: str = "transaction") -> AsyncIterator[AsyncConnection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT`` on the writer connection, ``ROLLBACK`` on any error.
 
         ``action`` names the transaction in error messages. A ``sqlite3`` error raised inside the
-        block is translated to a :class:`StoreError` after the rollback.
+        block is translated to a :class:`StoreError` after the rollback. Prefer :meth:`write`
+        (or :meth:`atomic`): they queue behind the transitions already waiting.
         """
-        async with self._lock:
-            conn = self._conn()
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
+        async with self._lock, self._begun(action) as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _begun(self, action: str) -> AsyncIterator[AsyncConnection]:
+        """One transaction on the writer; the caller holds the writer lock."""
+        conn = self._conn()
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate(exc, action) from exc
+        try:
+            yield conn
+            await conn.execute("COMMIT")
+        except BaseException as exc:
+            await _rollback(conn)
+            if isinstance(exc, sqlite3.Error):
                 raise translate(exc, action) from exc
-            try:
-                yield conn
-                await conn.execute("COMMIT")
-            except BaseException as exc:
-                await _rollback(conn)
-                if isinstance(exc, sqlite3.Error):
-                    raise translate(exc, action) from exc
-                raise
+            raise
 
-    async def atomic(self, action: str, body: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run ``body`` in one transaction named ``action``, shielded from caller cancellation.
+    async def atomic(self, action: str, body: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run the coroutine ``body`` in one transaction named ``action``; return its result.
 
-        Once started, the transaction commits or rolls back on its own even if the awaiting task
-        is cancelled (which then sees :class:`asyncio.CancelledError`): a state transition is
-        never left half done and the writer is never left inside a transaction.
+        For a transition that needs the event loop between its statements; anything else is a
+        plain function given to :meth:`write`. It waits in the same queue as :meth:`write`'s
+        transitions (:mod:`smsd.store.batch`) and runs alone when its turn comes. Once queued
+        it commits or rolls back on its own even if the awaiting task is cancelled (which then
+        sees :class:`asyncio.CancelledError`): never half done.
         """
 
         async def run() -> T:
-            async with self.transaction(action) as conn:
+            async with self._begun(action) as conn:
                 return await body(conn)
 
-        task: asyncio.Task[T] = asyncio.ensure_future(run())
-        self._pending.add(task)
-        task.add_done_callback(self._settled)
-        return await asyncio.shield(task)
+        _ = self._conn()  # raises when closed
+        done = self._group.submit_alone(action, run)
+        done.add_done_callback(_retrieve)
+        return await asyncio.shield(done)
 
     async def write(self, action: str, body: Callable[[sqlite3.Connection], T]) -> T:
         """Run the plain function ``body`` as one transition named ``action``; return its result.
@@ -241,23 +250,14 @@ class Database:
         Several queries in one hand-over to the reader's thread; they see committed data only
         (each statement its own snapshot unless ``body`` opens a read transaction).
         """
-        conn = self._read_conn()
         try:
-            return await in_thread(conn, body)
+            return await self._read_thread().run(body)
         except sqlite3.Error as exc:
             raise translate(exc, "query") from exc
-
-    def _settled(self, task: asyncio.Task[object]) -> None:
-        self._pending.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved here: the awaiting caller may have gone
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """All rows of a query, read outside any transaction (sees every committed change)."""
-        try:
-            return list(await self._read_conn().execute_fetchall(sql, params))
-        except sqlite3.Error as exc:
-            raise translate(exc, "query") from exc
+        return await self.read(lambda conn: conn.execute(sql, params).fetchall())
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row of a query, or ``None``."""
@@ -271,7 +271,7 @@ class Database:
         changed.
         """
 
-        async def body(conn: aiosqlite.Connection) -> int:
+        async def body(conn: AsyncConnection) -> int:
             async with conn.execute(sql, params) as cursor:
                 is_insert = sql.lstrip().upper().startswith(("INSERT", "REPLACE"))
                 if is_insert and cursor.rowcount > 0 and cursor.lastrowid is not None:
@@ -292,7 +292,7 @@ def _quote_path(path: str) -> str:
     return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
 
 
-async def _configure(conn: aiosqlite.Connection, *, busy_timeout_ms: int) -> None:
+async def _configure(conn: AsyncConnection, *, busy_timeout_ms: int) -> None:
     await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     await conn.execute("PRAGMA foreign_keys = ON")
     mode = await row(conn, "PRAGMA journal_mode = WAL")
@@ -302,7 +302,7 @@ async def _configure(conn: aiosqlite.Connection, *, busy_timeout_ms: int) -> Non
     await conn.execute("PRAGMA synchronous = FULL")
 
 
-async def _integrity(conn: aiosqlite.Connection, check: Check) -> None:
+async def _integrity(conn: AsyncConnection, check: Check) -> None:
     if check == "none":
         return
     pragma = "quick_check" if check == "quick" else "integrity_check"
@@ -311,7 +311,7 @@ async def _integrity(conn: aiosqlite.Connection, check: Check) -> None:
         raise DatabaseCorruptError(f"{pragma} failed: {'; '.join(found[:5])}")
 
 
-async def _rollback(conn: aiosqlite.Connection) -> None:
+async def _rollback(conn: AsyncConnection) -> None:
     # The transaction may already be gone (SQLite rolls back by itself on some errors, or the
     # COMMIT ran before a cancellation reached us); a failed ROLLBACK then changes nothing.
     with suppress(sqlite3.Error, ValueError):

@@ -16,10 +16,9 @@ from smsd.store.db import row
 from smsd.store.errors import InvalidValueError
 
 if TYPE_CHECKING:
-    import aiosqlite
-
     from smsd.store.db import Database
     from smsd.store.rows import PhoneRow
+    from smsd.store.writer import AsyncConnection
 
 # Match rank: the SIM (ICCID) carries the number and the operator's sending limits, so it counts
 # more than the modem (IMEI); a phone matching both outranks either.
@@ -97,7 +96,7 @@ async def create_device_phone(
         raise InvalidValueError("a phone needs a name")
     patch = _patch(device, baudrate, imei, iccid)
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         found = await row(
             conn,
             "INSERT INTO phone (id_user, name, adapter, adapter_data) VALUES (?, ?, ?, ?) "

@@ -21,9 +21,8 @@ from smsd.store.walltime import parse_wall
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 MAX_PARTS = 255
 """A concatenated message has at most 255 parts (one octet in the user-data header)."""
@@ -67,19 +66,16 @@ def _one_per_seq(parts: Sequence[PartRow]) -> list[PartRow]:
     return list(chosen.values())
 
 
-async def complete_parts(
+async def held_parts(
     db: Database, *, id_phone: int, sender: str, reference: int, total: int
-) -> list[PartRow] | None:
-    """All parts of that message in sequence order once every one is held, else ``None``."""
+) -> list[PartRow]:
+    """Every held part of that message, in arrival order (copies of a part included)."""
     found = await db.fetchall(
         "SELECT * FROM received_part "
-        "WHERE id_phone = ? AND sender = ? AND reference = ? AND total = ? ORDER BY seq, id",
+        "WHERE id_phone = ? AND sender = ? AND reference = ? AND total = ? ORDER BY id",
         (id_phone, sender, reference, total),
     )
-    parts = _one_per_seq([PartRow.of(r) for r in found])
-    if [p.seq for p in parts] != list(range(1, total + 1)):
-        return None
-    return parts
+    return [PartRow.of(r) for r in found]
 
 
 async def store_received(
@@ -104,7 +100,7 @@ async def store_received(
     if not dedupe_key:
         raise InvalidValueError("a received message needs a dedupe key")
 
-    async def body(conn: aiosqlite.Connection) -> int | None:
+    async def body(conn: AsyncConnection) -> int | None:
         found = await row(
             conn,
             "INSERT INTO received (at, text, origin, status, id_user, id_phone, dedupe_key, "
@@ -157,7 +153,7 @@ async def expired_parts(
 async def mark_read(db: Database, *, id_user: int, id_received: int, read: bool = True) -> bool:
     """Set a received message ``read`` (or back to ``unread``); ``False`` if there is none."""
 
-    async def body(conn: aiosqlite.Connection) -> bool:
+    async def body(conn: AsyncConnection) -> bool:
         return bool(
             await change(
                 conn,
@@ -173,8 +169,8 @@ async def mark_read(db: Database, *, id_user: int, id_received: int, read: bool 
 __all__ = [
     "MAX_PARTS",
     "PartRow",
-    "complete_parts",
     "expired_parts",
+    "held_parts",
     "mark_read",
     "store_part",
     "store_received",

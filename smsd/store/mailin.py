@@ -16,10 +16,9 @@ from smsd.store.rules import insert_outgoing
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
     from smsd.store.rows import Recipient
+    from smsd.store.writer import AsyncConnection
 
 __all__ = ["record_mail"]
 
@@ -39,7 +38,7 @@ async def record_mail(
     """
     now = time.time()
 
-    async def body(conn: aiosqlite.Connection) -> int | None:
+    async def body(conn: AsyncConnection) -> int | None:
         taken = await row(
             conn,
             "INSERT INTO mail_in (id_user, dedupe_key, sender, created_at) VALUES (?, ?, ?, ?) "

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from smsd.store.errors import MigrationError, translate
 
 if TYPE_CHECKING:
-    import aiosqlite
+    from smsd.store.writer import AsyncConnection
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -60,13 +60,13 @@ def latest_version() -> int:
     return len(available())
 
 
-async def current_version(conn: aiosqlite.Connection) -> int:
+async def current_version(conn: AsyncConnection) -> int:
     """The database's ``PRAGMA user_version``."""
     found = list(await conn.execute_fetchall("PRAGMA user_version"))
     return int(found[0][0])
 
 
-async def apply(conn: aiosqlite.Connection, *, target: int | None = None) -> int:
+async def apply(conn: AsyncConnection, *, target: int | None = None) -> int:
     """Bring the database on ``conn`` to version ``target`` (default: the latest); return it."""
     migrations = available()
     goal = len(migrations) if target is None else target
@@ -85,7 +85,7 @@ async def apply(conn: aiosqlite.Connection, *, target: int | None = None) -> int
     return goal
 
 
-async def _apply_one(conn: aiosqlite.Connection, migration: Migration) -> None:
+async def _apply_one(conn: AsyncConnection, migration: Migration) -> None:
     action = f"applying migration {migration.name}"
     try:
         await conn.execute("PRAGMA foreign_keys = OFF")
@@ -108,7 +108,7 @@ async def _apply_one(conn: aiosqlite.Connection, migration: Migration) -> None:
         raise translate(exc, action) from exc
 
 
-async def _check_foreign_keys(conn: aiosqlite.Connection, action: str) -> None:
+async def _check_foreign_keys(conn: AsyncConnection, action: str) -> None:
     violations = list(await conn.execute_fetchall("PRAGMA foreign_key_check"))
     if violations:
         first = tuple(violations[0])

@@ -1,6 +1,7 @@
 """The outbox: which message goes next, and every state transition of an outgoing message.
 
-States (``sended.state``; the RaspiSMS ``status`` column is derived from it)::
+States (``sended.state``, :class:`smsd.model.MessageState`; the transitions keep to
+:data:`smsd.model.MESSAGE_TRANSITIONS`; the RaspiSMS ``status`` column is derived from the state)::
 
     queued  --claim-->        sending   (its unsent segments: queued -> sending)
     sending --mark_segment_sent--> (one segment: sending -> sent, with its TP message reference)
@@ -28,6 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smsd.model import MessageState
 from smsd.store import quota
 from smsd.store.db import change
 from smsd.store.errors import InvalidValueError, TransitionError
@@ -45,9 +47,8 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 EXCLUSION_HOLD = 120.0
 """Seconds after its retry time during which a requeued message avoids the phone it failed on.
@@ -56,6 +57,11 @@ Afterwards any phone may take it again, so a message whose other phones all vani
 stranded."""
 
 INTERRUPTED = "interrupted"
+NO_REFERENCE = (
+    "the modem accepted segment {seq} without a message reference: "
+    "no status report can be matched to it"
+)
+"""Reason kept on a message one of whose segments the modem accepted with a bare ``OK``."""
 
 
 def _state(conn: sqlite3.Connection, id_sended: int) -> str | None:
@@ -242,9 +248,9 @@ async def unsent_segments(db: Database, id_sended: int) -> list[int]:
 
 
 def _segment_sent(
-    conn: sqlite3.Connection, id_sended: int, seq: int, reference: int, now: float
+    conn: sqlite3.Connection, id_sended: int, seq: int, reference: int | None, now: float
 ) -> None:
-    if reference < 0:
+    if reference is not None and reference < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {reference}")
     done = conn.execute(
         "UPDATE sended_segment SET state = 'sent', reference = ?, sent_at = ? "
@@ -258,6 +264,10 @@ def _segment_sent(
         ).fetchone()
         detail = f"segment {seq} is {segment[0] if segment else 'missing'}"
         raise TransitionError("mark_segment_sent", id_sended, _state(conn, id_sended), detail)
+    if reference is None:
+        conn.execute(
+            "UPDATE sended SET reason = ? WHERE id = ?", (NO_REFERENCE.format(seq=seq), id_sended)
+        )
     conn.execute(
         "UPDATE sended SET updated_at = :wall, uid = ("
         "  SELECT group_concat(reference, ',') FROM ("
@@ -269,14 +279,15 @@ def _segment_sent(
 
 
 async def mark_segment_sent(
-    db: Database, id_sended: int, seq: int, *, reference: int, now: float
+    db: Database, id_sended: int, seq: int, *, reference: int | None, now: float
 ) -> None:
     """Segment ``seq``: ``sending -> sent`` with its TP message reference; updates ``uid``.
 
     ``uid`` becomes the references of the message's sent segments in segment order, joined
-    by ``,`` (one segment: just its reference).
+    by ``,`` (one segment: just its reference). ``reference`` is ``None`` when the modem
+    accepted the segment without one: the message's reason says so (:data:`NO_REFERENCE`).
     """
-    if reference < 0:
+    if reference is not None and reference < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {reference}")
     await db.write(
         "mark_segment_sent", lambda conn: _segment_sent(conn, id_sended, seq, reference, now)
@@ -284,7 +295,7 @@ async def mark_segment_sent(
 
 
 async def mark_sent(
-    db: Database, id_sended: int, *, now: float, last: tuple[int, int] | None = None
+    db: Database, id_sended: int, *, now: float, last: tuple[int, int | None] | None = None
 ) -> None:
     """``sending -> sent`` once every segment is sent; ``at`` becomes the sending time.
 
@@ -293,7 +304,7 @@ async def mark_sent(
     If status reports for every segment already arrived, the message goes straight to
     ``delivered`` (or ``failed`` on a permanent failure report).
     """
-    if last is not None and last[1] < 0:
+    if last is not None and last[1] is not None and last[1] < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {last[1]}")
 
     def body(conn: sqlite3.Connection) -> None:
@@ -308,18 +319,18 @@ async def mark_sent(
         ).fetchone()
         total, sent = int(counts["total"]), int(counts["sent"])
         state = _state(conn, id_sended)
-        if state != "sending" or total == 0 or sent != total:
-            detail = f"{sent} of {total} segments sent" if state == "sending" else ""
+        if state != MessageState.SENDING or total == 0 or sent != total:
+            detail = f"{sent} of {total} segments sent" if state == MessageState.SENDING else ""
             raise TransitionError("mark_sent", id_sended, state, detail)
-        target = "sent"
+        target = MessageState.SENT
         if int(counts["failed"]):
-            target = "failed"
+            target = MessageState.FAILED
         elif int(counts["delivered"]) == total:
-            target = "delivered"
+            target = MessageState.DELIVERED
         conn.execute(
             "UPDATE sended SET state = ?, at = ?, updated_at = ? "
             "WHERE id = ? AND state = 'sending'",
-            (target, wall(now), wall(now), id_sended),
+            (target.value, wall(now), wall(now), id_sended),
         )
 
     await db.write("mark_sent", body)
@@ -411,9 +422,10 @@ async def recover_interrupted(
     possibly a second time.
     """
     moment = time.time() if now is None else now
-    message_state, segment_state = ("queued", "queued") if at_least_once else ("unknown", "unknown")
+    settled = MessageState.QUEUED if at_least_once else MessageState.UNKNOWN
+    message_state = segment_state = settled.value
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         await change(
             conn,
             "UPDATE sended_segment SET state = ?, "
@@ -434,6 +446,7 @@ async def recover_interrupted(
 __all__ = [
     "EXCLUSION_HOLD",
     "INTERRUPTED",
+    "NO_REFERENCE",
     "Claim",
     "QueuedMessage",
     "Recipient",

@@ -12,16 +12,16 @@ nothing but the segment. A message already ``delivered`` or ``failed`` keeps tha
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.store.db import change, row
-from smsd.store.errors import NotFoundError
+from smsd.store.errors import NotFoundError, StoreError
 from smsd.store.walltime import parse_wall
 
 if TYPE_CHECKING:
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 _NON_DIGITS = re.compile(r"\D")
 SHORTEST_SUFFIX = 7
@@ -81,7 +81,7 @@ async def record_report(
     """
     report = "delivered" if delivered else "failed" if permanent else "pending"
 
-    async def body(conn: aiosqlite.Connection) -> str:
+    async def body(conn: AsyncConnection) -> str:
         done = await change(
             conn,
             "UPDATE sended_segment SET report_status = ?, reported_at = ?, "
@@ -133,6 +133,30 @@ async def sent_volume(db: Database, *, id_phone: int, since_wall: str) -> int:
     return 0 if found is None else int(found[0])
 
 
+@dataclass(frozen=True)
+class MessageCounts:
+    """Outgoing messages by state, scheduled messages not yet expanded, received messages."""
+
+    by_state: dict[str, int]
+    scheduled: int
+    received: int
+
+
+async def message_counts(db: Database) -> MessageCounts:
+    """Count messages by state, pending scheduled messages and received messages."""
+    by_state = {
+        str(found["state"]): int(found["n"])
+        for found in await db.fetchall("SELECT state, count(*) AS n FROM sended GROUP BY state")
+    }
+    totals = await db.fetchone(
+        "SELECT (SELECT count(*) FROM scheduled WHERE expanded_at IS NULL) AS scheduled, "
+        "(SELECT count(*) FROM received) AS received"
+    )
+    if totals is None:  # pragma: no cover - a SELECT without FROM always yields one row
+        raise StoreError("the store returned no totals")
+    return MessageCounts(by_state, int(totals["scheduled"]), int(totals["received"]))
+
+
 async def queue_depth(db: Database) -> int:
     """Messages waiting in the queue (due or not)."""
     found = await db.fetchone("SELECT count(*) FROM sended WHERE state = 'queued'")
@@ -141,7 +165,9 @@ async def queue_depth(db: Database) -> int:
 
 __all__ = [
     "SHORTEST_SUFFIX",
+    "MessageCounts",
     "match_report",
+    "message_counts",
     "queue_depth",
     "record_report",
     "same_number",

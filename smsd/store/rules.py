@@ -26,10 +26,9 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
     from smsd.store.rows import Recipient
+    from smsd.store.writer import AsyncConnection
 
 __all__ = [
     "Action",
@@ -165,7 +164,7 @@ async def sync_config_rules(
     ``transfer`` setting from ``(e-mail, on)`` pairs.
     """
 
-    async def body(conn: aiosqlite.Connection) -> None:
+    async def body(conn: AsyncConnection) -> None:
         await change(conn, "DELETE FROM rule WHERE source = 'config'")
         for position, (email, definition) in enumerate(rules):
             await change(
@@ -191,7 +190,7 @@ async def create_rule(db: Database, *, id_user: int, definition: str, position: 
     except ValueError as exc:
         raise InvalidValueError(f"a rule definition is JSON: {exc}") from exc
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         return await insert(
             conn,
             "INSERT INTO rule (id_user, position, source, definition) VALUES (?, ?, 'api', ?)",
@@ -276,7 +275,7 @@ async def recent_rule_text(db: Database, *, text: str, since: float) -> bool:
 
 
 async def insert_outgoing(
-    conn: aiosqlite.Connection,
+    conn: AsyncConnection,
     *,
     id_user: int,
     text: str,
@@ -309,7 +308,7 @@ async def insert_outgoing(
 
 
 async def _window_open(
-    conn: aiosqlite.Connection, id_user: int, window: tuple[str, str, float], now: float
+    conn: AsyncConnection, id_user: int, window: tuple[str, str, float], now: float
 ) -> bool:
     """Take the reply window of (rule, number) if it is free; ``False`` if a reply is recent."""
     rule_key, number_key, seconds = window
@@ -332,7 +331,7 @@ async def apply(db: Database, plan: Plan, *, now: float | None = None) -> list[i
     moment = time.time() if now is None else now
     action = plan.action
 
-    async def body(conn: aiosqlite.Connection) -> list[int] | None:
+    async def body(conn: AsyncConnection) -> list[int] | None:
         moved = await change(
             conn,
             "UPDATE rule_progress SET last_id = ? WHERE name = ? AND last_id < ?",
@@ -394,7 +393,7 @@ async def add_outgoing(
     """Write one caused outgoing message in its own transaction (a command's output)."""
     now = time.time()
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         return await insert_outgoing(
             conn,
             id_user=id_user,

@@ -28,9 +28,8 @@ from smsd.store.walltime import wall
 if TYPE_CHECKING:
     import sqlite3
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 __all__ = [
     "StopEntry",
@@ -117,7 +116,7 @@ async def list_stops(
 
 
 async def handle_keyword(
-    conn: aiosqlite.Connection,
+    conn: AsyncConnection,
     *,
     id_user: int,
     id_phone: int,
@@ -145,7 +144,7 @@ async def handle_keyword(
     return keyword
 
 
-async def _respond(conn: aiosqlite.Connection, id_user: int) -> bool:
+async def _respond(conn: AsyncConnection, id_user: int) -> bool:
     found = await row(
         conn,
         "SELECT value FROM setting WHERE id_user = ? AND name = 'smsstop_respond'",
@@ -155,7 +154,7 @@ async def _respond(conn: aiosqlite.Connection, id_user: int) -> bool:
 
 
 async def _confirm(
-    conn: aiosqlite.Connection, *, id_user: int, id_phone: int, number: str, now: float | None
+    conn: AsyncConnection, *, id_user: int, id_phone: int, number: str, now: float | None
 ) -> None:
     moment = time.time() if now is None else now
     found = await row(conn, "SELECT value FROM core_option WHERE name = ?", (STOP_RESPONSE,))

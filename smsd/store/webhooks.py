@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Sequence
 
-    import aiosqlite
-
     from smsd.store.db import Database
+    from smsd.store.writer import AsyncConnection
 
 __all__ = [
     "PURGE_BATCH",
@@ -149,7 +148,7 @@ async def create_webhook(db: Database, *, id_user: int, url: str, type_: str, se
     if not secret:
         raise InvalidValueError("a webhook needs a secret")
 
-    async def body(conn: aiosqlite.Connection) -> int:
+    async def body(conn: AsyncConnection) -> int:
         return await insert(
             conn,
             "INSERT INTO webhook (id_user, url, type, secret) VALUES (?, ?, ?, ?)",
@@ -190,7 +189,7 @@ async def delete_webhook(db: Database, *, id_user: int, id_webhook: int) -> bool
 
 
 async def add_event(
-    conn: aiosqlite.Connection,
+    conn: AsyncConnection,
     *,
     id_user: int,
     type_: str,
@@ -215,7 +214,7 @@ async def add_event(
 
 
 async def fan_out(
-    conn: aiosqlite.Connection, *, id_user: int, type_: str, subject: str, body: object
+    conn: AsyncConnection, *, id_user: int, type_: str, subject: str, body: object
 ) -> int:
     """One event per webhook of ``id_user`` of type ``type_`` (setting permitting); the count.
 
@@ -312,7 +311,7 @@ async def record_outcomes(
     if not outcomes and not holds:
         return
 
-    async def body(conn: aiosqlite.Connection) -> None:
+    async def body(conn: AsyncConnection) -> None:
         await conn.executemany(
             "UPDATE webhook_event SET attempts = attempts + 1, last_error = ?, "
             "state = CASE WHEN ? THEN 'delivered' WHEN ? IS NULL THEN 'dead' ELSE state END, "

@@ -19,6 +19,8 @@ from smsd.web.pages import ROUTES, SESSIONS, TEMPLATES, WEB, environment
 from smsd.web.sessions import SessionStore
 
 if TYPE_CHECKING:
+    import socket
+
     from aiohttp import web
 
     from smsd.api.server import ApiServer
@@ -53,6 +55,7 @@ def api_factory(
     phones: PhoneControl | None = None,
     keys: KeyRing | None = None,
     ussd: UssdDoor | None = None,
+    sock: socket.socket | None = None,
 ) -> ApiServer:
     """The daemon's HTTP server: :func:`smsd.api.server.api_factory` plus the dashboard."""
     server = api_only(
@@ -64,6 +67,7 @@ def api_factory(
         phones=phones,
         keys=keys,
         ussd=ussd,
+        sock=sock,
     )
     if config.web.enabled:
         install(server.app, config.web)

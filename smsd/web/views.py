@@ -17,7 +17,8 @@ from smsd.windows import StartpointError, window_start
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from smsd.api.state import PhoneControl, PhoneSnapshot
+    from smsd.api.state import PhoneControl
+    from smsd.model import PhoneSnapshot
     from smsd.store.db import Database
     from smsd.store.rows import PhoneRow, UserRow
 

@@ -32,9 +32,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 from dataclasses import dataclass
 from urllib.parse import quote_plus
+
+from smsd.phpvalues import php_json
 
 __all__ = [
     "CONTENT_TYPE",
@@ -70,19 +71,6 @@ EVENT_TYPES = (
 """The webhook types a user may subscribe to (RaspiSMS's, in its order; RaspiSMS never fires the
 two quota types, smsd does: :mod:`smsd.store.quota`; then smsd's own ``phone_balance_low``, when
 a phone's SIM balance falls below its ``balance_min``)."""
-
-
-def php_json(value: object) -> str:
-    r"""``value`` as PHP's ``json_encode`` writes it with default flags.
-
-    Python's encoder already writes compact separators, ``\uXXXX`` for non-ASCII (surrogate
-    pairs above U+FFFF) and the same short escapes; PHP also escapes ``/``. A non-finite float
-    raises :class:`ValueError` (``json_encode`` fails on it too).
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("JSON has no representation for a non-finite number")
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
-    return text.replace("/", "\\/")
 
 
 def form_encode(fields: list[tuple[str, str]]) -> bytes:

@@ -121,6 +121,7 @@ class WebhookSender:
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
         self._woken = asyncio.Event()
+        self._unwatch: Callable[[], None] = lambda: None
         self._inflight: dict[int, str] = {}  # event id -> target, until the outcome is committed
         self._load: Counter[str] = Counter()  # deliveries per target, same lifetime
         self._tasks: set[asyncio.Task[None]] = set()
@@ -143,6 +144,8 @@ class WebhookSender:
             return
         await store.set_reply_window(self._db, self._config.reply_window)
         self._session = self._factory()
+        # A commit that wrote events wakes the sender at once: no delivery waits for the poll.
+        self._unwatch = self._db.on_new_webhook_events(self.wake)
         self._runner = asyncio.create_task(self._run(), name="webhook-sender")
         self._runner.add_done_callback(self._ended)
 
@@ -158,6 +161,7 @@ class WebhookSender:
         transaction.
         """
         runner, self._runner = self._runner, None
+        self._unwatch()
         if runner is not None:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):

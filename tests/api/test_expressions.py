@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsd.api.expressions import (
+from smsd.templating.expressions import (
     MAX_LENGTH,
     EvaluationError,
     ExpressionError,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import aiohttp
 from http_helpers import KEY_A, post_json
 
-from smsd.api.render import make_render, render_message, template_data
 from smsd.store import accounts
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import expand_scheduled
+from smsd.templating.messages import make_render, render_message, template_data
 
 H = {"X-Api-Key": KEY_A}
 

@@ -9,12 +9,12 @@ from datetime import datetime
 from runtime_helpers import until
 
 from smsd import pdu
-from smsd.api.render import render_message, resolve_conditional
 from smsd.config import LimitConfig
 from smsd.modem.virtual import Faults
 from smsd.runtime.dispatcher import Dispatcher
 from smsd.store import accounts, outbox
 from smsd.store.outbox import Recipient
+from smsd.templating.messages import render_message, resolve_conditional
 
 LONG = "Your parcel is on its way and will arrive tomorrow between 9 and 12. " * 3
 

@@ -129,7 +129,7 @@ async def test_read_only_connection_gives_a_clear_error(db, user) -> None:
     with pytest.raises(DatabaseReadOnlyError):
         async with db.transaction():
             pass
-    await db._writer.execute("PRAGMA query_only = 0")
+    await db._writer.run(lambda conn: conn.execute("PRAGMA query_only = 0"))
     await accounts.create_contact(db, id_user=user, name="A", number="+33611111111")
 
 

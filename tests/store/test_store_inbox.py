@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from store_helpers import NOW
 
+from smsd.runtime.receiver import join
 from smsd.store import inbox
 from smsd.store.errors import InvalidValueError
 
@@ -22,9 +23,11 @@ async def part(
 
 
 async def complete(db, phone, *, total=3, reference=7, sender="+33611111111"):
-    return await inbox.complete_parts(
+    """The receiver's decision over what the store holds: the whole message, or ``None``."""
+    held = await inbox.held_parts(
         db, id_phone=phone, sender=sender, reference=reference, total=total
     )
+    return join(held, timeout=1800.0)
 
 
 async def test_parts_are_deduplicated_and_complete_in_order(db, user, phone) -> None:

@@ -13,9 +13,9 @@ from aiohttp import web
 
 from smsd.api.app import make_app
 from smsd.config import ApiConfig, PhoneConfig
-from smsd.daemon import DaemonPhones
 from smsd.modem.virtual import PtyModem, VirtualModem
 from smsd.runtime.engine import Engine
+from smsd.runtime.storedphones import DaemonPhones
 from smsd.store import accounts
 from smsd.store.db import Database
 

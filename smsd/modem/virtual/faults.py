@@ -29,6 +29,9 @@ class Faults:
     """Answer nothing at all, not even an echo (a hung modem)."""
     garbage: bool = False
     """Replace every byte sent to the host by noise (a wrong baud rate or a dying cable)."""
+    bare_ok: float = 0.0
+    """Share (0..1) of accepted submits answered with a bare ``OK``, no ``+CMGS: <mr>`` line, as
+    some firmware does; spread evenly (0.3: the 4th, 7th, 10th… submit), so runs repeat."""
     hangup_on_submit: bool = False
     """Vanish right after a PDU is accepted: the SMS left, the host never hears its reference."""
     pin: str | None = None

@@ -130,6 +130,7 @@ class VirtualModem:
         seed: int = 0,
     ) -> None:
         self.name = name
+        self._bare_ok_credit = 0.0
         initial_faults = faults if faults is not None else Faults()
         identity = Identity(
             manufacturer=manufacturer,
@@ -377,6 +378,10 @@ class VirtualModem:
         reference = submit_to_network(self._state, raw, message, now=now)
         if self.faults.hangup_on_submit:
             return None
+        self._bare_ok_credit += self.faults.bare_ok
+        if self._bare_ok_credit >= 1.0:
+            self._bare_ok_credit -= 1.0
+            return ()  # the network took it; the modem forgets to say under which reference
         return (f"+CMGS: {reference}",)
 
     def _write_to_memory(self, raw: bytes, prompt: PromptRequest) -> tuple[str, ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from smsd.api.expressions.errors import ExpressionError
 from smsd.phpvalues import INT64_MAX
+from smsd.templating.expressions.errors import ExpressionError
 
 __all__ = ["NAME", "Token", "tokenize"]
 

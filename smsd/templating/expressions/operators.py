@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from smsd.api.expressions.errors import MAX_RANGE, EvaluationError
 from smsd.phpvalues import (
     php_compare,
     php_int,
@@ -17,6 +16,7 @@ from smsd.phpvalues import (
     php_number,
     php_str,
 )
+from smsd.templating.expressions.errors import MAX_RANGE, EvaluationError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from smsd.api.expressions.errors import EvaluationError
-from smsd.api.expressions.functions import call
-from smsd.api.expressions.operators import binary, negate, to_number
 from smsd.phpvalues import php_bool, php_int
+from smsd.templating.expressions.errors import EvaluationError
+from smsd.templating.expressions.functions import call
+from smsd.templating.expressions.operators import binary, negate, to_number
 
 if TYPE_CHECKING:
-    from smsd.api.expressions.parser import Node
+    from smsd.templating.expressions.parser import Node
 
 __all__ = ["Condition"]
 

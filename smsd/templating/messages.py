@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from smsd.api.expressions import ExpressionError, compile_condition
+from smsd.templating.expressions import ExpressionError, compile_condition
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["make_render", "render_message", "resolve_conditional", "template_data"]
 
 _MARKUP = ("{{", "{%", "{#")
-_log = structlog.get_logger("smsd.api.render")
+_log = structlog.get_logger("smsd.templating")
 
 
 def template_data(data: str) -> dict[str, object]:

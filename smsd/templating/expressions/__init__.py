@@ -28,15 +28,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from smsd.api.expressions.errors import (
+from smsd.templating.expressions.errors import (
     MAX_DEPTH,
     MAX_LENGTH,
     MAX_RANGE,
     EvaluationError,
     ExpressionError,
 )
-from smsd.api.expressions.evaluate import Condition
-from smsd.api.expressions.parser import parse
+from smsd.templating.expressions.evaluate import Condition
+from smsd.templating.expressions.parser import parse
 
 __all__ = [
     "MAX_DEPTH",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from smsd.api.expressions.errors import MAX_DEPTH, ExpressionError
-from smsd.api.expressions.functions import NAMES as _FUNCTIONS
-from smsd.api.expressions.lexer import NAME, Token, tokenize
+from smsd.templating.expressions.errors import MAX_DEPTH, ExpressionError
+from smsd.templating.expressions.functions import NAMES as _FUNCTIONS
+from smsd.templating.expressions.lexer import NAME, Token, tokenize
 
 __all__ = ["Node", "parse"]
 

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from smsd.api.expressions.dates import as_date, date_create, date_from_format
-from smsd.api.expressions.errors import EvaluationError
-from smsd.api.expressions.operators import to_number, to_str
 from smsd.phpvalues import php_bool, php_int, php_numeric
+from smsd.templating.expressions.dates import as_date, date_create, date_from_format
+from smsd.templating.expressions.errors import EvaluationError
+from smsd.templating.expressions.operators import to_number, to_str
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from smsd.api.expressions.errors import EvaluationError
 from smsd.phpvalues import php_date_keyword
+from smsd.templating.expressions.errors import EvaluationError
 
 __all__ = ["as_date", "date_create", "date_from_format"]
 
