@@ -41,6 +41,7 @@ from smsd.runtime.quiet import QuietPolicy
 from smsd.runtime.reliability import ReliabilityWatch
 from smsd.runtime.rules import RuleRunner
 from smsd.runtime.storedphones import DaemonPhones
+from smsd.runtime.supervision import supervised
 from smsd.startup import StartupError, bind_api, check_devices, store_failure
 from smsd.store import accounts, users_admin
 from smsd.store import mqtt as mqtt_store
@@ -283,7 +284,7 @@ class Daemon:
         config = self.config
         runner = RuleRunner(db, commands=config.commands, mail=config.smtp is not None,
                             wake_dispatcher=engine.wake, wake_outbox=webhooks.wake)  # fmt: skip
-        self._rules = asyncio.create_task(runner.run(), name="rules")
+        self._rules = asyncio.create_task(supervised("rules", runner.run), name="rules")
         if config.email_in.enabled:
             self._mail_in = MailListener(db, config.email_in, wake=engine.wake)
             self._log.info("email_in_listening", address=await self._mail_in.start())

@@ -1,12 +1,12 @@
 """Keep a runtime task alive: restart it with backoff after a crash, and log the crash once.
 
-Every long-running loop of the runtime (each phone's modem and sender, the dispatcher,
-housekeeping) runs under :func:`supervised`. A loop that returns has ended on purpose (a modem
-whose port vanished, a refused PIN) and is not restarted. A loop that raises is restarted after a
-delay from the capped exponential backoff the modems use; the first crash of a series is logged at
-ERROR with its traceback, the next ones at DEBUG, until the loop has run for
-:data:`HEALTHY_AFTER` seconds without crashing (then the series is over: the delay starts small
-again and the next crash is logged in full).
+Every long-running loop of the runtime (each phone's modem, sender and balance watch, the
+dispatcher, housekeeping, the incoming rules) runs under :func:`supervised`. A loop that returns
+has ended on purpose (a modem whose port vanished, a refused PIN) and is not restarted. A loop
+that raises is restarted after a delay from the capped exponential backoff the modems use; the
+first crash of a series is logged at ERROR with its traceback, the next ones at DEBUG, until the
+loop has run for :data:`HEALTHY_AFTER` seconds without crashing (then the series is over: the
+delay starts small again and the next crash is logged in full).
 """
 
 from __future__ import annotations
