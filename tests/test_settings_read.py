@@ -12,20 +12,21 @@ import dataclasses
 import inspect
 from pathlib import Path
 
-from smsd.config import settings
+from smsd.config import inbound, settings
 
 PACKAGE = Path(settings.__file__).resolve().parent.parent
 
 
 def _settings_fields() -> list[tuple[str, str]]:
     found = []
-    for name, value in vars(settings).items():
-        if (
-            inspect.isclass(value)
-            and dataclasses.is_dataclass(value)
-            and value.__module__ == settings.__name__
-        ):
-            found.extend((name, field.name) for field in dataclasses.fields(value))
+    for module in (settings, inbound):
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and dataclasses.is_dataclass(value)
+                and value.__module__ == module.__name__
+            ):
+                found.extend((name, field.name) for field in dataclasses.fields(value))
     return found
 
 
