@@ -91,14 +91,17 @@ _Q, _SG, _ST = MessageState.QUEUED, MessageState.SENDING, MessageState.SENT
 _D, _F, _U = MessageState.DELIVERED, MessageState.FAILED, MessageState.UNKNOWN
 
 MESSAGE_TRANSITIONS: dict[str, Transition] = {
-    "claim": _transition({_Q}, {_SG}),
+    "claim": _transition({_Q}, {_SG, _F}),  # failed: the user's quota cannot pay for it
     "mark_sent": _transition({_SG}, {_ST, _D, _F}),  # delivered/failed: reports came first
     "requeue": _transition({_SG}, {_Q}),
     "mark_failed": _transition({_Q, _SG}, {_F}),
     "mark_unknown": _transition({_SG}, {_U}),
     "record_report": _transition({_ST}, {_D, _F}),
     "recover_interrupted": _transition({_SG}, {_U, _Q}),  # queued only with at_least_once
+    "simulate_sandbox": _transition({_Q}, {_D}),  # sandbox messages only, never on a modem
+    "cancel_campaign": _transition({_Q}, {_F}),  # the queued messages of a cancelled campaign
 }
-"""Every transition of an outgoing message, named as the store's functions are
-(:mod:`smsd.store.outbox`); a transition asked from another state changes nothing. Nothing
-leaves ``failed``, ``delivered`` or ``unknown``."""
+"""Every transition of an outgoing message, named as the store's transactions are
+(:mod:`smsd.store.outbox`; ``simulate_sandbox`` in :mod:`smsd.store.sandbox`,
+``cancel_campaign`` in :mod:`smsd.store.campaign_edits`); a transition asked from another state
+changes nothing. Nothing leaves ``failed``, ``delivered`` or ``unknown``."""

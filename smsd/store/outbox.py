@@ -4,12 +4,15 @@ States (``sended.state``, :class:`smsd.model.MessageState`; the transitions keep
 :data:`smsd.model.MESSAGE_TRANSITIONS`; the RaspiSMS ``status`` column is derived from the state)::
 
     queued  --claim-->        sending   (its unsent segments: queued -> sending)
+    queued  --claim-->        failed    (its user's quota cannot pay for it: nothing claimed)
     sending --mark_segment_sent--> (one segment: sending -> sent, with its TP message reference)
     sending --mark_sent-->    sent      (every segment sent; delivered/failed if reports came first)
     sending --requeue-->      queued    (temporary failure; sent segments stay sent)
     queued | sending --mark_failed--> failed
     sending --mark_unknown--> unknown   (the submit may or may not have left: never resent)
     sent    --record_report--> delivered | failed   (see :mod:`smsd.store.reports`)
+    queued  --simulate_sandbox--> delivered   (sandbox messages; see :mod:`smsd.store.sandbox`)
+    queued  --cancel_campaign-->  failed   (see :mod:`smsd.store.campaign_edits`)
 
 Each transition is ONE awaited short transaction named after it, committed before the call
 returns (so before the modem is told anything), and a compare-and-set on the current state:

@@ -12,7 +12,7 @@ from store_helpers import NOW, queue
 
 import smsd.store
 from smsd.model import MESSAGE_TRANSITIONS, MessageState, SegmentState
-from smsd.store import outbox
+from smsd.store import campaign_edits, outbox, quota, sandbox
 from smsd.store.errors import TransitionError
 
 MIGRATIONS = Path(smsd.store.__file__).parent / "migrations"
@@ -32,6 +32,16 @@ async def attempt(db, name: str, id_sended: int, phone: int) -> bool:
     try:
         if name == "claim":
             return await outbox.claim(db, id_sended, id_phone=phone, now=NOW)
+        if name == "simulate_sandbox":
+            return id_sended in await sandbox.simulate(db, now=NOW)
+        if name == "cancel_campaign":
+            found = await db.fetchone(
+                "SELECT id_user, originating_scheduled FROM sended WHERE id = ?", (id_sended,)
+            )
+            cancelled = await campaign_edits.cancel_campaign(
+                db, id_user=found[0], id_scheduled=found[1], now=NOW
+            )
+            return cancelled == 1
         if name == "mark_sent":
             await outbox.mark_sent(db, id_sended, now=NOW, last=(1, 9))
         elif name == "requeue":
@@ -45,13 +55,21 @@ async def attempt(db, name: str, id_sended: int, phone: int) -> bool:
     return True
 
 
-TRIED = ["claim", "mark_sent", "requeue", "mark_failed", "mark_unknown"]
+TRIED = [
+    "claim",
+    "mark_sent",
+    "requeue",
+    "mark_failed",
+    "mark_unknown",
+    "simulate_sandbox",
+    "cancel_campaign",
+]
 
 
 @pytest.mark.parametrize("start", list(MessageState), ids=str)
 @pytest.mark.parametrize("name", TRIED)
 async def test_transition_keeps_to_the_table(db, user, phone, name: str, start) -> None:
-    [mid] = await queue(db, user, "+33611111111")
+    [mid] = await queue(db, user, "+33611111111", sandbox=name == "simulate_sandbox")
     await force(db, mid, start)
     allowed = MESSAGE_TRANSITIONS[name]
     taken = await attempt(db, name, mid, phone)
@@ -61,6 +79,16 @@ async def test_transition_keeps_to_the_table(db, user, phone, name: str, start) 
         assert MessageState(found["state"]) in allowed.targets
     else:
         assert found["state"] == start.value
+
+
+async def test_a_claim_the_quota_cannot_pay_for_fails_the_message(db, user, phone) -> None:
+    await quota.set_quota(db, id_user=user, credit=1, now=NOW)
+    paid, unpaid = await queue(db, user, "+33611111111", "+33622222222")
+    assert await attempt(db, "claim", paid, phone)
+    assert not await attempt(db, "claim", unpaid, phone)
+    found = await db.fetchone("SELECT state FROM sended WHERE id = ?", (unpaid,))
+    assert MessageState(found["state"]) in MESSAGE_TRANSITIONS["claim"].targets
+    assert found["state"] == MessageState.FAILED
 
 
 def test_schema_states_are_the_models() -> None:
