@@ -69,7 +69,7 @@ def _admin_target(request: web.Request) -> int:
 async def get_user_quota(request: web.Request) -> web.Response:
     """A user's quota (administrators)."""
     id_user = _admin_target(request)
-    if await request.app[DB].fetchone("SELECT 1 FROM user WHERE id = ?", (id_user,)) is None:
+    if await accounts.user_by_id(request.app[DB], id_user) is None:
         raise ApiError(_INVALID, f" no user {id_user}.")
     return success(request, await _view(request, id_user))
 
@@ -162,17 +162,15 @@ async def add_stop(request: web.Request) -> web.Response:
     db = request.app[DB]
     user = user_of(request)
     await smsstop.add_stop(db, id_user=user.id, number=number)
-    found = await db.fetchone(
-        "SELECT id FROM smsstop WHERE id_user = ? AND number = ?", (user.id, number)
-    )
-    return success(request, {"id": int(found[0]) if found else 0, "number": number})
+    found = await smsstop.stop_id(db, id_user=user.id, number=number)
+    return success(request, {"id": found or 0, "number": number})
 
 
 async def delete_stop(request: web.Request) -> web.Response:
     """Take an entry off the caller's STOP list (by its id)."""
     id_entry = php_int(request.match_info["id"])
-    done = await request.app[DB].execute(
-        "DELETE FROM smsstop WHERE id = ? AND id_user = ?", (id_entry, user_of(request).id)
+    done = await smsstop.remove_entry(
+        request.app[DB], id_user=user_of(request).id, id_entry=id_entry
     )
     if not done:
         raise ApiError(ErrorCode.CANNOT_DELETE)

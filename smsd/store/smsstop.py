@@ -37,7 +37,9 @@ __all__ = [
     "handle_keyword",
     "is_stopped",
     "list_stops",
+    "remove_entry",
     "remove_stop",
+    "stop_id",
 ]
 
 
@@ -94,6 +96,21 @@ async def remove_stop(db: Database, *, id_user: int, number: str) -> bool:
             "DELETE FROM smsstop WHERE id_user = ? AND number = ?", (id_user, _number(number))
         )
     )
+
+
+async def remove_entry(db: Database, *, id_user: int, id_entry: int) -> bool:
+    """Take the entry ``id_entry`` off ``id_user``'s STOP list; ``False`` if it has no such one."""
+    return bool(
+        await db.execute("DELETE FROM smsstop WHERE id = ? AND id_user = ?", (id_entry, id_user))
+    )
+
+
+async def stop_id(db: Database, *, id_user: int, number: str) -> int | None:
+    """The id of ``number``'s entry on ``id_user``'s STOP list (``None``: not on it)."""
+    found = await db.fetchone(
+        "SELECT id FROM smsstop WHERE id_user = ? AND number = ?", (id_user, number)
+    )
+    return None if found is None else int(found[0])
 
 
 async def is_stopped(db: Database, *, id_user: int, number: str) -> bool:
