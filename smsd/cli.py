@@ -318,8 +318,8 @@ def _accounts(args: argparse.Namespace, config: Config) -> int:
 
 def _read_password() -> str:
     """The new password: asked twice without echo on a terminal, else stdin's first line."""
-    from smsd.store.passwords import check_password_text  # noqa: PLC0415 - the store loads on use
     from smsd.store.errors import InvalidValueError  # noqa: PLC0415 - the store loads on use
+    from smsd.store.passwords import check_password_text  # noqa: PLC0415 - the store loads on use
 
     if sys.stdin.isatty():
         password = getpass.getpass("New password: ")

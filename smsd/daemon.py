@@ -150,6 +150,10 @@ class DaemonPhones:
                     received=counters.received,
                     status_reports=counters.status_reports,
                     resets=counters.resets,
+                    imei=identity.imei,
+                    iccid=identity.iccid,
+                    number=identity.number,
+                    last_seen=modem.last_seen,
                 )
             )
         return sorted(found, key=lambda snap: snap.id_phone)

@@ -35,6 +35,7 @@ from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
+from smsd.api.smsgateway24 import routes as smsgateway24_routes
 from smsd.api.state import (
     CLOCK,
     CONFIG,
@@ -170,8 +171,11 @@ def make_app(
         app[WEBHOOKS] = webhooks
     if keys is not None:
         app[KEYS] = keys
-    table = raspisms_routes()
-    table.extend(WEBHOOK_ROUTES)
+    table = raspisms_routes() if "raspisms" in config.dialects else RouteTable()
+    if "raspisms" in config.dialects:
+        table.extend(WEBHOOK_ROUTES)
+    if "smsgateway24" in config.dialects:
+        table.extend(smsgateway24_routes())
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)
     table.extend([openapi_route(table, config.prefix)])

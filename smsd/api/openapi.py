@@ -34,6 +34,8 @@ _ENVELOPE = {
     },
 }
 _JSON_ENVELOPE = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
+_OWN = {"application/json": {"schema": {"type": "object"}}}
+"""The answer of another door's route: a JSON object in that provider's shape."""
 
 
 def _schema(param: Param) -> dict[str, object]:
@@ -80,6 +82,9 @@ def _operation(route: Route) -> dict[str, object]:
                 "application/json": {"schema": schema},
             },
         }
+    if not route.envelope:
+        operation["responses"] = {"200": {"description": "success or error", "content": _OWN}}
+        return operation
     ok = str(route.success_status)
     responses: dict[str, object] = {
         ok: {"description": "success"}

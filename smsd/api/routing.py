@@ -61,6 +61,8 @@ class Route:
     tag: str = "raspisms"
     success_status: int = 200
     description: str = ""
+    envelope: bool = True
+    """The answer is RaspiSMS's envelope (another door's routes answer in their own shape)."""
 
     @property
     def operation_id(self) -> str:

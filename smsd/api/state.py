@@ -75,6 +75,12 @@ class PhoneSnapshot:
     received: int = 0
     status_reports: int = 0
     resets: int = 0
+    imei: str = ""
+    iccid: str = ""
+    number: str = ""
+    """The SIM's own number when the SIM knows it (``AT+CNUM``), else ``""``."""
+    last_seen: float | None = None
+    """Unix seconds the modem last answered a network check (``None``: never)."""
 
 
 class PhoneControl(Protocol):

@@ -35,6 +35,7 @@ from smsd.config.converters import (
 )
 from smsd.config.settings import (
     DEFAULT_DATABASE,
+    DIALECTS,
     INTEGRITY_CHECKS,
     LOG_FORMATS,
     LOG_LEVELS,
@@ -237,6 +238,19 @@ def _file_mode(value: object) -> int:
     return value
 
 
+def _dialects(value: object) -> tuple[str, ...]:
+    """An array of front-door names from ``DIALECTS``, each once."""
+    listed = ", ".join(json.dumps(name) for name in DIALECTS)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise Invalid(f"must be an array of door names among {listed}, got {show(value)}")
+    for item in value:
+        if item not in DIALECTS:
+            raise Invalid(f"unknown door {show(item)}: the doors are {listed}")
+    if len(set(value)) != len(value):
+        raise Invalid(f"names a door twice: {show(value)}")
+    return tuple(value)
+
+
 def _api(table: _Table, base: Path) -> ApiConfig:
     defaults = ApiConfig()
     config = ApiConfig(
@@ -251,6 +265,8 @@ def _api(table: _Table, base: Path) -> ApiConfig:
         auth_failure_window=table.get(
             "auth_failure_window", number(), defaults.auth_failure_window
         ),
+        dialects=table.get("dialects", _dialects, defaults.dialects),
+        session_lifetime=table.get("session_lifetime", number(), defaults.session_lifetime),
     )
     table.finish()
     return config

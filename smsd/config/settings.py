@@ -12,6 +12,7 @@ __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
     "DEFAULT_PHONE",
+    "DIALECTS",
     "EXAMPLE_API_KEY",
     "INTEGRITY_CHECKS",
     "LOG_FORMATS",
@@ -94,6 +95,10 @@ class DaemonConfig:
     machine), the full ``integrity_check``, or none."""
 
 
+DIALECTS: Final = ("raspisms", "smsgateway24")
+"""The front doors ``[api] dialects`` may name."""
+
+
 @dataclass(frozen=True)
 class ApiConfig:
     """``[api]``: the HTTP server."""
@@ -115,6 +120,10 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
+    dialects: tuple[str, ...] = ("raspisms", "smsgateway24")
+    """The front doors served (``DIALECTS`` names them all; all by default)."""
+    session_lifetime: float = 7 * 24 * 3600.0
+    """Seconds a login session (a token answered for an e-mail and a password) lasts."""
 
 
 @dataclass(frozen=True)

@@ -120,8 +120,7 @@ def test_digest_column_refuses_plain_tokens(tmp_path) -> None:
     conn = sqlite3.connect(tmp_path / "x.sqlite3")
     conn.executescript(
         "CREATE TABLE user (id INTEGER PRIMARY KEY);"
-        "CREATE TABLE scheduled (id INTEGER PRIMARY KEY);"
-        + _migration("login_sessions")
+        "CREATE TABLE scheduled (id INTEGER PRIMARY KEY);" + _migration("login_sessions")
     )
     conn.execute("INSERT INTO user (id) VALUES (1)")
     with pytest.raises(sqlite3.IntegrityError):
