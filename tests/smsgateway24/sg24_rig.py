@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 EMAIL = "ops@example.org"
 API_KEY = "0123456789abcdef0123456789abcdef"
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105 - a test password
 
 CONFIG = f"""
 [daemon]
