@@ -40,6 +40,7 @@ MAX_BODY = 1000
 """Longest message text accepted (characters)."""
 _INT = re.compile(r"-?\d{1,18}")
 _NOT_NUMBER = re.compile(r"[^\d+]")
+_PUNCTUATION = re.compile(r"[()\-./]")
 _WALL = "%Y-%m-%d %H:%M:%S"
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y")
 
@@ -132,7 +133,8 @@ def one_number(raw: str, region: str | None) -> str | None:
     digits = cleaned.replace("+", "")
     if not digits:
         return None
-    if plus or (raw.startswith(" ") and raw.strip()):
+    unencoded_plus = _PUNCTUATION.sub("", raw).startswith(" ")  # "+" that form decoding ate
+    if plus or unencoded_plus:
         found = to_e164("+" + digits, region)
         if found is not None or plus:
             return found
