@@ -18,6 +18,7 @@ SUBPACKAGES = [
     "smsd.store",
     "smsd.runtime",
     "smsd.api",
+    "smsd.api.smsgateway24",
     "smsd.reassembly",
     "smsd.errors",
     "smsd.log",
