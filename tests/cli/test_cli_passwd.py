@@ -69,13 +69,14 @@ def test_passwd_on_a_terminal_asks_twice_without_echo(config, capsys, monkeypatc
 
 
 @pytest.mark.parametrize(
-    ("email", "typed", "code", "message"),
+    "case",
     [
         ("ops@example.org", "short\n", 2, "smsd: a password needs at least 8 characters\n"),
         ("nobody@example.org", "long enough\n", 1, "smsd: no user nobody@example.org\n"),
     ],
 )
-def test_passwd_refusals(config, capsys, monkeypatch, email, typed, code, message) -> None:
+def test_passwd_refusals(config, capsys, monkeypatch, case) -> None:
+    email, typed, code, message = case
     monkeypatch.setattr("sys.stdin", io.StringIO(typed))
     assert cli.main(["user", "passwd", email, "--config", str(config)]) == code
     assert capsys.readouterr().err == message
