@@ -77,6 +77,10 @@ async def submit_all(
     moment = time.time() if now is None else now
     checked = _checked(items, moment)
 
+    # CORE CALL POINT (issue 14, core features): once create_scheduled's options (sandbox,
+    # commercial taken from the user's setting, sender, STOP mention) are on main, each row here
+    # takes them the same way (one shared insert), so a submission is held by quiet hours and
+    # charged like any other scheduled message.
     def body(conn: sqlite3.Connection) -> list[int]:
         owned = {
             int(r[0]) for r in conn.execute("SELECT id FROM phone WHERE id_user = ?", (id_user,))

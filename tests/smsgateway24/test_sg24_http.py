@@ -367,6 +367,20 @@ async def test_statuses_follow_the_core(door) -> None:
     entry = await history.entry(door.db, 1, "submission", id_scheduled)
     assert entry is not None
     assert entry.state == "unknown"
+    for reason, code in (
+        ("not registered (searching)", 10),
+        ("insufficient credit: the message needs 1 credits, 0 left in quota", 101),
+        ("CMS ERROR 500", 9),
+    ):
+        await door.db.execute("UPDATE sended SET state = 'failed', reason = ?", (reason,))
+        answer = await door.get("getsmsstatus", token=token, sms_id=sent["sms_id"])
+        assert answer["status"] == code, reason
+    await door.db.execute(
+        "INSERT INTO sended_segment (id_sended, seq, state, report) "
+        "SELECT id, 1, 'sent', 'failed' FROM sended"
+    )
+    answer = await door.get("getsmsstatus", token=token, sms_id=sent["sms_id"])
+    assert (answer["status"], answer["status_description"]) == (8, "not delivered")
 
 
 # ---------------------------------------------------------------------- lists

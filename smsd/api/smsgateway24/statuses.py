@@ -29,6 +29,7 @@ sent (the network took it)         6     sent by the phone
 delivered (status report)          7     delivered
 failed, the network reported it    8     not delivered
 failed, reason "not registered"    10    not sent: no service
+failed, reason "insufficient …"    101   not allowed (the user's credit ran out)
 failed, any other reason           9     not sent: generic failure
 unknown (interrupted by a crash)   9     not sent: generic failure (never sent twice)
 dropped (STOP list, empty text)    100   not allowed
@@ -36,7 +37,7 @@ received                           5     incoming
 =================================  ====  ==============================================
 
 Codes 11 (null PDU) and 12 (radio off) describe an Android radio and have no modem counterpart
-here; 101 is not produced either.
+here.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ STATUS_TABLE: Final[dict[str, int]] = {
 """Core state → provider code; ``failed`` is refined by :func:`status_of`."""
 NOT_DELIVERED = 8
 NO_SERVICE = 10
+NOT_ALLOWED_CREDIT = 101
 
 TITLES: Final[dict[int, str]] = {
     1: "waiting",
@@ -96,8 +98,11 @@ def status_of(entry: HistoryEntry) -> int:
     if entry.state == "failed":
         if entry.report_failed:
             return NOT_DELIVERED
-        if entry.reason is not None and "not registered" in entry.reason:
+        reason = entry.reason or ""
+        if "not registered" in reason:
             return NO_SERVICE
+        if reason.startswith("insufficient credit"):
+            return NOT_ALLOWED_CREDIT
     return STATUS_TABLE.get(entry.state, 9)
 
 
