@@ -13,7 +13,8 @@ second on a Pi 3, while a stolen hash costs a guesser the same per try. A hash m
 parameters still verifies; :func:`needs_rehash` tells when to store a fresh one (a login does).
 
 Checking a hash costs real CPU time, so :func:`set_password` and :func:`check_login` run it in a
-worker thread, never on the event loop. An unknown address costs the same time as a wrong
+worker thread, never on the event loop, and at most two hashes run at once (their memory is
+bounded however many clients log in together). An unknown address costs the same time as a wrong
 password (a dummy hash is checked), so the answer's delay does not tell which addresses exist.
 """
 
@@ -26,6 +27,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -93,7 +95,16 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+_HASHING = threading.BoundedSemaphore(2)
+"""At most two hashes at once, whatever the number of worker threads: 2 x 16 MiB on a Pi."""
+
+
 def _scrypt(password: str, salt: bytes, params: ScryptParams, length: int) -> bytes:
+    with _HASHING:
+        return _scrypt_now(password, salt, params, length)
+
+
+def _scrypt_now(password: str, salt: bytes, params: ScryptParams, length: int) -> bytes:
     return hashlib.scrypt(
         password.encode("utf-8", "surrogatepass"),
         salt=salt,
