@@ -89,6 +89,9 @@ async def _owned(request: web.Request, user: UserRow) -> set[int]:
 
 
 async def _store(request: web.Request, user: UserRow, items: list[Submission]) -> list[int]:
+    # CORE CALL POINT (issue 14, credit quotas): once smsd.store.quota is on main, the credit the
+    # items need is checked here first (quota.check_credit) and a shortfall answered as
+    # "credit : …"; until then a message over quota fails when claimed (status 101).
     try:
         ids = await submit_all(request.app[DB], id_user=user.id, items=items)
     except SubmissionError as exc:  # a device deleted meanwhile
