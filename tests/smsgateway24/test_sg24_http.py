@@ -25,6 +25,7 @@ KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
 PASSWORD = "s3cret password"  # noqa: S105 - a test password
 NOW = 1_700_000_000.0
+FAST = passwords.ScryptParams(log_n=4, r=1, p=1)
 
 
 class Clock:
@@ -74,7 +75,10 @@ async def serve(tmp_path, config: ApiConfig | None = None):
     db = await Database.open(tmp_path / "smsd.sqlite3")
     a = await accounts.ensure_user(db, email=EMAIL, api_key=KEY)
     b = await accounts.ensure_user(db, email="b@example.org", api_key=OTHER_KEY)
-    await passwords.set_password(db, EMAIL, PASSWORD)
+    # a cheap hash keeps these tests fast (the real parameters are tested in tests/store)
+    await db.execute(
+        "UPDATE user SET password = ? WHERE id = ?", (passwords.hash_password(PASSWORD, FAST), a)
+    )
     phones = {"a1": await _phone(db, a, "a1"), "b1": await _phone(db, b, "b1")}
     clock = Clock()
     app = make_app(config or ApiConfig(), db, lambda: None, clock=clock)
@@ -86,6 +90,11 @@ async def serve(tmp_path, config: ApiConfig | None = None):
     finally:
         await client.close()
         await db.close()
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch) -> None:
+    monkeypatch.setattr(passwords, "DEFAULT", FAST)
 
 
 @pytest.fixture
@@ -165,6 +174,7 @@ async def test_guessing_is_rate_limited(tmp_path) -> None:
         ({"urgent": "yes"}, "urgent : must be an integer, got 'yes'"),
         ({"customerid": "12a"}, "customerid : must be an integer, got '12a'"),
         ({"timetosend": "22/12/2024"}, "timetosend : must be a date YYYY-MM-DD or"),
+        ({"timetosend": "2024-02-30"}, "timetosend : must be a date YYYY-MM-DD or"),
         ({"token": "nope"}, "token : invalid or expired token, get one from gettoken"),
     ],
 )
@@ -221,6 +231,22 @@ async def test_addsms_normalises_numbers_and_keeps_every_field(door) -> None:
         "customerid": 122,
         "deviceid": device,
     }
+
+
+async def test_json_values_of_the_wrong_kind_are_named(door) -> None:
+    token = await _token(door)
+    base = {"token": token, "sendto": "+33612345678", "body": "j", "device_id": door.phones["a1"]}
+    for name, value, message in (
+        ("timetosend", {"a": 1}, "timetosend : must be a date"),
+        ("body", ["x"], "body : must be text"),
+        ("device_id", 1.5, "device_id : must be an integer"),
+        ("urgent", True, "urgent : must be an integer"),
+        ("sendto", None, "sendto : missing parameter"),
+    ):
+        answer = await door.post("addsms", json={**base, name: value})
+        assert answer["error"] == 1
+        assert answer["message"].startswith(message), answer
+    assert await door.scheduled_count() == 0
 
 
 async def test_addsms_by_json_body_and_smstosend(door) -> None:

@@ -109,7 +109,7 @@ def moment(values: Mapping[str, object], name: str) -> str | None:
     (a day alone means its midnight).
     """
     value = values.get(name)
-    if value is None or value in {"", "0", 0}:
+    if value is None or (isinstance(value, str | int) and str(value).strip() in {"", "0"}):
         return None
     if isinstance(value, str):
         candidate = value.strip()
