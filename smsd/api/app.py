@@ -29,6 +29,7 @@ from aiohttp import web
 
 from smsd.api.auth import AuthError
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
+from smsd.api.features import ROUTES as FEATURE_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.openapi import openapi_route
@@ -174,6 +175,7 @@ def make_app(
     table = raspisms_routes() if "raspisms" in config.dialects else RouteTable()
     if "raspisms" in config.dialects:
         table.extend(WEBHOOK_ROUTES)
+        table.extend(FEATURE_ROUTES)
     if "smsgateway24" in config.dialects:
         table.extend(smsgateway24_routes())
     table.extend(extra_routes)
