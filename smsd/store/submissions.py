@@ -7,7 +7,9 @@ outgoing message, so its scheduled id names that message for its whole life
 phone that is not the user's (or was deleted meanwhile) fails the whole call, naming the item.
 
 ``customer_id`` is an integer the client attached to the message, kept and shown back
-(``scheduled.customer_id``).
+(``scheduled.customer_id``). Like any scheduled message, a submission is commercial when its
+user's ``commercial`` setting says so (held by quiet hours), charged to the user's quota when it
+is claimed, and dropped at expansion when its number is on the STOP list.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.store.errors import InvalidValueError
+from smsd.store.scheduled import user_commercial
 from smsd.store.walltime import parse_wall, wall
 
 if TYPE_CHECKING:
@@ -77,23 +80,20 @@ async def submit_all(
     moment = time.time() if now is None else now
     checked = _checked(items, moment)
 
-    # CORE CALL POINT (issue 14, core features): once create_scheduled's options (sandbox,
-    # commercial taken from the user's setting, sender, STOP mention) are on main, each row here
-    # takes them the same way (one shared insert), so a submission is held by quiet hours and
-    # charged like any other scheduled message.
     def body(conn: sqlite3.Connection) -> list[int]:
         owned = {
             int(r[0]) for r in conn.execute("SELECT id FROM phone WHERE id_user = ?", (id_user,))
         }
+        commercial = int(user_commercial(conn, id_user))
         ids: list[int] = []
         for index, (item, at, due_at) in enumerate(checked):
             if item.id_phone is not None and item.id_phone not in owned:
                 raise SubmissionError(index, f"no phone {item.id_phone} for user {id_user}")
             cursor = conn.execute(
                 "INSERT INTO scheduled (id_user, at, text, id_phone, tag, priority, due_at, "
-                "customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "commercial, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (id_user, at, item.text, item.id_phone, item.tag, item.priority, due_at,
-                 item.customer_id),
+                 commercial, item.customer_id),
             )  # fmt: skip
             id_scheduled = int(cursor.lastrowid or 0)
             conn.execute(

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from smsd.api.app import make_app
 from smsd.api.auth import install_limiter
 from smsd.config import ApiConfig
-from smsd.store import accounts, history, passwords
+from smsd.store import accounts, history, passwords, quota
 from smsd.store.db import Database
 from smsd.store.walltime import wall
 
@@ -247,6 +247,25 @@ async def test_json_values_of_the_wrong_kind_are_named(door) -> None:
         assert answer["error"] == 1
         assert answer["message"].startswith(message), answer
     assert await door.scheduled_count() == 0
+
+
+async def test_the_core_decides_credit_and_commercial(door) -> None:
+    token = await _token(door)
+    found = await door.db.fetchone("SELECT id FROM user WHERE email = ?", (EMAIL,))
+    id_user = int(found["id"])
+    await quota.set_quota(door.db, id_user=id_user, credit=2, now=time.time())
+    await accounts.set_setting(door.db, id_user=id_user, name="commercial", value="1")
+    base = {"token": token, "device_id": door.phones["a1"], "body": "hi"}
+    refused = await door.get("addsms", **base, sendto="+33611111111,+33622222222,+33633333333")
+    assert refused == {
+        "error": 1,
+        "message": "credit : insufficient credit: these SMS need 3 credits, 2 left",
+    }
+    assert await door.scheduled_count() == 0
+    accepted = await door.get("addsms", **base, sendto="+33611111111,+33622222222")
+    assert accepted["error"] == 0
+    rows = await door.db.fetchall("SELECT commercial FROM scheduled")
+    assert [r["commercial"] for r in rows] == [1, 1]
 
 
 async def test_addsms_by_json_body_and_smstosend(door) -> None:

@@ -21,8 +21,9 @@ from smsd.api.smsgateway24.answers import DoorError, fail, missing, ok
 from smsd.api.smsgateway24.fields import body_text, integer, moment, numbers, read_values
 from smsd.api.smsgateway24.statuses import KIND_DIGITS
 from smsd.api.smsgateway24.tokens import login_user, token_user
-from smsd.api.state import DB, REGION, WAKE
-from smsd.store import accounts
+from smsd.api.state import CLOCK, DB, REGION, WAKE
+from smsd.rules.credits import credits_for
+from smsd.store import accounts, quota
 from smsd.store.submissions import Submission, SubmissionError, submit_all
 
 if TYPE_CHECKING:
@@ -38,10 +39,9 @@ SAVED = "Sms has been saved successfully"
 MAX_BULK = 5000
 """Most SMS in one ``addalotofsms`` request."""
 
-# CORE CALL POINT (issue 14, core priority): the core's own value for an urgent message replaces
-# this constant once it lands on main; until then urgent SMS go ahead of the default priority 0.
 URGENT_PRIORITY = 10
-"""The queue priority of an ``urgent`` SMS (higher goes first; the default is 0)."""
+"""The queue priority of an ``urgent`` SMS (higher goes first; the default is 0; the core's
+priority is an integer, and 10 is the value it suggests for a provider's "urgent")."""
 
 
 def _sms_id(id_scheduled: int) -> int:
@@ -89,9 +89,16 @@ async def _owned(request: web.Request, user: UserRow) -> set[int]:
 
 
 async def _store(request: web.Request, user: UserRow, items: list[Submission]) -> list[int]:
-    # CORE CALL POINT (issue 14, credit quotas): once smsd.store.quota is on main, the credit the
-    # items need is checked here first (quota.check_credit) and a shortfall answered as
-    # "credit : …"; until then a message over quota fails when claimed (status 101).
+    needed = sum(credits_for(item.text) for item in items)
+    try:
+        await quota.check_credit(
+            request.app[DB], id_user=user.id, needed=needed, now=request.app[CLOCK]()
+        )
+    except quota.InsufficientCreditError as exc:
+        raise fail(
+            "credit",
+            f"insufficient credit: these SMS need {exc.needed} credits, {exc.remaining} left",
+        ) from exc
     try:
         ids = await submit_all(request.app[DB], id_user=user.id, items=items)
     except SubmissionError as exc:  # a device deleted meanwhile
