@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from smsd.store.db import Database
 
-__all__ = ["add_contact", "owned_groups"]
+__all__ = ["add_contact", "member_numbers", "owned_groups"]
 
 
 async def add_contact(
@@ -64,3 +64,18 @@ async def owned_groups(db: Database, *, id_user: int, ids: Sequence[int]) -> set
         (id_user, *wanted),
     )
     return {int(r["id"]) for r in found}
+
+
+async def member_numbers(db: Database, *, id_user: int, groups: Sequence[int]) -> int:
+    """How many distinct numbers the user's contacts in ``groups`` have (a campaign's size)."""
+    wanted = storable_ids(groups)
+    if not wanted:
+        return 0
+    marks = ",".join("?" for _ in wanted)
+    found = await db.fetchone(
+        "SELECT count(DISTINCT c.number) AS n FROM group_contact AS gc "  # noqa: S608 - placeholders only
+        "JOIN contact AS c ON c.id = gc.id_contact "
+        f"WHERE c.id_user = ? AND gc.id_group IN ({marks})",
+        (id_user, *wanted),
+    )
+    return 0 if found is None else int(found["n"])

@@ -266,6 +266,17 @@ async def test_the_core_decides_credit_and_commercial(door) -> None:
     assert accepted["error"] == 0
     rows = await door.db.fetchall("SELECT commercial FROM scheduled")
     assert [r["commercial"] for r in rows] == [1, 1]
+    tag = await door.get("savetag", token=token, title="all")
+    for number in ("+33644444444", "+33655555555"):
+        await door.get("savecontact", token=token, phone=number, ctag_id=tag["tag_id"],
+                       fullname="x")  # fmt: skip
+    paket = {"token": token, "title": "T", "device_id": door.phones["a1"], "body": "News",
+             "tags": str(tag["tag_id"])}  # fmt: skip
+    await quota.set_quota(door.db, id_user=id_user, credit=1, now=time.time())
+    refused = await door.get("savepaket", **paket)
+    assert refused["message"] == "credit : insufficient credit: these SMS need 2 credits, 1 left"
+    await quota.set_quota(door.db, id_user=id_user, credit=4, now=time.time())
+    assert (await door.get("savepaket", **paket))["error"] == 0
 
 
 async def test_addsms_by_json_body_and_smstosend(door) -> None:

@@ -6,7 +6,8 @@ message to the tags' contacts, pinned to ``device_id`` and due at ``time_to_send
 (``DD.MM.YYYY H:i:s`` as the seed writes it, or ``YYYY-MM-DD HH:MM:SS``; 0 or absent: now):
 the dispatcher sends one SMS per contact at that time (a contact in several tags gets one), with
 no "start" to tap on a device. ``paket_id`` is the scheduled message's id; each SMS it becomes
-shows it in ``getallsms`` (``paketid``, ``pakettitle``, ``paketbody``).
+shows it in ``getallsms`` (``paketid``, ``pakettitle``, ``paketbody``). The user's credit quota
+must cover one SMS per distinct number of the tags when the newsletter is saved.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING
 
 from smsd.api.smsgateway24.answers import fail, missing, ok
 from smsd.api.smsgateway24.fields import body_text, integer, moment, one_number, read_values, text
-from smsd.api.smsgateway24.sending import device_of
+from smsd.api.smsgateway24.sending import check_credit, device_of
 from smsd.api.smsgateway24.tokens import token_user
 from smsd.api.state import CLOCK, DB, REGION, WAKE
+from smsd.rules.credits import credits_for
 from smsd.store import accounts, contact_lists
 from smsd.store.errors import NotFoundError
 from smsd.store.scheduled import create_scheduled
@@ -90,6 +92,8 @@ async def save_paket(request: web.Request) -> web.Response:
     if unknown:
         raise fail("tags", f"no tag {', '.join(map(str, unknown))} (savetag creates one)")
     at = moment(values, "time_to_send") or wall(request.app[CLOCK]())
+    members = await contact_lists.member_numbers(db, id_user=user.id, groups=tags)
+    await check_credit(request, user, members * credits_for(body))
     try:
         id_paket = await create_scheduled(
             db, id_user=user.id, text=body, at=at, id_phone=device, tag=title, groups=tags

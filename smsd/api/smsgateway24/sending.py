@@ -33,7 +33,16 @@ if TYPE_CHECKING:
 
     from smsd.store.rows import UserRow
 
-__all__ = ["MAX_BULK", "URGENT_PRIORITY", "add_a_lot_of_sms", "add_sms", "sms_to_send"]
+__all__ = [
+    "MAX_BULK",
+    "URGENT_PRIORITY",
+    "add_a_lot_of_sms",
+    "add_sms",
+    "check_credit",
+    "device_of",
+    "parse_sms",
+    "sms_to_send",
+]
 
 SAVED = "Sms has been saved successfully"
 MAX_BULK = 5000
@@ -88,8 +97,8 @@ async def _owned(request: web.Request, user: UserRow) -> set[int]:
     return {phone.id for phone in await accounts.phones(request.app[DB], user.id)}
 
 
-async def _store(request: web.Request, user: UserRow, items: list[Submission]) -> list[int]:
-    needed = sum(credits_for(item.text) for item in items)
+async def check_credit(request: web.Request, user: UserRow, needed: int) -> None:
+    """Refuse, naming ``credit``, what the user's quota cannot pay for (the core's rule)."""
     try:
         await quota.check_credit(
             request.app[DB], id_user=user.id, needed=needed, now=request.app[CLOCK]()
@@ -99,6 +108,10 @@ async def _store(request: web.Request, user: UserRow, items: list[Submission]) -
             "credit",
             f"insufficient credit: these SMS need {exc.needed} credits, {exc.remaining} left",
         ) from exc
+
+
+async def _store(request: web.Request, user: UserRow, items: list[Submission]) -> list[int]:
+    await check_credit(request, user, sum(credits_for(item.text) for item in items))
     try:
         ids = await submit_all(request.app[DB], id_user=user.id, items=items)
     except SubmissionError as exc:  # a device deleted meanwhile
