@@ -4,7 +4,8 @@ The daemon runs two virtual modems on pseudo-terminals (``device = "virtual"``: 
 that asks for a status report is reported delivered). The client logs in, chooses a device and
 its SIM, sends one SMS and a bulk of 50, watches the statuses move to delivered, reads the live
 signal of the devices, saves a contact list, its contacts and a newsletter that reaches each
-contact, and reads an incoming SMS through ``getallsms``.
+contact, reads an incoming SMS through ``getallsms``, and sees an SMS to a number that sent STOP
+"not allowed" (the core's STOP list).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ async def test_a_seed_client_works_end_to_end(tmp_path) -> None:
         await _newsletter_to_each_contact(smsd, token, chosen)
         await _incoming_through_getallsms(smsd, token)
         await _api_key_and_login_sends(smsd, token, sms_id)
+        await _stop_list_is_not_allowed(smsd, token)
 
 
 async def _log_in(smsd, config_path) -> str:
@@ -205,3 +207,41 @@ async def _api_key_and_login_sends(smsd, token: str, sms_id: int) -> None:
 async def _delivered(smsd, token: str, sms_id: int) -> bool:
     found = await smsd.call("GET", "getsmsstatus", params={"token": token, "sms_id": sms_id})
     return found["status"] == 7
+
+
+async def _stop_list_is_not_allowed(smsd, token: str) -> None:
+    # ---- a number that sent STOP is on the core's STOP list: an SMS to it is "not allowed"
+    await smsd.virtual("virtual-1").deliver("+33677777777", "STOP")
+
+    async def stop_received():
+        found = await smsd.call(
+            "GET", "getallsms", params={"token": token, "phone": "+33677777777", "status": 5}
+        )
+        return found["count"] == 1
+
+    await until(stop_received)
+    sent = await smsd.call(
+        "GET",
+        "addsms",
+        params={"token": token, "sendto": "+33677777777", "body": "promo",
+                "device_id": smsd.phone_id("virtual-1")},
+    )  # fmt: skip
+    assert sent["error"] == 0
+
+    async def not_allowed():
+        found = await smsd.call(
+            "GET", "getsmsstatus", params={"token": token, "sms_id": sent["sms_id"]}
+        )
+        return found["status"] == 100 and found
+
+    found = await until(not_allowed)
+    assert found["status_description"] == "not allowed"
+    # the number got the core's one STOP confirmation, never the promotion
+    await asyncio.sleep(0.5)
+    assert smsd.submitted_to("virtual-1").count("+33677777777") <= 1
+    texts = [
+        item.decoded.text
+        for item in smsd.virtual("virtual-1").modem.submitted
+        if item.decoded.destination.lstrip("+") == "33677777777"
+    ]
+    assert "promo" not in texts
