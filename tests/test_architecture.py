@@ -18,6 +18,7 @@ SUBPACKAGES = [
     "smsd.store",
     "smsd.runtime",
     "smsd.api",
+    "smsd.api.gatewaysms",
     "smsd.api.smsgateway24",
     "smsd.reassembly",
     "smsd.errors",
@@ -26,6 +27,8 @@ SUBPACKAGES = [
     "smsd.config",
     "smsd.templating",
     "smsd.windows",
+    "smsd.matching",
+    "smsd.mailin",
 ]
 
 

@@ -30,12 +30,14 @@ from aiohttp import web
 from smsd.api.auth import AuthError
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
 from smsd.api.features import ROUTES as FEATURE_ROUTES
+from smsd.api.gatewaysms import ROUTES as GATEWAYSMS_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
+from smsd.api.rules import ROUTES as RULE_ROUTES
 from smsd.api.smsgateway24 import routes as smsgateway24_routes
 from smsd.api.state import (
     CLOCK,
@@ -175,7 +177,10 @@ def make_app(
     table = raspisms_routes() if "raspisms" in config.dialects else RouteTable()
     if "raspisms" in config.dialects:
         table.extend(WEBHOOK_ROUTES)
+        table.extend(RULE_ROUTES)
         table.extend(FEATURE_ROUTES)
+    if "gatewaysms" in config.dialects:
+        table.extend(GATEWAYSMS_ROUTES)
     if "smsgateway24" in config.dialects:
         table.extend(smsgateway24_routes())
     table.extend(extra_routes)

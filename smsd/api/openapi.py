@@ -34,8 +34,6 @@ _ENVELOPE = {
     },
 }
 _JSON_ENVELOPE = {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}}
-_OWN = {"application/json": {"schema": {"type": "object"}}}
-"""The answer of another door's route: a JSON object in that provider's shape."""
 
 
 def _schema(param: Param) -> dict[str, object]:
@@ -82,9 +80,6 @@ def _operation(route: Route) -> dict[str, object]:
                 "application/json": {"schema": schema},
             },
         }
-    if not route.envelope:
-        operation["responses"] = {"200": {"description": "success or error", "content": _OWN}}
-        return operation
     ok = str(route.success_status)
     responses: dict[str, object] = {
         ok: {"description": "success"}
@@ -97,6 +92,8 @@ def _operation(route: Route) -> dict[str, object]:
         responses["403"] = {"description": "suspended user", "content": _JSON_ENVELOPE}
         operation["security"] = [{"apiKeyQuery": []}, {"apiKeyHeader": []}]
     operation["responses"] = responses
+    if route.openapi is not None:
+        operation.update(route.openapi)
     return operation
 
 
@@ -122,6 +119,7 @@ def build_document(routes: RouteTable, prefix: str) -> dict[str, object]:
             "securitySchemes": {
                 "apiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
                 "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "the API key"},
             },
         },
     }

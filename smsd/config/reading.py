@@ -34,6 +34,13 @@ from smsd.config.converters import (
     url_prefix,
 )
 from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
+from smsd.config.inbound_reading import (
+    check_inbound,
+    read_commands,
+    read_email_in,
+    read_rules,
+    read_smtp,
+)
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     DIALECTS,
@@ -178,6 +185,9 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    rules, commands = read_rules(top), read_commands(top)
+    smtp, email_in = read_smtp(top), read_email_in(top)
+    check_inbound(top, users, rules, smtp)
     billing = read_billing(top.table("billing"))
     quiet_hours = read_quiet_hours(top.table("quiet_hours"))
     stop = read_stop(top.table("stop"))
@@ -188,6 +198,7 @@ def _build(top: _Table, base: Path) -> Config:
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
         daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
+        rules=rules, commands=commands, smtp=smtp, email_in=email_in,
         billing=billing, quiet_hours=quiet_hours, stop=stop,
     )  # fmt: skip
 
@@ -243,19 +254,6 @@ def _file_mode(value: object) -> int:
     return value
 
 
-def _dialects(value: object) -> tuple[str, ...]:
-    """An array of front-door names from ``DIALECTS``, each once."""
-    listed = ", ".join(json.dumps(name) for name in DIALECTS)
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise Invalid(f"must be an array of door names among {listed}, got {show(value)}")
-    for item in value:
-        if item not in DIALECTS:
-            raise Invalid(f"unknown door {show(item)}: the doors are {listed}")
-    if len(set(value)) != len(value):
-        raise Invalid(f"names a door twice: {show(value)}")
-    return tuple(value)
-
-
 def _api(table: _Table, base: Path) -> ApiConfig:
     defaults = ApiConfig()
     config = ApiConfig(
@@ -277,11 +275,25 @@ def _api(table: _Table, base: Path) -> ApiConfig:
     return config
 
 
+def _dialects(value: object) -> tuple[str, ...]:
+    """A list of front door names, each known, none twice (may be empty: no HTTP door)."""
+    listed = ", ".join(json.dumps(name) for name in DIALECTS)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid(f"must be a list of names among {listed}, got {show(value)}")
+    unknown = [v for v in value if v not in DIALECTS]
+    if unknown:
+        raise Invalid(f"unknown dialect {json.dumps(unknown[0])}: known are {listed}")
+    if len(set(value)) != len(value):
+        raise Invalid("names a dialect twice")
+    return tuple(value)
+
+
 def _user(table: _Table) -> UserConfig:
     config = UserConfig(
         email=table.require("email", email, ""),
         api_key=table.require("api_key", api_key, ""),
         admin=table.get("admin", boolean, default=False),
+        transfer=table.get("transfer", boolean, None),
     )
     table.finish()
     return config

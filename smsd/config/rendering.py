@@ -6,6 +6,7 @@ import json
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
+from smsd.config.inbound_rendering import render_inbound
 from smsd.config.settings import LimitConfig
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def render(config: Config, *, mask: bool = True) -> str:
     out += ["", "[billing]", *_assignments(config.billing, mask=mask)]
     out += ["", "[quiet_hours]", *_assignments(config.quiet_hours, mask=mask)]
     out += ["", "[stop]", *_assignments(config.stop, mask=mask)]
+    out += render_inbound(config, mask=mask, toml=_toml)
     return "\n".join(out) + "\n"
 
 

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Final, Literal
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from smsd.config.inbound import EmailInConfig, RuleConfig, SmtpConfig
+    from smsd.matching import Command
+
 __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
@@ -98,10 +101,6 @@ class DaemonConfig:
     machine), the full ``integrity_check``, or none."""
 
 
-DIALECTS: Final = ("raspisms", "smsgateway24")
-"""The front doors ``[api] dialects`` may name."""
-
-
 @dataclass(frozen=True)
 class ApiConfig:
     """``[api]``: the HTTP server."""
@@ -123,10 +122,15 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
-    dialects: tuple[str, ...] = ("raspisms", "smsgateway24")
-    """The front doors served (``DIALECTS`` names them all; all by default)."""
+    dialects: tuple[str, ...] = ("raspisms", "gatewaysms", "smsgateway24")
+    """The front doors served (:data:`DIALECTS`); all by default."""
     session_lifetime: float = 7 * 24 * 3600.0
     """Seconds a login session (a token answered for an e-mail and a password) lasts."""
+
+
+DIALECTS: Final = ("raspisms", "gatewaysms", "smsgateway24")
+"""Every HTTP front door: RaspiSMS (``/api/…``), Gateway SMS (``/messages…``), SMSGateway24
+(``/getdata/…``)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ class UserConfig:
     email: str
     api_key: str = field(repr=False)
     admin: bool = False
+    transfer: bool | None = None
+    """RaspiSMS's ``transfer`` setting: mail every received SMS to ``email`` (absent: unchanged)."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,12 @@ class WebhooksConfig:
     """Allow link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)."""
 
 
+def _email_in() -> EmailInConfig:
+    from smsd.config.inbound import EmailInConfig  # noqa: PLC0415 - inbound imports this module
+
+    return EmailInConfig()
+
+
 @dataclass(frozen=True)
 class BillingConfig:
     """``[billing]``: what one segment costs on the SIM plan, for doors that report a cost."""
@@ -241,6 +253,10 @@ class Config:
     hotplug: HotplugConfig
     source: Path | None = None
     webhooks: WebhooksConfig = WebhooksConfig()
+    rules: tuple[RuleConfig, ...] = ()
+    commands: tuple[Command, ...] = ()
+    smtp: SmtpConfig | None = None
+    email_in: EmailInConfig = field(default_factory=_email_in)
     billing: BillingConfig = field(default_factory=BillingConfig)
     quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
     stop: StopConfig = field(default_factory=StopConfig)

@@ -52,6 +52,25 @@ _ALL_SMS = (
     Param("timezone", "query", description="IANA zone of dates, e.g. Europe/Paris"),
 )
 
+_ANSWER = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "integer", "enum": [0, 1], "description": "1: refused"},
+        "message": {"type": "string", "description": "OK, or the refusal naming the parameter"},
+    },
+}
+_OPENAPI: dict[str, object] = {
+    "responses": {
+        "200": {
+            "description": "HTTP 200 whatever the outcome: error 0 with the answer's fields, or "
+            "error 1 and the message",
+            "content": {"application/json": {"schema": _ANSWER}},
+        }
+    }
+}
+"""The provider's answer shape, instead of the RaspiSMS envelope, in the OpenAPI document."""
+
 _ENDPOINTS: tuple[tuple[str, Handler, str, tuple[Param, ...], bool], ...] = (
     ("gettoken", get_token, "Get a session token", _LOGIN, False),
     ("addsms", add_sms, "Send an SMS with a token", (_TOKEN, *_SMS), False),
@@ -121,7 +140,7 @@ def routes() -> list[Route]:
             auth=False,
             head=safe,
             tag=TAG,
-            envelope=False,
+            openapi=_OPENAPI,
         )
         for name, handler, summary, params, safe in _ENDPOINTS
         for method in ("GET", "POST")
