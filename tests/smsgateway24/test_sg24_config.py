@@ -33,9 +33,9 @@ def test_chosen_doors_and_lifetime(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('dialects = "raspisms"', "api.dialects: must be an array of door names among"),
-        ('dialects = ["twilio"]', 'api.dialects: unknown door "twilio": the doors are'),
-        ('dialects = ["raspisms", "raspisms"]', "api.dialects: names a door twice"),
+        ('dialects = "raspisms"', "api.dialects: must be a list of names among"),
+        ('dialects = ["twilio"]', 'api.dialects: unknown dialect "twilio": known are'),
+        ('dialects = ["raspisms", "raspisms"]', "api.dialects: names a dialect twice"),
         ("session_lifetime = 0", "api.session_lifetime: "),
         ('session_lifetime = "1d"', "api.session_lifetime: "),
     ],
