@@ -27,6 +27,7 @@ SUBPACKAGES = [
     "smsd.config",
     "smsd.templating",
     "smsd.windows",
+    "smsd.mqtt",
     "smsd.matching",
     "smsd.mailin",
 ]
