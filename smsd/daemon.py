@@ -162,7 +162,6 @@ class DaemonPhones:
                     imei=identity.imei,
                     balance=phone.balance.amount,
                     balance_low=phone.balance.low,
-                    imei=identity.imei,
                     iccid=identity.iccid,
                     number=identity.number,
                     last_seen=modem.last_seen,

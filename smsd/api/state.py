@@ -80,7 +80,6 @@ class PhoneSnapshot:
     """The SIM balance the balance watch last read (``None``: not watched or not read yet)."""
     balance_low: bool = False
     """Below the phone's ``balance_min``: parked as ``no_credit``."""
-    imei: str = ""
     iccid: str = ""
     number: str = ""
     """The SIM's own number when the SIM knows it (``AT+CNUM``), else ``""``."""
