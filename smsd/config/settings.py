@@ -299,7 +299,7 @@ class WebConfig:
 
     enabled: bool = True
     session_lifetime: float = 43200.0
-    """Seconds a dashboard log-in lasts without activity (each page view extends it)."""
+    """Seconds a dashboard log-in lasts (a login session of :mod:`smsd.store.sessions`)."""
     refresh: float = 5.0
     """Seconds between two live updates of an open page (phones, queue, conversation)."""
 
