@@ -69,7 +69,7 @@ def _admin_target(request: web.Request) -> int:
 async def get_user_quota(request: web.Request) -> web.Response:
     """A user's quota (administrators)."""
     id_user = _admin_target(request)
-    if await accounts.user_by_id(request.app[DB], id_user) is None:
+    if not await accounts.user_exists(request.app[DB], id_user):
         raise ApiError(_INVALID, f" no user {id_user}.")
     return success(request, await _view(request, id_user))
 
