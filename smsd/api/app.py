@@ -35,6 +35,7 @@ from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
+from smsd.api.smspartner import ROUTES as SMSPARTNER_ROUTES
 from smsd.api.state import (
     CLOCK,
     CONFIG,
@@ -170,8 +171,12 @@ def make_app(
         app[WEBHOOKS] = webhooks
     if keys is not None:
         app[KEYS] = keys
-    table = raspisms_routes()
-    table.extend(WEBHOOK_ROUTES)
+    dialects = config.dialects
+    table = raspisms_routes() if "raspisms" in dialects else RouteTable()
+    if "raspisms" in dialects:
+        table.extend(WEBHOOK_ROUTES)
+    if "smspartner" in dialects:
+        table.extend(SMSPARTNER_ROUTES)
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)
     table.extend([openapi_route(table, config.prefix)])

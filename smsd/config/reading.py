@@ -33,6 +33,7 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
+from smsd.config.doors_reading import dialects, read_smspartner
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     INTEGRITY_CHECKS,
@@ -251,6 +252,8 @@ def _api(table: _Table, base: Path) -> ApiConfig:
         auth_failure_window=table.get(
             "auth_failure_window", number(), defaults.auth_failure_window
         ),
+        dialects=table.get("dialects", dialects, defaults.dialects),
+        smspartner=read_smspartner(table.table("smspartner")),
     )
     table.finish()
     return config

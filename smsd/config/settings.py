@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
+from smsd.config.doors import DIALECTS, SmsPartnerConfig
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -115,6 +117,10 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
+    dialects: tuple[str, ...] = DIALECTS
+    """The front doors served (``[api] dialects``, all by default)."""
+    smspartner: SmsPartnerConfig = field(default_factory=SmsPartnerConfig)
+    """``[api.smspartner]``: the SMSPartner-compatible door."""
 
 
 @dataclass(frozen=True)

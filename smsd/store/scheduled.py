@@ -46,6 +46,7 @@ async def create_scheduled(
     id_phone: int | None = None,
     id_phone_group: int | None = None,
     tag: str | None = None,
+    callback_format: str | None = None,
     priority: int = 0,
     numbers: Sequence[Recipient] = (),
     contacts: Sequence[int] = (),
@@ -88,6 +89,11 @@ async def create_scheduled(
              priority, report, due_at, url_dlr, url_response),
         )  # fmt: skip
         id_scheduled = int(cursor.lastrowid or 0)
+        if callback_format is not None:  # the shape url_dlr / url_response posts take
+            conn.execute(
+                "UPDATE scheduled SET callback_format = ? WHERE id = ?",
+                (callback_format, id_scheduled),
+            )
         conn.executemany(
             "INSERT INTO scheduled_number (id_scheduled, number, data) VALUES (?, ?, ?)",
             [(id_scheduled, r.number, r.data) for r in numbers],
