@@ -34,8 +34,9 @@ __all__ = [
 class RecipientState:
     """One recipient of a scheduled message.
 
-    ``state`` is the engine's state of its outgoing message (``queued`` … ``failed``), or
-    ``waiting`` while the scheduled message is not expanded yet. ``at`` is the local wall time
+    ``state`` is the engine's state of its outgoing message (``queued`` … ``failed``),
+    ``waiting`` while the scheduled message is not expanded yet, or ``skipped`` when the
+    expansion left the number out (it is on the STOP list). ``at`` is the local wall time
     it was (or will be) sent; ``updated`` the unix seconds of its last change (``None`` before
     expansion); ``segments`` the parts it takes.
     """
@@ -103,6 +104,14 @@ def _track(conn: sqlite3.Connection, id_user: int, id_scheduled: int) -> Schedul
         found = conn.execute(
             _SENDED + "WHERE s.originating_scheduled = ? AND s.id_user = ? ORDER BY s.id",
             (id_scheduled, id_user),
+        ).fetchall()
+        found += conn.execute(  # numbers the expansion skipped (on the STOP list)
+            "SELECT n.number, 'skipped' AS state, ? AS at, NULL AS updated, 0 AS segments, "
+            "n.id_scheduled, 1 AS stopped FROM scheduled_number AS n "
+            "WHERE n.id_scheduled = ? AND NOT EXISTS (SELECT 1 FROM sended AS s "
+            "WHERE s.originating_scheduled = n.id_scheduled AND s.destination = n.number) "
+            "ORDER BY n.id",
+            (head["at"], id_scheduled),
         ).fetchall()
     else:
         found = conn.execute(

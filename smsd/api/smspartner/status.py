@@ -8,7 +8,8 @@
   ``{phoneNumber, messageId}`` pairs, each answered on its own.
 
 A message id is the id ``/v1/send`` answered. Statuses are SMSPartner's three: ``Delivered``
-(the network's status report said so), ``Not delivered`` (failed), ``Waiting`` (not sent yet,
+(the network's status report said so), ``Not delivered`` (failed, or not sent because the
+number is on the STOP list), ``Waiting`` (not sent yet,
 or sent and no report yet). ``stopSms`` tells whether the number is on the STOP list.
 """
 
@@ -36,7 +37,7 @@ __all__ = ["PAGE_SIZE", "partner_status", "routes_handlers"]
 
 PAGE_SIZE = 100
 CURRENCY = "EUR"
-_STATUS = {"delivered": "Delivered", "failed": "Not delivered"}
+_STATUS = {"delivered": "Delivered", "failed": "Not delivered", "skipped": "Not delivered"}
 MESSAGE_ID_REQUIRED = "L'ID du message est requis"
 NOT_FOUND = "Message introuvable"
 
