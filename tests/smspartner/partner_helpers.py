@@ -17,7 +17,7 @@ from smsd.store.db import Database
 
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
-NOW = dt.datetime(2030, 6, 10, 10, 2, 0).timestamp()
+NOW = dt.datetime(2030, 6, 10, 10, 2, 0).timestamp()  # noqa: DTZ001 - local wall time
 """The app's clock: 10 June 2030, 10:02 local time."""
 
 
