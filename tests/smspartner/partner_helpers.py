@@ -1,4 +1,4 @@
-"""Shared pieces of the SMSPartner door tests: a real SQLite file, two users, the app on loopback."""
+"""Shared pieces of the SMSPartner door tests: a SQLite file, two users, the app on loopback."""
 
 from __future__ import annotations
 
