@@ -130,9 +130,28 @@ def _operations(served: _Served):
 
 
 NOT_ENVELOPED = ("/health", "/metrics", "/openapi.json")  # documents in their own formats
+PARTNER = "/v1/"  # the SMSPartner door answers in SMSPartner's shapes
+
+
+def _check_partner(response) -> None:
+    """An SMSPartner door answer: ``success`` and ``code`` first, JSON or SMSPartner's XML."""
+    assert response.status_code in {200, 400, 404, 405, 413, 429}, response.text
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.startswith("application/xml"):
+        assert response.text.startswith("<?xml")
+        assert "<result>" in response.text
+        return
+    body = json.loads(response.text)
+    if response.status_code in {404, 405, 413}:  # routing refusals happen before the door
+        return
+    assert list(body)[:2] == ["success", "code"], body
+    assert body["success"] is (response.status_code == 200), body
 
 
 def _check_envelope(response, path: str = "") -> None:
+    if path.startswith(PARTNER):
+        _check_partner(response)
+        return
     assert response.status_code < 500, (response.status_code, response.text)
     if response.status_code == 204:
         return
@@ -173,9 +192,16 @@ def _fuzz(operation, examples: int, *, key: str | None) -> None:
         case.headers = headers
         if case.query and "api_key" in case.query:
             case.query = {k: v for k, v in case.query.items() if k != "api_key"}
+        if operation.path.startswith(PARTNER):  # its key is a parameter
+            query = {k: v for k, v in (case.query or {}).items() if k != "apiKey"}
+            case.query = {**query, "apiKey": key} if key is not None else query
+            if isinstance(case.body, dict):
+                case.body = {k: v for k, v in case.body.items() if k != "apiKey"}
         response = case.call(timeout=30)
         _check_envelope(response, operation.path)
-        if key is None and not operation.path.rstrip("/").endswith(NOT_ENVELOPED):
+        if key is None and operation.path.startswith(PARTNER):
+            assert response.status_code in {400, 404, 405, 413}, (operation.path, response.text)
+        elif key is None and not operation.path.rstrip("/").endswith(NOT_ENVELOPED):
             assert response.status_code in {401, 404, 405, 413}, (operation.path, response.text)
 
     run()

@@ -203,7 +203,7 @@ async def test_stop_list_add_list_delete(client, db) -> None:
 
 
 async def test_calls_sim_cards_cannot_serve_say_why(client) -> None:
-    answer = await call(client, "POST", "/v1/subaccount/create", status=501, json={"apiKey": KEY})
+    answer = await call(client, "POST", "/v1/subaccount/create", status=400, json={"apiKey": KEY})
     assert answer["code"] == 40
     assert "SIM cards" in answer["message"]
     no_key = await call(client, "POST", "/v1/hlr/notify", status=400, json={})

@@ -10,8 +10,8 @@
   /v1/stop-sms/delete?id=``: the numbers the user must not write to (messages to them are
   skipped when sent).
 
-Calls SMSPartner offers that cannot apply to a gateway of SIM cards answer code 40 with HTTP
-501 and say why (:data:`REFUSED`).
+Calls SMSPartner offers that cannot apply to a gateway of SIM cards answer code 40 ("L'accès à
+l'API est refusé") with HTTP 400, like every refusal, and say why (:data:`REFUSED`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from smsd.api.smspartner.calls import Call, partner_call
-from smsd.api.smspartner.replies import PartnerError
+from smsd.api.smspartner.replies import PartnerError, row_id
 from smsd.api.state import CONFIG, DB
 from smsd.phone import to_e164
 from smsd.store import tracking
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from aiohttp import web
 
 __all__ = ["REFUSED", "handlers", "refused_handler"]
-
-NOT_APPLICABLE = 501
 
 
 async def me(request: web.Request, call: Call) -> dict[str, object]:
@@ -56,8 +54,8 @@ async def me(request: web.Request, call: Call) -> dict[str, object]:
 def _positive_id(value: object, code: int, message: str) -> int:
     if isinstance(value, bool) or value is None or value == "":
         raise PartnerError(code, message)
-    text = str(value).strip()
-    return int(text) if text.isdigit() else -1
+    found = row_id(value)
+    return -1 if found is None else found
 
 
 async def message_cancel(request: web.Request, call: Call) -> dict[str, object]:
@@ -127,7 +125,6 @@ def refused_handler(path: str) -> Callable[[web.Request], Awaitable[web.StreamRe
         raise PartnerError(
             40,
             f"L'accès à l'API est refusé : not available on a gateway of SIM cards ({reason}).",
-            status=NOT_APPLICABLE,
         )
 
     refused.__name__ = "refused_" + path.strip("/").replace("/", "_").replace("-", "_")

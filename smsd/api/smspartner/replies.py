@@ -8,9 +8,9 @@ elements, as SMSPartner's documentation shows.
 HTTP statuses: SMSPartner's pages document one, "une erreur 400 sera retournée" for a message
 whose ``"`` is not escaped (a body that does not parse), and its official Go client treats any
 status other than 200 as an error whose JSON body it reads (its own test answers the code 9
-example with 400). So: 200 for every success, 400 for every ``success: false`` answer, 429
-when an address is blocked for guessing keys (the code SMSPartner's error table gives for too
-many requests), 501 for a call that cannot apply to SIM cards (code 40).
+example with 400). So: 200 for every success, 400 for every ``success: false`` answer (calls
+that cannot apply to SIM cards included, code 40), 429 when an address is blocked for guessing
+keys (the code SMSPartner's error table gives for too many requests).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "PartnerError",
     "answer",
     "error_answer",
+    "row_id",
     "wants_xml",
 ]
 
@@ -67,6 +68,21 @@ class PartnerError(Exception):
         else:
             found["message"] = self.message
         return found
+
+
+MAX_ID = 2**63 - 1
+"""SQLite's largest integer: a longer id names nothing."""
+
+
+def row_id(value: object) -> int | None:
+    """A positive integer id from a parameter (``None``: not one, or beyond any row's id)."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 def wants_xml(value: object) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import phonenumbers
 
 from smsd.api.smspartner.calls import Call, partner_call
-from smsd.api.smspartner.replies import PartnerError
+from smsd.api.smspartner.replies import PartnerError, row_id
 from smsd.api.smspartner.sending import MAX_NUMBERS
 from smsd.api.state import CONFIG, DB
 from smsd.phone import to_e164
@@ -66,10 +66,10 @@ def _country(number: str) -> str:
 def _message_id(value: object) -> int:
     if isinstance(value, bool) or value is None or value == "":
         raise PartnerError(3, MESSAGE_ID_REQUIRED)
-    text = str(value).strip()
-    if not text.isdigit():
+    found = row_id(value)
+    if found is None:
         raise PartnerError(4, NOT_FOUND)
-    return int(text)
+    return found
 
 
 async def _track(request: web.Request, call: Call, value: object) -> ScheduledTrack:
@@ -127,9 +127,11 @@ async def bulk_status(request: web.Request, call: Call) -> dict[str, object]:
     }
 
 
+MAX_PAGE = 10**9
+
+
 def _page(value: object) -> int:
-    text = "" if value is None or isinstance(value, bool) else str(value).strip()
-    return max(int(text), 1) if text.isdigit() else 1
+    return min(row_id(value) or 1, MAX_PAGE)
 
 
 async def bulk_status_by_tag(request: web.Request, call: Call) -> dict[str, object]:
