@@ -148,6 +148,11 @@ async def test_form_body_and_query_string(client, db) -> None:
         client, "POST", "/v1/send", params={"apiKey": KEY, "phoneNumbers": NUMBER, "message": "q"}
     )
     assert query["success"] is True
+    got = await call(
+        client, "GET", "/v1/send", params={"apiKey": KEY, "phoneNumbers": NUMBER, "message": "g"}
+    )
+    assert got["success"] is True
+    assert (await client.head("/v1/send", params={"apiKey": KEY})).status == 405
     rows = await scheduled_rows(db)
     assert rows[0]["numbers"] == "+33612345678,+447911123456"
     assert rows[1]["text"] == "q"

@@ -59,6 +59,13 @@ ROUTES: tuple[Route, ...] = (
         "POST", "/v1/send", send_route, "SMSPartner: send an SMS", _SEND_FIELDS,
         auth=False, head=False, tag=_TAG,
     ),
+    Route(
+        "GET", "/v1/send", send_route, "SMSPartner: send an SMS (parameters in the URL)",
+        tuple(Param(p.name, "query", p.kind, p.required, p.description) for p in _SEND_FIELDS),
+        auth=False, head=False, tag=_TAG,
+        description="SMSPartner takes every call's parameters in the body or the URL; a HEAD "
+        "request does not send.",
+    ),
     _route("GET", "/v1/message-status", "message_status", "SMSPartner: status of one recipient",
            _KEY, _ID, Param("phoneNumber", "query", required=True)),
     _route("GET", "/v1/bulk-status", "bulk_status", "SMSPartner: statuses of a message", _KEY, _ID),
