@@ -140,6 +140,15 @@ async def test_escaped_quote_br_and_euro(client, db) -> None:
     assert answer["nb_sms"] == 1
 
 
+async def test_characters_smspartner_replaces_unless_unicode(client, db) -> None:
+    text = "Fête [promo] à l\u2019île ~ œuvre"
+    await send(client, {"apiKey": KEY, "phoneNumbers": NUMBER, "message": text})
+    await send(client, {"apiKey": KEY, "phoneNumbers": NUMBER, "message": text, "isUnicode": 1})
+    rows = await scheduled_rows(db)
+    assert rows[0]["text"] == "Fete (promo) à l'ile  oeuvre"
+    assert rows[1]["text"] == text
+
+
 async def test_form_body_and_query_string(client, db) -> None:
     form = {"apiKey": KEY, "phoneNumbers": "0612345678,+447911123456", "message": "form"}
     answer = await call(client, "POST", "/v1/send", data=form)
@@ -255,8 +264,10 @@ async def test_low_cost_and_concatenation_limits(client) -> None:
     assert long["code"] == 52
     two = await send(client, {**base, "message": "a" * 161, "gamme": 1})
     assert two["nb_sms"] == 2
-    unicode = await send(client, {**base, "message": "a" * 71, "isUnicode": 1})
-    assert unicode["nb_sms"] == 2
+    unicode = await send(client, {**base, "message": "é" * 70 + "ç", "isUnicode": 1})
+    assert unicode["nb_sms"] == 2  # UCS-2: 67 characters a part
+    replaced = await send(client, {**base, "message": "ê" * 160})
+    assert replaced["nb_sms"] == 1  # "e" * 160: GSM, one SMS
 
 
 async def test_urls_are_stored_and_checked(client, db) -> None:

@@ -17,8 +17,13 @@ Pure: values in (the merged parameters, the default region, the local wall time 
 - ``gamme`` 1 (premium) or 2 (low cost: one SMS of at most 160 characters, code 42);
 - more than 10 SMS per recipient is code 52.
 
-``isStopSms``, ``isUnicode`` and ``sandbox`` take ``1``/``true``; ``virtualNumber`` is accepted
-and has no effect (the SIM cards are the numbers).
+Unless ``isUnicode`` is 1, the characters SMSPartner's table lists are replaced as it replaces
+them (``ê`` → ``e``, ``[`` → ``(``, ``œ`` → ``oe``, ``^`` dropped …), so French text stays in
+the GSM alphabet; with ``isUnicode`` 1 the text is sent as written. Either way the modem sends
+GSM 7-bit when every character allows it, UCS-2 otherwise, and ``nb_sms`` counts the parts it
+sends (160/153 or 70/67 characters). ``isStopSms``, ``isUnicode`` and ``sandbox`` take
+``1``/``true``; ``virtualNumber`` is accepted and has no effect (the SIM cards are the
+numbers).
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ import re
 from dataclasses import dataclass
 
 from smsd.api.smspartner.replies import FieldError, PartnerError
-from smsd.pdu.dcs import Encoding
 from smsd.pdu.errors import PduEncodeError
 from smsd.pdu.segments import count
 from smsd.phone import to_e164
@@ -42,6 +46,19 @@ MAX_TAG = 20
 _SENDER = re.compile(r"[A-Za-z0-9 ]+")
 _DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 _INTEGER = re.compile(r"\s*[0-9]{1,4}\s*")
+_REPLACED = str.maketrans(
+    {
+        "ą": "à", "ÿ": "y", "ç": "Ç", "û": "u", "ü": "u", "ï": "i", "ô": "o", "ö": "o",
+        "ó": "o", "î": "i", "ë": "e", "ê": "e", "[": "(", "]": ")", "{": "(", "}": ")",
+        "µ": "u", "Ä": "A", "À": "A", "Á": "A", "Â": "A", "Ã": "A", "È": "E", "Ê": "E",
+        "Ë": "E", "Î": "I", "Ü": "U", "Ù": "U", "Ú": "U", "Û": "U", "Ý": "Y", "ä": "a",
+        "á": "a", "â": "a", "ã": "a", "Ö": "O", "Ô": "O", "œ": "oe", "°": ".", "ñ": "n",
+        "Ñ": "N", "\u2019": "'", "\u2018": "'", "`": "'", "\u201c": '"', "\u201d": '"',
+        "^": None, "~": None, "|": None, "\\": None, "¨": None, "§": None,
+    }
+)  # fmt: skip
+"""SMSPartner's table of characters replaced when a message is not Unicode (its typographic
+quotes read as the plain quotes its page shows through a typesetter)."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +105,15 @@ def _given(value: object) -> bool:
     return value is not None and value != ""
 
 
-def partner_text(raw: str) -> str:
-    r"""SMSPartner's tags and escapes resolved: ``:br:``, ``:euro:``, ``\"``."""
-    return raw.replace(":br:", "\r\n").replace(":euro:", "€").replace('\\"', '"')
+def partner_text(raw: str, *, unicode: bool = False) -> str:
+    r"""SMSPartner's tags and escapes resolved, its replacements made unless ``unicode``.
+
+    ``:br:`` is CR LF, ``:euro:`` is ``€``, ``\"`` is ``"``.
+    """
+    text = raw.replace('\\"', '"')
+    if not unicode:
+        text = text.translate(_REPLACED)
+    return text.replace(":br:", "\r\n").replace(":euro:", "€")
 
 
 def _numbers(value: object, region: str | None, errors: list[FieldError]) -> tuple[str, ...]:
@@ -113,13 +136,13 @@ def _numbers(value: object, region: str | None, errors: list[FieldError]) -> tup
     return tuple(found)
 
 
-def _message(value: object, *, json_body: bool, errors: list[FieldError]) -> str:
+def _message(value: object, *, json_body: bool, unicode: bool, errors: list[FieldError]) -> str:
     if not isinstance(value, str) or not value.strip():
         errors.append(FieldError("message", "Le message est requis"))
         return ""
     if not json_body and re.search(r'(?<!\\)"', value):
         errors.append(FieldError("message", 'Le caractere " doit etre echappe (\\")'))
-    return partner_text(value)
+    return partner_text(value, unicode=unicode)
 
 
 def _sender(value: object, errors: list[FieldError]) -> str | None:
@@ -225,9 +248,9 @@ def _gamme(value: object, errors: list[FieldError]) -> bool:
     return number == 2
 
 
-def _sms_per_number(text: str, *, unicode: bool) -> int:
+def _sms_per_number(text: str) -> int:
     try:
-        return count(text, encoding=Encoding.UCS2 if unicode else None).segments
+        return count(text).segments
     except PduEncodeError:
         return MAX_SMS + 1
 
@@ -237,7 +260,8 @@ def parse_send(
 ) -> SendRequest:
     """The checked request; :class:`PartnerError` with SMSPartner's code otherwise."""
     errors: list[FieldError] = []
-    text = _message(values.get("message"), json_body=json_body, errors=errors)
+    unicode = flag(values.get("isUnicode"))
+    text = _message(values.get("message"), json_body=json_body, unicode=unicode, errors=errors)
     numbers = _numbers(values.get("phoneNumbers"), region, errors)
     sender = _sender(values.get("sender"), errors)
     tag = _tag(values.get("tag"), errors)
@@ -250,7 +274,7 @@ def parse_send(
         raise PartnerError(
             42, f"Le nombre de caractères pour un sms Low Cost est {LOW_COST_LENGTH} caractères"
         )
-    per_number = _sms_per_number(text, unicode=unicode)
+    per_number = _sms_per_number(text)
     if per_number > MAX_SMS:
         raise PartnerError(52, f"Le nombre de SMS concaténés ne peut excéder {MAX_SMS} SMS")
     return SendRequest(
