@@ -85,10 +85,10 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/v1/stop-sms/delete", "stop_delete", "SMSPartner: remove a STOP entry",
            _KEY, Param("id", "query", "integer", required=True)),
     *(
-        Route("GET" if "list" in path else "POST", path, refused_handler(path),
-              "SMSPartner: not available on SIM cards", (_KEY, _FORMAT), auth=False, tag=_TAG,
-              description=reason)
+        Route(method, path, refused_handler(path), "SMSPartner: not available here",
+              (_KEY, _FORMAT), auth=False, head=False, tag=_TAG, description=reason)
         for path, reason in REFUSED.items()
+        for method in ("GET", "POST")
     ),
 )  # fmt: skip
 """Every route of the door, served at the root (and under ``[api] prefix``)."""

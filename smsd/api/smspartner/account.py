@@ -112,8 +112,9 @@ REFUSED: dict[str, str] = {
     "/v1/vn/callforward": "call forwarding is the operator's service of each SIM card",
     "/v1/sondage/to/send": "surveys are SMSPartner's hosted pages",
     "/v1/statistics/cost-resume": "SIM cards have no per-message price list to sum up",
+    "/v1/bulk-send": "one message_id here carries one text: send each text with /v1/send",
 }
-"""SMSPartner calls that cannot apply to a gateway of SIM cards, with the reason."""
+"""SMSPartner calls this gateway does not serve, with the reason (mostly: SIM cards cannot)."""
 
 
 def refused_handler(path: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -124,7 +125,7 @@ def refused_handler(path: str) -> Callable[[web.Request], Awaitable[web.StreamRe
         del request, call
         raise PartnerError(
             40,
-            f"L'accès à l'API est refusé : not available on a gateway of SIM cards ({reason}).",
+            f"L'accès à l'API est refusé : not available on this gateway of SIM cards ({reason}).",
         )
 
     refused.__name__ = "refused_" + path.strip("/").replace("/", "_").replace("-", "_")
