@@ -163,6 +163,7 @@ def _add_account_commands(commands: argparse._SubParsersAction[argparse.Argument
         action = actions.add_parser(name, help=text)
         action.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
         _config_option(action, where)
+    _add_quota_command(actions, where)
     key = commands.add_parser(
         "key", help="rotate a user's API key", description="Manage API keys in the database file."
     )
@@ -172,6 +173,44 @@ def _add_account_commands(commands: argparse._SubParsersAction[argparse.Argument
     )
     rotate.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
     _config_option(rotate, where)
+
+
+def _add_quota_command(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser], where: str
+) -> None:
+    quota = actions.add_parser(
+        "quota",
+        help="show, set or remove a user's credit quota",
+        description="Without options: show the quota. 1 credit = 160 GSM characters or 70 others.",
+    )
+    quota.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
+    quota.add_argument("--credit", type=_count, metavar="N", help="credits per period")
+    quota.add_argument("--additional", type=_count, metavar="N", help="extra credits this period")
+    quota.add_argument(
+        "--renew", choices=("daily", "weekly", "monthly", "yearly"), help="period (monthly)"
+    )
+    quota.add_argument("--start", metavar="'Y-m-d H:i:s'", help="start of the period (now)")
+    quota.add_argument(
+        "--report-unused",
+        action=argparse.BooleanOptionalAction,
+        help="carry unused credit into the next period",
+    )
+    quota.add_argument(
+        "--auto-renew", action=argparse.BooleanOptionalAction, help="renew each period (yes)"
+    )
+    quota.add_argument("--reset", action="store_true", help="start a new period, nothing used")
+    quota.add_argument("--remove", action="store_true", help="remove the quota (unlimited)")
+    _config_option(quota, where)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, not {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,6 +321,10 @@ def _accounts(args: argparse.Namespace, config: Config) -> int:
                 f"{u.id}\t{u.email}\t{'admin' if u.admin else 'user'}\t{u.status}\t{u.created_at}\n"
                 for u in rows
             )
+        if args.action == "quota":
+            from smsd.store.quota_admin import quota_command  # noqa: PLC0415 - loads on use
+
+            return await quota_command(db, args)
         if args.action == "add":
             user, key = await users_admin.add_user(db, email=email, admin=args.admin)
             role = "admin" if user.admin else "user"

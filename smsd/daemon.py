@@ -33,8 +33,10 @@ from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
+from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
 from smsd.runtime.hotplug import start_watcher, stop_watcher
+from smsd.runtime.quiet import QuietPolicy
 from smsd.runtime.reliability import ReliabilityWatch
 from smsd.store import accounts
 from smsd.store.db import Database
@@ -240,7 +242,9 @@ class Daemon:
                 render=make_render(),
                 resolve_conditional=resolve_conditional,
                 at_least_once=config.daemon.at_least_once,
+                quiet=QuietPolicy(config.quiet_hours),
             )
+            await apply_core_options(db, config)
             await engine.recover()
             await webhooks.start()
             engine_task = asyncio.create_task(engine.run(), name="engine")
@@ -347,6 +351,10 @@ class Daemon:
         for name, phone in new.items():
             if old.get(name) != phone:
                 await self.engine.add_phone(phone)
+        # [billing], [stop], [quiet_hours]: new values at once, held messages judged again.
+        self.engine.dispatcher.use_quiet(QuietPolicy(fresh.quiet_hours))
+        await apply_core_options(self.db, fresh)
+        self.engine.wake()
         self.config = fresh
         self._log.info("reloaded", phones=len(new))
 

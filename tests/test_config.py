@@ -26,6 +26,7 @@ from smsd.config import (
     load_config,
     render,
 )
+from smsd.config.settings import BillingConfig, QuietHoursConfig, StopConfig
 from smsd.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -67,6 +68,9 @@ def test_example_documents_every_key() -> None:
         "users": UserConfig,
         "phones": PhoneConfig,
         "hotplug": HotplugConfig,
+        "billing": BillingConfig,
+        "quiet_hours": QuietHoursConfig,
+        "stop": StopConfig,
     }
     for section, cls in sections.items():
         assert re.search(rf"^#? ?\[\[?{section}\]\]?", text, re.MULTILINE), section

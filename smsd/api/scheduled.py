@@ -24,7 +24,7 @@ Extensions and intentional differences:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from smsd.api.csvnumbers import CsvError, parse_numbers_csv
@@ -33,6 +33,7 @@ from smsd.api.forms import as_list, php_bool, php_int, php_numeric
 from smsd.api.params import Params, Upload, read_params
 from smsd.api.replies import no_content, success
 from smsd.api.routing import Param, Route
+from smsd.api.sendoptions import OPTION_FIELDS, SendOptions, send_options
 from smsd.api.state import CLOCK, DB, REGION, WAKE, user_of
 from smsd.api.webhooks import message_url
 from smsd.phone import to_e164
@@ -70,6 +71,7 @@ class Campaign:
     flash: bool = False
     tag: str | None = None
     priority: int = 0
+    options: SendOptions = field(default_factory=SendOptions)
 
 
 def _ids(value: object) -> tuple[int, ...]:
@@ -199,6 +201,7 @@ def parse_campaign(params: Params, *, settings: dict[str, str], region: str | No
         flash=php_bool(form.get("flash")),
         tag=tag,
         priority=_priority(form.get("priority")),
+        options=send_options(form),
     )
 
 
@@ -253,6 +256,10 @@ async def post_scheduled(request: web.Request) -> web.Response:
             conditional_groups=campaign.conditional_groups,
             url_dlr=url_dlr,
             url_response=url_response,
+            sandbox=campaign.options.sandbox,
+            commercial=campaign.options.commercial,
+            sender=campaign.options.sender,
+            stop_mention=campaign.options.stop_mention,
         )
     except (NotFoundError, InvalidValueError) as exc:  # a phone deleted meanwhile, bad data
         raise ApiError(ErrorCode.CANNOT_CREATE) from exc
@@ -284,6 +291,7 @@ async def send_sms(request: web.Request) -> web.Response:
     if len(text) > MAX_TEXT:
         raise ApiError(_INVALID, f" : text must be less than {MAX_TEXT} char.")
     assert number is not None
+    options = send_options(query)
     id_phone = _optional_id(query.get("id_phone"))
     if id_phone is not None and id_phone not in {p.id for p in await accounts.phones(db, user.id)}:
         raise ApiError(ErrorCode.CANNOT_CREATE)
@@ -295,6 +303,10 @@ async def send_sms(request: web.Request) -> web.Response:
             at=wall(request.app[CLOCK]()),
             id_phone=id_phone,
             numbers=[Recipient(number=number)],
+            sandbox=options.sandbox,
+            commercial=options.commercial,
+            sender=options.sender,
+            stop_mention=options.stop_mention,
         )
     except StoreError as exc:
         raise ApiError(ErrorCode.CANNOT_CREATE) from exc
@@ -318,6 +330,7 @@ _FORM_FIELDS = (
     Param("priority", "form", "integer", description="queue priority, higher first (smsd)"),
     Param("url_dlr", "form", description="URL posted each send's status events (smsd)"),
     Param("url_response", "form", description="URL posted the recipients' replies (smsd)"),
+    *OPTION_FIELDS,
 )
 
 ROUTES = (
@@ -346,6 +359,7 @@ ROUTES = (
             Param("to", "query", required=True, description="international number"),
             Param("text", "query", required=True),
             Param("id_phone", "query", "integer"),
+            *(Param(p.name, "query", p.kind, description=p.description) for p in OPTION_FIELDS),
         ),
         head=False,
     ),

@@ -34,6 +34,7 @@ from smsd.config.converters import (
     url_prefix,
 )
 from smsd.config.doors_reading import dialects, read_smspartner
+from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     INTEGRITY_CHECKS,
@@ -177,14 +178,18 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    billing = read_billing(top.table("billing"))
+    quiet_hours = read_quiet_hours(top.table("quiet_hours"))
+    stop = read_stop(top.table("stop"))
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
     _unique(top, "phones", "name", [phone.name for phone in phones])
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
-        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks
-    )
+        daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
+        billing=billing, quiet_hours=quiet_hours, stop=stop,
+    )  # fmt: skip
 
 
 def _unique(
@@ -286,6 +291,7 @@ def _phone(table: _Table) -> PhoneConfig:
         retries=table.get("retries", integer(0), d.retries),
         hangup_calls=table.get("hangup_calls", boolean, d.hangup_calls),
         limits=tuple(_limit(limit) for limit in table.tables("limits")),
+        segment_price=table.get("segment_price", segment_price, d.segment_price),
     )
     table.finish()
     return config

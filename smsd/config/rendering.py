@@ -37,6 +37,9 @@ def render(config: Config, *, mask: bool = True) -> str:
         out += ["", "[[phones]]", *_assignments(phone, mask=mask)]
     out += ["", "[hotplug]", *_assignments(config.hotplug, mask=mask)]
     out += ["", "[webhooks]", *_assignments(config.webhooks, mask=mask)]
+    out += ["", "[billing]", *_assignments(config.billing, mask=mask)]
+    out += ["", "[quiet_hours]", *_assignments(config.quiet_hours, mask=mask)]
+    out += ["", "[stop]", *_assignments(config.stop, mask=mask)]
     return "\n".join(out) + "\n"
 
 

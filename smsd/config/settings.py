@@ -21,6 +21,7 @@ __all__ = [
     "MIN_API_KEY",
     "VIRTUAL",
     "ApiConfig",
+    "BillingConfig",
     "Config",
     "DaemonConfig",
     "HotplugConfig",
@@ -29,6 +30,8 @@ __all__ = [
     "LogFormat",
     "LogLevel",
     "PhoneConfig",
+    "QuietHoursConfig",
+    "StopConfig",
     "TcpListen",
     "UnixListen",
     "UserConfig",
@@ -159,6 +162,8 @@ class PhoneConfig:
     hangup_calls: bool = True
     """Reject incoming voice calls once the caller is known (they are recorded either way)."""
     limits: tuple[LimitConfig, ...] = ()
+    segment_price: str | None = None
+    """What one segment costs through this phone (decimal text); ``None``: ``[billing]``'s."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,35 @@ class WebhooksConfig:
 
 
 @dataclass(frozen=True)
+class BillingConfig:
+    """``[billing]``: what one segment costs on the SIM plan, for doors that report a cost."""
+
+    currency: str = "EUR"
+    segment_price: str = "0"
+    """A decimal number as text (``"0.05"``); a phone may set its own."""
+
+
+@dataclass(frozen=True)
+class QuietHoursConfig:
+    """``[quiet_hours]``: when commercial messages are held (French rules by default)."""
+
+    enabled: bool = True
+    start: str = "20:00"
+    end: str = "08:00"
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat")
+    country: str = "FR"
+    """ISO code of the country whose public holidays hold messages (``""``: none)."""
+
+
+@dataclass(frozen=True)
+class StopConfig:
+    """``[stop]``: the STOP mention appended on request and the answer to a STOP."""
+
+    mention: str = "STOP au numéro d'envoi"
+    response: str = "Demande prise en compte, vous ne recevrez plus de messages."
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (``None``: the default)."""
 
@@ -204,6 +238,9 @@ class Config:
     hotplug: HotplugConfig
     source: Path | None = None
     webhooks: WebhooksConfig = WebhooksConfig()
+    billing: BillingConfig = field(default_factory=BillingConfig)
+    quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
+    stop: StopConfig = field(default_factory=StopConfig)
 
 
 def default_config(directory: Path) -> Config:

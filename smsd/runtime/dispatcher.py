@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING
 import structlog
 
 from smsd import pdu
-from smsd.store import outbox
+from smsd.store import accounts, deferral, outbox, quota, sandbox, scheduled
 from smsd.store.rows import ContactRow
 
 if TYPE_CHECKING:
+    from smsd.runtime.quiet import QuietPolicy
     from smsd.store.db import Database
 
 POLL = 1.0
 """Seconds between looks for scheduled messages whose time came (API posts wake it at once)."""
+MAINTENANCE = 60.0
+"""Seconds between quota renewals and sandbox purges."""
 EXPANSIONS = 16
 """Scheduled messages expanded at once (their transactions share commits)."""
 
@@ -55,14 +58,21 @@ class Dispatcher:
         render: Render = plain,
         resolve_conditional: ResolveConditional | None = None,
         clock: Callable[[], float] = time.time,
+        quiet: QuietPolicy | None = None,
     ) -> None:
         self._db = db
+        self._quiet = quiet
+        self._maintained = 0.0
         self._resolve_conditional = resolve_conditional
         self._wake_senders = wake_senders
         self._render = render
         self._clock = clock
         self._event = asyncio.Event()
         self._log = structlog.get_logger("smsd.dispatcher")
+
+    def use_quiet(self, quiet: QuietPolicy | None) -> None:
+        """Judge commercial messages with another quiet-hours policy from now on."""
+        self._quiet = quiet
 
     def wake(self) -> None:
         """New scheduled messages were committed: look at once."""
@@ -73,6 +83,7 @@ class Dispatcher:
         while True:
             self._event.clear()
             await self.expand_due()
+            await self.maintain()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(POLL):
                     await self._event.wait()
@@ -84,7 +95,8 @@ class Dispatcher:
         (one fsync for several) while each stays its own transaction.
         """
         now = self._clock()
-        due = await outbox.due_scheduled(self._db, now=now)
+        entries = await scheduled.due_entries(self._db, now=now)
+        due = [e.id for e in entries if not await self._held(e, now)]
         created = 0
         for start in range(0, len(due), EXPANSIONS):
             chunk = due[start : start + EXPANSIONS]
@@ -98,7 +110,40 @@ class Dispatcher:
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
+        if any(e.sandbox for e in entries):
+            await self._simulate(now)
         return created
+
+    async def _held(self, entry: scheduled.Due, now: float) -> bool:
+        """Hold a commercial message during quiet hours (sandbox messages are never held)."""
+        if self._quiet is None or not entry.commercial or entry.sandbox:
+            return False
+        setting = (await accounts.settings(self._db, entry.id_user)).get("quiet_hours")
+        verdict = self._quiet.judge(now, setting)
+        if verdict is None:
+            return False
+        await deferral.defer(self._db, entry.id, until=verdict.until, reason=verdict.reason)
+        self._log.info("scheduled_deferred", scheduled=entry.id, reason=verdict.reason)
+        return True
+
+    async def _simulate(self, now: float) -> None:
+        ids = await sandbox.simulate(self._db, now=now)
+        if ids:
+            self._log.info("sandbox_delivered", messages=len(ids))
+
+    async def maintain(self) -> None:
+        """Every :data:`MAINTENANCE` seconds: renew quotas, settle and purge sandbox messages."""
+        now = self._clock()
+        if now - self._maintained < MAINTENANCE:
+            return
+        self._maintained = now
+        renewed = await quota.renew_due(self._db, now=now)
+        if renewed:
+            self._log.info("quotas_renewed", users=renewed)
+        await self._simulate(now)
+        purged = await sandbox.purge(self._db, now=now)
+        if purged:
+            self._log.info("sandbox_purged", messages=purged)
 
     async def _expand(self, id_scheduled: int, now: float) -> list[int]:
         ids = await outbox.expand_scheduled(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from smsd.config import PhoneConfig
+    from smsd.runtime.quiet import QuietPolicy
     from smsd.store.db import Database
 
 HOUSEKEEPING = 5.0
@@ -50,6 +51,7 @@ class Engine:
         resolve_conditional: ResolveConditional | None = None,
         at_least_once: bool = False,
         clock: Callable[[], float] = time.time,
+        quiet: QuietPolicy | None = None,
     ) -> None:
         self._db = db
         self._id_user = id_user
@@ -63,6 +65,7 @@ class Engine:
             render=render,
             resolve_conditional=resolve_conditional,
             clock=clock,
+            quiet=quiet,
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._statuses: dict[int, str] = {}

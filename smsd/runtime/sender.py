@@ -122,18 +122,26 @@ class Sender:
 
     async def _claim(self, now: float, *, include_unpinned: bool) -> outbox.Claim | None:
         """``claim_next`` shielded: a sender cancelled meanwhile hands a claimed message back."""
+        refused: list[tuple[int, str]] = []
         claim = self._child(
             outbox.claim_next(
-                self._db, id_phone=self._phone.id_phone, now=now, include_unpinned=include_unpinned
+                self._db,
+                id_phone=self._phone.id_phone,
+                now=now,
+                include_unpinned=include_unpinned,
+                refused=refused,
             ),
             "claim",
         )
         try:
-            return await asyncio.shield(claim)
+            taken = await asyncio.shield(claim)
         except asyncio.CancelledError:
-            if await self._finish(claim) and (taken := claim.result()) is not None:
-                await self._finish(self._child(self._hand_back(taken.message), "hand-back"))
+            if await self._finish(claim) and (held := claim.result()) is not None:
+                await self._finish(self._child(self._hand_back(held.message), "hand-back"))
             raise
+        for id_sended, reason in refused:  # the quota could not pay: failed in the claim
+            self._log.warning("sms_failed", sended=id_sended, reason=reason)
+        return taken
 
     async def _hand_back(self, message: outbox.QueuedMessage) -> None:
         """Put a message whose sender stops back in the queue; its sent segments stay sent."""

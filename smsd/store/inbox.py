@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from smsd.store.db import change, row
 from smsd.store.errors import InvalidValueError
 from smsd.store.rows import PartRow
+from smsd.store.smsstop import handle_keyword
 from smsd.store.walltime import parse_wall
 
 if TYPE_CHECKING:
@@ -120,7 +121,11 @@ async def store_received(
             "  AND o.reference = g.reference AND o.total = g.total AND o.seq = g.seq)",
             [(part,) for part in part_ids],
         )
-        return None if found is None else int(found["id"])
+        if found is None:
+            return None
+        # STOP / START (RaspiSMS's SMS STOP), honoured in the transaction that stores the text.
+        await handle_keyword(conn, id_user=id_user, id_phone=id_phone, origin=origin, text=text)
+        return int(found["id"])
 
     return await db.atomic("store_received", body)
 

@@ -46,13 +46,26 @@ _NB_PHONE = (
     "AS nb_phone"
 )
 _STAMPS = ("created_at", "updated_at")
+# smsd's columns after RaspiSMS's: sandbox marker, sender name asked for, failure reason; for a
+# scheduled message also commercial, and the quiet-hours deferral (local wall time) and reason.
+_SENDED_EXTRA = ("sandbox", "sender", "reason")
+_SCHEDULED_EXTRA = (
+    "sandbox",
+    "commercial",
+    "sender",
+    (
+        "CASE WHEN deferred_to IS NULL THEN NULL "
+        "ELSE datetime(deferred_to, 'unixepoch', 'localtime') END AS deferred_to"
+    ),
+    "deferred_reason",
+)
 
 # table, columns (RaspiSMS's order), extra filter (it must repeat the partial index's predicate)
 _SHAPES: dict[EntryType, tuple[str, tuple[str, ...], str]] = {
     EntryType.SENDED: (
         "sended",
         ("id", "at", "text", "destination", "flash", "status", "uid", "adapter", "id_user",
-         "id_phone", "mms", "originating_scheduled", *_STAMPS, "tag"),
+         "id_phone", "mms", "originating_scheduled", *_STAMPS, "tag", *_SENDED_EXTRA),
         "",
     ),
     EntryType.RECEIVED: (
@@ -64,7 +77,7 @@ _SHAPES: dict[EntryType, tuple[str, tuple[str, ...], str]] = {
     EntryType.SCHEDULED: (
         "scheduled",
         ("id", "id_user", "at", "text", "flash", "id_phone", "id_phone_group", "mms", *_STAMPS,
-         "tag"),
+         "tag", *_SCHEDULED_EXTRA),
         "AND expanded_at IS NULL",
     ),
     EntryType.CONTACT: ("contact", ("id", "id_user", "name", "number", "data", *_STAMPS), ""),

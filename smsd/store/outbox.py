@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smsd.store import quota
 from smsd.store.db import change
 from smsd.store.errors import InvalidValueError, TransitionError
 from smsd.store.reports import match_report, queue_depth, record_report, sent_volume
@@ -76,7 +77,7 @@ def next_queued_sql(phones: int) -> str:
         "SELECT s.id, s.id_user, s.text, s.destination, s.flash, s.pinned_phone, "  # noqa: S608 - placeholders only
         "s.id_phone_group, s.attempts, s.segments, s.request_report, s.priority, s.mms "
         "FROM sended AS s "
-        "WHERE s.state = 'queued' AND s.next_attempt_at <= :now "
+        "WHERE s.state = 'queued' AND s.sandbox = 0 AND s.next_attempt_at <= :now "
         "AND (:user IS NULL OR s.id_user = :user) "
         f"AND (s.pinned_phone IN ({names}) "
         f"  OR (s.pinned_phone IS NULL AND NOT {here} "
@@ -126,7 +127,46 @@ class Claim:
     segments: tuple[int, ...]
 
 
-def _take(conn: sqlite3.Connection, id_sended: int, id_phone: int, now: float) -> bool:
+def _charged(
+    conn: sqlite3.Connection, id_sended: int, now: float, refused: list[tuple[int, str]] | None
+) -> bool:
+    """Charge a queued message to its user's quota; ``False`` (message failed) if refused."""
+    found = conn.execute(
+        "SELECT id_user, text, credits, sandbox FROM sended WHERE id = ? AND state = 'queued'",
+        (id_sended,),
+    ).fetchone()
+    if found is None or int(found["credits"]) or int(found["sandbox"]):
+        return True
+    charged, reason = quota.charge(
+        conn, id_user=int(found["id_user"]), text=str(found["text"]), now=now
+    )
+    if reason is not None:
+        conn.execute(
+            "UPDATE sended SET state = 'failed', reason = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'queued'",
+            (reason, wall(now), id_sended),
+        )
+        conn.execute(
+            "UPDATE sended_segment SET state = 'failed' WHERE id_sended = ? AND state = 'queued'",
+            (id_sended,),
+        )
+        if refused is not None:
+            refused.append((id_sended, reason))
+        return False
+    if charged:
+        conn.execute("UPDATE sended SET credits = ? WHERE id = ?", (charged, id_sended))
+    return True
+
+
+def _take(
+    conn: sqlite3.Connection,
+    id_sended: int,
+    id_phone: int,
+    now: float,
+    refused: list[tuple[int, str]] | None = None,
+) -> bool:
+    if not _charged(conn, id_sended, now, refused):
+        return False
     taken = conn.execute(
         "UPDATE sended SET state = 'sending', id_phone = :phone, "
         "adapter = (SELECT adapter FROM phone WHERE id = :phone), updated_at = :wall "
@@ -169,12 +209,15 @@ async def claim_next(
     include_unpinned: bool = True,
     id_user: int | None = None,
     exclusion_hold: float = EXCLUSION_HOLD,
+    refused: list[tuple[int, str]] | None = None,
 ) -> Claim | None:
     """Choose the next message as :func:`next_queued` does and claim it, in one transition.
 
     The choice is made inside the write transaction, so two senders claiming at once get two
     different messages (never the same one, and never a wasted try). ``phone_ids`` defaults to
-    ``[id_phone]``. ``None`` when nothing is eligible.
+    ``[id_phone]``. ``None`` when nothing is eligible, or when the chosen message was failed
+    because its user's quota could not pay for it: its ``(id, reason)`` is then appended to
+    ``refused`` when given.
     """
     ids = [int(p) for p in (phone_ids if phone_ids is not None else [id_phone])]
     params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
@@ -186,7 +229,7 @@ async def claim_next(
         if found is None:
             return None
         message = QueuedMessage.of(found)
-        if not _take(conn, message.id, id_phone, now):
+        if not _take(conn, message.id, id_phone, now, refused):
             return None
         return Claim(message, _claimed_segments(conn, message.id))
 
@@ -332,6 +375,7 @@ async def mark_failed(db: Database, id_sended: int, *, reason: str, now: float) 
             "WHERE id_sended = ? AND state IN ('queued', 'sending')",
             (id_sended,),
         )
+        quota.refund(conn, id_sended)
 
     await db.write("mark_failed", body)
 

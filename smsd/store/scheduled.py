@@ -17,8 +17,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from smsd.rules.senders import SenderError, check_sender
 from smsd.store.accounts import check_json
 from smsd.store.errors import InvalidValueError, NotFoundError
+from smsd.store.options import STOP_MENTION, read_option
 from smsd.store.rows import ContactRow, Recipient
 from smsd.store.walltime import parse_wall, wall
 
@@ -57,6 +59,10 @@ async def create_scheduled(
     request_report: bool | None = None,
     url_dlr: str | None = None,
     url_response: str | None = None,
+    sandbox: bool = False,
+    commercial: bool | None = None,
+    sender: str | None = None,
+    stop_mention: bool = False,
 ) -> int:
     """Store a scheduled message and its recipients; return its id.
 
@@ -66,6 +72,13 @@ async def create_scheduled(
     RaspiSMS does. ``request_report`` ``None`` leaves the choice to the phone's setting.
     ``url_dlr`` / ``url_response`` (checked by the caller) get the webhook events of the sends
     and the replies to them (migration 0002).
+
+    Core options every door shares (:mod:`smsd.store.features` explains them): ``sandbox``
+    (simulated, never on a modem, never charged), ``commercial`` (held during quiet hours;
+    ``None``: the user's ``commercial`` setting), ``sender`` (checked with
+    :func:`smsd.rules.senders.check_sender`, :class:`InvalidValueError` otherwise; stored only:
+    recipients see the SIM's number), ``stop_mention`` (the ``[stop] mention`` text is appended
+    to ``text``, so it is counted in the segments and credits).
     """
     now = time.time()
     due_at = now if at is None else parse_wall(at)
@@ -77,16 +90,21 @@ async def create_scheduled(
             raise InvalidValueError("a recipient number is empty")
         check_json(recipient.data, "number data")
     report = None if request_report is None else int(request_report)
+    checked_sender = None if sender is None else _sender(sender)
 
     def body(conn: sqlite3.Connection) -> int:
         _check_owner(conn, "phone", id_phone, id_user)
         _check_owner(conn, "phone_group", id_phone_group, id_user)
+        is_commercial = user_commercial(conn, id_user) if commercial is None else bool(commercial)
+        final = with_mention(text, read_option(conn, STOP_MENTION)) if stop_mention else text
         cursor = conn.execute(
             "INSERT INTO scheduled (id_user, at, text, flash, id_phone, id_phone_group, mms, tag, "
-            "priority, request_report, due_at, url_dlr, url_response) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (id_user, at_text, text, int(flash), id_phone, id_phone_group, int(mms), tag,
-             priority, report, due_at, url_dlr, url_response),
+            "priority, request_report, due_at, url_dlr, url_response, sandbox, commercial, "
+            "sender, stop_mention) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (id_user, at_text, final, int(flash), id_phone, id_phone_group, int(mms), tag,
+             priority, report, due_at, url_dlr, url_response, int(sandbox), int(is_commercial),
+             checked_sender, int(stop_mention)),
         )  # fmt: skip
         id_scheduled = int(cursor.lastrowid or 0)
         if callback_format is not None:  # the shape url_dlr / url_response posts take
@@ -116,6 +134,28 @@ async def create_scheduled(
     return await db.write("create_scheduled", body)
 
 
+def _sender(sender: str) -> str:
+    try:
+        return check_sender(sender)
+    except SenderError as exc:
+        raise InvalidValueError(str(exc)) from exc
+
+
+def with_mention(text: str, mention: str) -> str:
+    """``text`` with the STOP mention appended on a line of its own (not twice)."""
+    if not mention or text.rstrip().endswith(mention):
+        return text
+    return f"{text.rstrip()}\n{mention}"
+
+
+def user_commercial(conn: sqlite3.Connection, id_user: int) -> bool:
+    """The user's ``commercial`` setting: are their messages commercial by default (no)?"""
+    found = conn.execute(
+        "SELECT value FROM setting WHERE id_user = ? AND name = 'commercial'", (id_user,)
+    ).fetchone()
+    return found is not None and str(found[0]) not in {"0", ""}
+
+
 def _check_owner(conn: sqlite3.Connection, table: str, id_row: int | None, id_user: int) -> None:
     if id_row is None:
         return
@@ -135,13 +175,35 @@ async def delete_scheduled(db: Database, *, id_user: int, id_scheduled: int) -> 
 
 
 async def due_scheduled(db: Database, *, now: float, limit: int = 100) -> list[int]:
-    """Ids of scheduled messages due at ``now`` and not yet expanded, oldest first."""
+    """Ids of scheduled messages due at ``now`` and not yet expanded, oldest first.
+
+    A message held by quiet hours (``deferred_to`` later than ``now``) is not due.
+    """
+    return [d.id for d in await due_entries(db, now=now, limit=limit)]
+
+
+@dataclass(frozen=True)
+class Due:
+    """A scheduled message whose time came: what the dispatcher needs to judge it."""
+
+    id: int
+    id_user: int
+    commercial: bool
+    sandbox: bool
+
+
+async def due_entries(db: Database, *, now: float, limit: int = 100) -> list[Due]:
+    """The scheduled messages due at ``now``, oldest first, not held by quiet hours."""
     found = await db.fetchall(
-        "SELECT id FROM scheduled WHERE expanded_at IS NULL AND due_at <= ? "
-        "ORDER BY due_at, id LIMIT ?",
-        (now, limit),
+        "SELECT id, id_user, commercial, sandbox FROM scheduled "
+        "WHERE expanded_at IS NULL AND due_at <= ? "
+        "AND (deferred_to IS NULL OR deferred_to <= ?) ORDER BY due_at, id LIMIT ?",
+        (now, now, limit),
     )
-    return [int(r["id"]) for r in found]
+    return [
+        Due(int(r["id"]), int(r["id_user"]), bool(r["commercial"]), bool(r["sandbox"]))
+        for r in found
+    ]
 
 
 @dataclass(frozen=True)
@@ -251,7 +313,8 @@ async def expand_scheduled(
     values = [
         (at, text, number, scheduled["flash"], scheduled["id_user"], pinned, scheduled["mms"],
          id_scheduled, scheduled["tag"], scheduled["priority"], now, now, segments,
-         scheduled["request_report"], pinned, scheduled["id_phone_group"])
+         scheduled["request_report"], pinned, scheduled["id_phone_group"],
+         scheduled["sandbox"], scheduled["sender"])
         for number, text, segments in messages
     ]  # fmt: skip
     most = max((m[2] for m in messages), default=0)
@@ -266,8 +329,8 @@ async def expand_scheduled(
         conn.executemany(
             "INSERT INTO sended (at, text, destination, flash, id_user, id_phone, mms, "
             "originating_scheduled, tag, state, priority, due_at, next_attempt_at, segments, "
-            "request_report, pinned_phone, id_phone_group) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+            "request_report, pinned_phone, id_phone_group, sandbox, sender) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             values,
         )
         conn.execute(
@@ -333,8 +396,12 @@ def _stop_applies(conn: sqlite3.Connection, id_user: int, tag: object) -> bool:
 
 __all__ = [
     "SMS_STOP_TAG",
+    "Due",
     "create_scheduled",
     "delete_scheduled",
+    "due_entries",
     "due_scheduled",
     "expand_scheduled",
+    "user_commercial",
+    "with_mention",
 ]

@@ -80,7 +80,7 @@ async def unreliable_numbers(
     """Destinations with at least ``volume`` messages and both failure rates at their thresholds."""
     found = await db.fetchall(
         "SELECT destination, count(*) AS total, sum(status = 'failed') AS failed, "
-        "sum(status = 'unknown') AS unknown FROM sended WHERE id_user = :user "
+        "sum(status = 'unknown') AS unknown FROM sended WHERE id_user = :user AND sandbox = 0 "
         "GROUP BY destination HAVING total >= :volume "
         "AND failed * 100.0 / total >= :failed AND unknown * 100.0 / total >= :unknown "
         "ORDER BY destination LIMIT :limit OFFSET :offset",

@@ -63,8 +63,11 @@ EVENT_TYPES = (
     "receive_sms",
     "inbound_call",
     "phone_reliability",
+    "quota_level",
+    "quota_reached",
 )
-"""The webhook types a user may subscribe to (RaspiSMS's, in its order)."""
+"""The webhook types a user may subscribe to (RaspiSMS's, in its order; RaspiSMS never fires the
+two quota types, smsd does: :mod:`smsd.store.quota`)."""
 
 
 def php_json(value: object) -> str:

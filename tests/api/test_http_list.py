@@ -15,11 +15,13 @@ ALL_TYPES = (
 STAMPS = ["created_at", "updated_at"]
 FIELDS = {
     "sended": ["id", "at", "text", "destination", "flash", "status", "uid", "adapter", "id_user",
-               "id_phone", "mms", "originating_scheduled", *STAMPS, "tag", "medias"],
+               "id_phone", "mms", "originating_scheduled", *STAMPS, "tag",
+               "sandbox", "sender", "reason", "medias"],
     "received": ["id", "at", "text", "origin", "command", "status", "id_user", "id_phone", "mms",
                  *STAMPS, "medias"],
     "scheduled": ["id", "id_user", "at", "text", "flash", "id_phone", "id_phone_group", "mms",
-                  *STAMPS, "tag", "numbers", "contacts", "groups", "conditional_groups",
+                  *STAMPS, "tag", "sandbox", "commercial", "sender", "deferred_to",
+                  "deferred_reason", "numbers", "contacts", "groups", "conditional_groups",
                   "medias"],
     "contact": ["id", "id_user", "name", "number", "data", *STAMPS],
     "group": ["id", "id_user", "name", *STAMPS, "nb_contact", "contacts"],

@@ -92,7 +92,7 @@ async def test_json_body_and_pages(client, db, user) -> None:
     [
         ({"type": "send_sms"}, 4, "webhook url"),
         ({"url": "http://example.org/"}, 4, "webhook type"),
-        ({"url": "http://example.org/", "type": "quota_level"}, 2, "type must be one of"),
+        ({"url": "http://example.org/", "type": "quota_low"}, 2, "type must be one of"),
         ({"url": "ftp://example.org/", "type": "send_sms"}, 2, "url : the URL must start"),
         ({"url": "http://169.254.169.254/", "type": "send_sms"}, 2, "link-local"),
         ({"url": "http://[fd00:ec2::254]/", "type": "send_sms"}, 2, "metadata"),
