@@ -22,7 +22,6 @@ __all__ = [
     "StopEntry",
     "add_stop",
     "delete_stop",
-    "is_stopped",
     "queued_count",
     "stop_list",
     "track_scheduled",
@@ -48,6 +47,7 @@ class RecipientState:
     segments: int
     id_scheduled: int
     stopped: bool
+    sandbox: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class StopEntry:
 _SENDED = (
     "SELECT s.destination AS number, s.state, s.at, "
     "(julianday(s.updated_at, 'utc') - 2440587.5) * 86400.0 AS updated, s.segments, "
-    "s.originating_scheduled AS id_scheduled, "
+    "s.originating_scheduled AS id_scheduled, s.sandbox, "
     "EXISTS (SELECT 1 FROM smsstop AS p WHERE p.id_user = s.id_user "
     "AND p.number = s.destination) AS stopped "
     "FROM sended AS s "
@@ -89,6 +89,7 @@ def _recipient(r: sqlite3.Row) -> RecipientState:
         segments=int(r["segments"]),
         id_scheduled=int(r["id_scheduled"]),
         stopped=bool(r["stopped"]),
+        sandbox=bool(r["sandbox"]),
     )
 
 
@@ -107,7 +108,7 @@ def _track(conn: sqlite3.Connection, id_user: int, id_scheduled: int) -> Schedul
         ).fetchall()
         found += conn.execute(  # numbers the expansion skipped (on the STOP list)
             "SELECT n.number, 'skipped' AS state, ? AS at, NULL AS updated, 0 AS segments, "
-            "n.id_scheduled, 1 AS stopped FROM scheduled_number AS n "
+            "n.id_scheduled, 1 AS stopped, 0 AS sandbox FROM scheduled_number AS n "
             "WHERE n.id_scheduled = ? AND NOT EXISTS (SELECT 1 FROM sended AS s "
             "WHERE s.originating_scheduled = n.id_scheduled AND s.destination = n.number) "
             "ORDER BY n.id",
@@ -117,7 +118,7 @@ def _track(conn: sqlite3.Connection, id_user: int, id_scheduled: int) -> Schedul
         found = conn.execute(
             "SELECT n.number, 'waiting' AS state, ? AS at, NULL AS updated, 0 AS segments, "
             "n.id_scheduled, EXISTS (SELECT 1 FROM smsstop AS p WHERE p.id_user = ? "
-            "AND p.number = n.number) AS stopped "
+            "AND p.number = n.number) AS stopped, 0 AS sandbox "
             "FROM scheduled_number AS n WHERE n.id_scheduled = ? ORDER BY n.id",
             (head["at"], id_user, id_scheduled),
         ).fetchall()
@@ -175,14 +176,6 @@ async def stop_list(db: Database, *, id_user: int) -> list[StopEntry]:
         "SELECT id, number, created_at FROM smsstop WHERE id_user = ? ORDER BY id", (id_user,)
     )
     return [StopEntry(int(r["id"]), str(r["number"]), str(r["created_at"])) for r in found]
-
-
-async def is_stopped(db: Database, *, id_user: int, number: str) -> bool:
-    """Is ``number`` on the STOP list of ``id_user``?"""
-    found = await db.fetchone(
-        "SELECT 1 FROM smsstop WHERE id_user = ? AND number = ?", (id_user, number)
-    )
-    return found is not None
 
 
 async def add_stop(db: Database, *, id_user: int, number: str) -> int:

@@ -152,4 +152,20 @@ async def test_smspartner_clients_send_track_and_get_callbacks(tmp_path) -> None
             "children[minute].data",
             "children[time].data",
         ]
+
+        # sandbox: 1 goes through ids, statuses and receipts, and never reaches the modem.
+        status, answer = await asyncio.to_thread(
+            python_example,
+            host,
+            {"apiKey": KEY, "phoneNumbers": NUMBER, "message": "bac a sable", "sandbox": 1,
+             "urlDlr": receiver.url("/sandbox")},
+        )  # fmt: skip
+        assert status == 200, answer
+        await until(lambda: any(f["status"] == "Delivered" for f in receiver.at("/sandbox")))
+        status, found = await asyncio.to_thread(
+            python_get,
+            host,
+            f"/v1/message-status?apiKey={KEY}&messageId={answer['message_id']}&phoneNumber=0612345678",
+        )
+        assert (status, found["statut"], found["cost"]) == (200, "Delivered", 0.0)
         assert len(wire()) == 2  # nothing more left the modem

@@ -7,6 +7,8 @@ import json
 from partner_helpers import KEY, NOW, call, send, serve, xml_values
 
 from smsd.config import ApiConfig
+from smsd.store import accounts, quota
+from smsd.store.options import CURRENCY, DEFAULTS, SEGMENT_PRICE, STOP_MENTION, set_options
 from smsd.store.walltime import wall
 
 NUMBER = "+33612345678"
@@ -106,7 +108,7 @@ async def test_success_in_xml(client) -> None:
     assert response.status == 200
     values = xml_values(await response.text())
     assert values[0:2] == ["true", "200"]
-    assert values[3:] == ["1", "0", "EUR"]
+    assert values[3:] == ["1", "0.0", "EUR"]
 
 
 async def test_key_and_number_codes(client) -> None:
@@ -293,3 +295,54 @@ async def test_urls_are_stored_and_checked(client, db) -> None:
     assert rows[1]["url_dlr"] == "http://127.0.0.1:9/hook"
     bad = await send(client, {**body, "urlDlr": "ftp://example.org/x"}, status=400)
     assert bad["errors"][0]["elementId"] == "children[urlDlr].data"
+
+
+async def test_core_options_reach_the_scheduled_message(client, db) -> None:
+    await set_options(db, {SEGMENT_PRICE: "0.05", CURRENCY: "EUR"})
+    answer = await send(
+        client,
+        {
+            "apiKey": KEY,
+            "phoneNumbers": f"{NUMBER},+33698765432",
+            "message": "Soldes",
+            "sender": "MyShop",
+            "isStopSms": 1,
+            "sandbox": 1,
+        },
+    )
+    row = await db.fetchone(
+        "SELECT text, sandbox, commercial, sender, stop_mention FROM scheduled WHERE id = ?",
+        (answer["message_id"],),
+    )
+    mention = DEFAULTS[STOP_MENTION]
+    assert dict(row) == {
+        "text": f"Soldes\n{mention}",
+        "sandbox": 1,
+        "commercial": 1,
+        "sender": "MyShop",
+        "stop_mention": 1,
+    }
+    assert (answer["nb_sms"], answer["cost"]) == (2, 0.0)  # sandbox: nothing charged
+    paid = await send(client, {"apiKey": KEY, "phoneNumbers": NUMBER, "message": "x"})
+    assert paid["cost"] == 0.05
+
+
+async def test_commercial_follows_the_users_setting(client, db, users) -> None:
+    await accounts.set_setting(db, id_user=users[0], name="commercial", value="0")
+    answer = await send(client, {"apiKey": KEY, "phoneNumbers": NUMBER, "message": "x"})
+    row = await db.fetchone(
+        "SELECT commercial FROM scheduled WHERE id = ?", (answer["message_id"],)
+    )
+    assert row["commercial"] == 0
+
+
+async def test_not_enough_credit_is_code_11(client, db, users) -> None:
+    await quota.set_quota(db, id_user=users[0], credit=1, now=NOW)
+    body = {"apiKey": KEY, "phoneNumbers": f"{NUMBER},+33698765432", "message": "x"}
+    answer = await send(client, body, status=400)
+    assert answer["code"] == 11
+    assert await scheduled_rows(db) == []
+    assert (await send(client, {**body, "sandbox": 1}))["success"]  # never charged
+    assert (await send(client, {**body, "phoneNumbers": NUMBER}))["success"]
+    me = await call(client, "GET", "/v1/me", params={"apiKey": KEY})
+    assert me["credits"]["creditSms"] == 1

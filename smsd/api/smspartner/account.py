@@ -1,7 +1,8 @@
 """The account calls: credit (``/v1/me``), cancelling a scheduled send, the STOP list.
 
 - ``GET /v1/me``: the user and the credits: ``toSend`` counts the messages not sent yet;
-  ``creditSms`` is what the user's quota has left (``null`` without a quota: unlimited);
+  ``creditSms`` is what the user's quota has left (``null`` without a quota: unlimited) and
+  ``balance`` its worth at the ``[billing]`` segment price (``""`` when unlimited);
   ``creditSmsECO``, ``creditHlr`` are 0 (no low-cost range, no HLR lookups on SIM cards);
 - ``GET /v1/message-cancel?messageId=``: deletes a scheduled message before the dispatcher
   takes it (code 7 once it was sent, code 4 when there is no such message). SMSPartner refuses
@@ -20,9 +21,10 @@ from typing import TYPE_CHECKING
 
 from smsd.api.smspartner.calls import Call, partner_call
 from smsd.api.smspartner.replies import PartnerError, row_id
-from smsd.api.state import CONFIG, DB
+from smsd.api.state import CLOCK, CONFIG, DB
 from smsd.phone import to_e164
-from smsd.store import tracking
+from smsd.store import quota, tracking
+from smsd.store.billing import billing
 from smsd.store.scheduled import delete_scheduled
 
 if TYPE_CHECKING:
@@ -35,9 +37,11 @@ __all__ = ["REFUSED", "handlers", "refused_handler"]
 
 async def me(request: web.Request, call: Call) -> dict[str, object]:
     """The account and its credits."""
-    to_send = await tracking.queued_count(request.app[DB], id_user=call.user.id)
-    # CORE CALL POINT (i14): creditSms and balance from the user's quota once the core has it.
-    credit: int | None = None
+    db = request.app[DB]
+    to_send = await tracking.queued_count(db, id_user=call.user.id)
+    credit = await quota.remaining_credit(db, call.user.id, now=request.app[CLOCK]())
+    prices = await billing(db)
+    balance = "" if credit is None else str(prices.cost(credit))
     return {
         "user": {"username": call.user.email, "firstname": "", "lastname": ""},
         "credits": {
@@ -45,8 +49,8 @@ async def me(request: web.Request, call: Call) -> dict[str, object]:
             "creditSmsECO": 0,
             "creditHlr": 0,
             "toSend": to_send,
-            "balance": "0",
-            "currency": "EUR",
+            "balance": balance,
+            "currency": prices.currency,
         },
     }
 

@@ -13,6 +13,7 @@ shape (:mod:`smsd.webhooks.smspartner`); an address the webhook rules refuse is 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from smsd.api.smspartner.calls import Call, partner_call
@@ -20,9 +21,13 @@ from smsd.api.smspartner.replies import FieldError, PartnerError
 from smsd.api.smspartner.sending import SendRequest, parse_send
 from smsd.api.state import CLOCK, CONFIG, DB, WAKE
 from smsd.api.webhooks import url_policy
+from smsd.rules.credits import credits_for
+from smsd.store import accounts, quota
+from smsd.store.billing import billing
 from smsd.store.errors import InvalidValueError, NotFoundError
+from smsd.store.options import STOP_MENTION, option
 from smsd.store.rows import Recipient
-from smsd.store.scheduled import create_scheduled
+from smsd.store.scheduled import create_scheduled, with_mention
 from smsd.store.walltime import wall
 from smsd.webhooks.policy import UrlRefusedError, check_url
 
@@ -32,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["CALLBACK_FORMAT", "send"]
 
 CALLBACK_FORMAT = "smspartner"
-CURRENCY = "EUR"
 WEBHOOK_HEADER = "webhookUrl"
 
 
@@ -64,6 +68,31 @@ def _local_now(request: web.Request) -> dt.datetime:
     return dt.datetime.fromtimestamp(request.app[CLOCK]())  # noqa: DTZ006 - local wall time, like every `at`
 
 
+async def _commercial(request: web.Request, call: Call) -> bool | None:
+    """The door's default unless the user's ``commercial`` setting decides (``None``)."""
+    if "commercial" in await accounts.settings(request.app[DB], call.user.id):
+        return None
+    return request.app[CONFIG].smspartner.commercial
+
+
+async def _check_credit(request: web.Request, call: Call, checked: SendRequest) -> None:
+    if checked.sandbox:  # sandbox messages are never charged
+        return
+    mention = await option(request.app[DB], STOP_MENTION) if checked.stop_mention else ""
+    text = with_mention(checked.text, mention) if checked.stop_mention else checked.text
+    try:
+        await quota.check_credit(
+            request.app[DB],
+            id_user=call.user.id,
+            needed=credits_for(text) * len(checked.numbers),
+            now=request.app[CLOCK](),
+        )
+    except quota.InsufficientCreditError as exc:
+        raise PartnerError(
+            11, f"Manque de crédits : {exc.needed} nécessaires, {exc.remaining} restants"
+        ) from exc
+
+
 async def _store(
     request: web.Request, call: Call, checked: SendRequest, urls: tuple[str | None, str | None]
 ) -> int:
@@ -79,10 +108,15 @@ async def _store(
             numbers=[Recipient(number=number) for number in checked.numbers],
             url_dlr=urls[0],
             url_response=urls[1],
-            # CORE CALL POINT (i14): sandbox=checked.sandbox, sender=checked.sender,
-            # stop_mention=checked.stop_mention, commercial=..., once the core has them.
+            sandbox=checked.sandbox,
+            commercial=await _commercial(request, call),
+            sender=checked.sender,
+            stop_mention=checked.stop_mention,
         )
-    except (NotFoundError, InvalidValueError) as exc:
+    except InvalidValueError as exc:  # the core's rules (a sender it refuses …)
+        field = "sender" if checked.sender and "sender" in str(exc) else "message"
+        raise PartnerError(9, errors=[FieldError(field, str(exc))]) from exc
+    except NotFoundError as exc:
         raise PartnerError(
             500, f"Problème lors de l'ajout du sms dans la file d'attente ({exc})"
         ) from exc
@@ -90,21 +124,26 @@ async def _store(
 
 async def send(request: web.Request, call: Call) -> dict[str, object]:
     """Send (or schedule) one message to the numbers given."""
+    db = request.app[DB]
     config = request.app[CONFIG].smspartner
     checked = parse_send(
         call.values,
         region=config.default_region,
         now=_local_now(request),
         json_body=call.json_body,
+        mention=await option(db, STOP_MENTION),
     )
     urls = _callbacks(request, call)
+    await _check_credit(request, call, checked)
     id_scheduled = await _store(request, call, checked, urls)
     request.app[WAKE]()
+    prices = await billing(db)
+    cost = Decimal(0) if checked.sandbox else prices.cost(checked.nb_sms)
     return {
         "message_id": id_scheduled,
         "nb_sms": checked.nb_sms,
-        "cost": 0,
-        "currency": CURRENCY,
+        "cost": float(cost),
+        "currency": prices.currency,
     }
 
 

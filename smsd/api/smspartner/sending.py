@@ -15,7 +15,7 @@ Pure: values in (the merged parameters, the default region, the local wall time 
 - ``scheduledDeliveryDate`` (``dd/mm/YYYY``) with ``time`` (0-24) and ``minute`` (0-55 by
   fives), both required with a date; a moment already past is refused;
 - ``gamme`` 1 (premium) or 2 (low cost: one SMS of at most 160 characters, code 42);
-- more than 10 SMS per recipient is code 52.
+- more than 10 SMS per recipient is code 52 (the STOP mention ``isStopSms`` appends counted).
 
 Unless ``isUnicode`` is 1, the characters SMSPartner's table lists are replaced as it replaces
 them (``ê`` → ``e``, ``[`` → ``(``, ``œ`` → ``oe``, ``^`` dropped …), so French text stays in
@@ -36,6 +36,7 @@ from smsd.api.smspartner.replies import FieldError, PartnerError
 from smsd.pdu.errors import PduEncodeError
 from smsd.pdu.segments import count
 from smsd.phone import to_e164
+from smsd.store.scheduled import with_mention
 
 __all__ = ["MAX_NUMBERS", "SendRequest", "flag", "parse_send", "partner_text"]
 
@@ -256,9 +257,17 @@ def _sms_per_number(text: str) -> int:
 
 
 def parse_send(
-    values: dict[str, object], *, region: str | None, now: dt.datetime, json_body: bool
+    values: dict[str, object],
+    *,
+    region: str | None,
+    now: dt.datetime,
+    json_body: bool,
+    mention: str = "",
 ) -> SendRequest:
-    """The checked request; :class:`PartnerError` with SMSPartner's code otherwise."""
+    """The checked request; :class:`PartnerError` with SMSPartner's code otherwise.
+
+    ``mention`` is the STOP mention the core appends when ``isStopSms`` is 1: it is counted.
+    """
     errors: list[FieldError] = []
     unicode = flag(values.get("isUnicode"))
     text = _message(values.get("message"), json_body=json_body, unicode=unicode, errors=errors)
@@ -269,12 +278,13 @@ def parse_send(
     low_cost = _gamme(values.get("gamme"), errors)
     if errors:
         raise PartnerError(9, errors=errors)
-    unicode = flag(values.get("isUnicode"))
-    if low_cost and len(text) > LOW_COST_LENGTH:
+    stop_mention = flag(values.get("isStopSms"))
+    counted = with_mention(text, mention) if stop_mention else text
+    if low_cost and len(counted) > LOW_COST_LENGTH:
         raise PartnerError(
             42, f"Le nombre de caractères pour un sms Low Cost est {LOW_COST_LENGTH} caractères"
         )
-    per_number = _sms_per_number(text)
+    per_number = _sms_per_number(counted)
     if per_number > MAX_SMS:
         raise PartnerError(52, f"Le nombre de SMS concaténés ne peut excéder {MAX_SMS} SMS")
     return SendRequest(
@@ -284,7 +294,7 @@ def parse_send(
         at=at,
         sender=sender,
         tag=tag,
-        stop_mention=flag(values.get("isStopSms")),
+        stop_mention=stop_mention,
         unicode=unicode,
         sandbox=flag(values.get("sandbox")),
         low_cost=low_cost,

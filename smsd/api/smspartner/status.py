@@ -24,6 +24,7 @@ from smsd.api.smspartner.replies import PartnerError, row_id
 from smsd.api.smspartner.sending import MAX_NUMBERS
 from smsd.api.state import CONFIG, DB
 from smsd.phone import to_e164
+from smsd.store.billing import billing
 from smsd.store.errors import InvalidValueError
 from smsd.store.tracking import RecipientState, track_scheduled, track_tag
 from smsd.store.walltime import parse_wall
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["PAGE_SIZE", "partner_status", "routes_handlers"]
 
 PAGE_SIZE = 100
-CURRENCY = "EUR"
 _STATUS = {"delivered": "Delivered", "failed": "Not delivered", "skipped": "Not delivered"}
 MESSAGE_ID_REQUIRED = "L'ID du message est requis"
 NOT_FOUND = "Message introuvable"
@@ -97,15 +97,16 @@ async def message_status(request: web.Request, call: Call) -> dict[str, object]:
     recipient = _find(found, _number(request, raw_number))
     if recipient is None:
         raise PartnerError(4, NOT_FOUND)
+    prices = await billing(request.app[DB])
     return {
         "number": str(raw_number),
         "messageId": str(found.id),
         "stopSms": recipient.stopped,
         "date": recipient.at,
         "statut": partner_status(recipient.state),
-        "cost": 0,
+        "cost": 0.0 if recipient.sandbox else float(prices.cost(recipient.segments)),
         "countryCode": _country(recipient.number),
-        "currency": CURRENCY,
+        "currency": prices.currency,
     }
 
 
