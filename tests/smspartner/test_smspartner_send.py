@@ -344,5 +344,6 @@ async def test_not_enough_credit_is_code_11(client, db, users) -> None:
     assert await scheduled_rows(db) == []
     assert (await send(client, {**body, "sandbox": 1}))["success"]  # never charged
     assert (await send(client, {**body, "phoneNumbers": NUMBER}))["success"]
+    await set_options(db, {SEGMENT_PRICE: "0.05"})
     me = await call(client, "GET", "/v1/me", params={"apiKey": KEY})
-    assert me["credits"]["creditSms"] == 1
+    assert (me["credits"]["creditSms"], me["credits"]["balance"]) == (1, "0.05")

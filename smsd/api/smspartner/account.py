@@ -23,8 +23,8 @@ from smsd.api.smspartner.calls import Call, partner_call
 from smsd.api.smspartner.replies import PartnerError, row_id
 from smsd.api.state import CLOCK, CONFIG, DB
 from smsd.phone import to_e164
-from smsd.store import quota, tracking
-from smsd.store.billing import billing
+from smsd.store import tracking
+from smsd.store.billing import balance
 from smsd.store.scheduled import delete_scheduled
 
 if TYPE_CHECKING:
@@ -39,18 +39,17 @@ async def me(request: web.Request, call: Call) -> dict[str, object]:
     """The account and its credits."""
     db = request.app[DB]
     to_send = await tracking.queued_count(db, id_user=call.user.id)
-    credit = await quota.remaining_credit(db, call.user.id, now=request.app[CLOCK]())
-    prices = await billing(db)
-    balance = "" if credit is None else str(prices.cost(credit))
+    left = await balance(db, id_user=call.user.id, now=request.app[CLOCK]())
+    money = left.money
     return {
         "user": {"username": call.user.email, "firstname": "", "lastname": ""},
         "credits": {
-            "creditSms": credit,
+            "creditSms": left.credits,
             "creditSmsECO": 0,
             "creditHlr": 0,
             "toSend": to_send,
-            "balance": balance,
-            "currency": prices.currency,
+            "balance": "" if money is None else str(money),
+            "currency": left.currency,
         },
     }
 
