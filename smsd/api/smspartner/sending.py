@@ -9,8 +9,9 @@ Pure: values in (the merged parameters, the default region, the local wall time 
 - ``message``: required; ``:br:`` becomes a line break written CR LF (two characters, as
   SMSPartner counts it), ``:euro:`` becomes ``€``, ``\"`` becomes ``"``; in a form or query
   string a ``"`` left unescaped is refused (JSON bodies escape it by their own syntax);
-- ``sender``: 3 to 11 letters, digits or spaces (SMSPartner's bounds; the name is stored,
-  recipients see the SIM's number);
+- ``sender``: 3 to 11 characters (SMSPartner's bounds) that the core's sender rule accepts
+  (letters, digits and spaces, or a number); the name is stored, recipients see the SIM's
+  number;
 - ``tag``: at most 20 characters, no space, lower case;
 - ``scheduledDeliveryDate`` (``dd/mm/YYYY``) with ``time`` (0-24) and ``minute`` (0-55 by
   fives), both required with a date; a moment already past is refused;
@@ -36,6 +37,7 @@ from smsd.api.smspartner.replies import FieldError, PartnerError
 from smsd.pdu.errors import PduEncodeError
 from smsd.pdu.segments import count
 from smsd.phone import to_e164
+from smsd.rules.senders import SenderError, check_sender
 from smsd.store.scheduled import with_mention
 
 __all__ = ["MAX_NUMBERS", "SendRequest", "flag", "parse_send", "partner_text"]
@@ -44,7 +46,6 @@ MAX_NUMBERS = 500
 MAX_SMS = 10
 LOW_COST_LENGTH = 160
 MAX_TAG = 20
-_SENDER = re.compile(r"[A-Za-z0-9 ]+")
 _DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 _INTEGER = re.compile(r"\s*[0-9]{1,4}\s*")
 _REPLACED = str.maketrans(
@@ -156,10 +157,13 @@ def _sender(value: object, errors: list[FieldError]) -> str | None:
         )
     elif len(text) < 3:
         errors.append(FieldError("sender", "L'emetteur doit contenir au moins 3 caracteres"))
-    elif not _SENDER.fullmatch(text) or not any(c.isalpha() for c in text):
-        errors.append(
-            FieldError("sender", "L'emetteur ne doit pas comporter de caracteres speciaux")
-        )
+    else:
+        try:
+            text = check_sender(text)  # the core's rule: letters, digits, spaces; or a number
+        except SenderError:
+            errors.append(
+                FieldError("sender", "L'emetteur ne doit pas comporter de caracteres speciaux")
+            )
     return text
 
 
