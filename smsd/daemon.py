@@ -33,15 +33,20 @@ from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
+from smsd.mailin import MailListener
+from smsd.matching import definition_of
 from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
 from smsd.runtime.hotplug import start_watcher, stop_watcher
 from smsd.runtime.quiet import QuietPolicy
 from smsd.runtime.reliability import ReliabilityWatch
+from smsd.runtime.rules import RuleRunner
 from smsd.store import accounts
+from smsd.store import rules as rules_store
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
 from smsd.webhooks import KeyRing, WebhookSender
+from smsd.webhooks.mailer import Mailer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -201,6 +206,8 @@ class Daemon:
         self.engine: Engine | None = None
         self._keys = KeyRing()
         """API keys seen in clear (configuration, generated, authenticated), in memory only."""
+        self._rules: asyncio.Task[None] | None = None
+        self._mail_in: MailListener | None = None
 
     def stop(self) -> None:
         """Begin a clean stop (SIGTERM)."""
@@ -233,9 +240,11 @@ class Daemon:
         hotplug: asyncio.Task[None] | None = None
         reliability: asyncio.Task[None] | None = None
         keys = self._keys
-        webhooks = WebhookSender(db, config.webhooks, keys=keys)
+        mailer = Mailer(config.smtp) if config.smtp is not None else None
+        webhooks = WebhookSender(db, config.webhooks, keys=keys, mailer=mailer)
         try:
             owner = await ensure_users(db, config, announce=self._announce, keys=keys)
+            await sync_rules(db, config)
             self.engine = engine = Engine(
                 db,
                 id_user=owner,
@@ -253,6 +262,7 @@ class Daemon:
                 ReliabilityWatch(db, on_disable=phones.apply).run(), name="reliability"
             )
             hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
+            await self._start_inbound(db, engine, webhooks)
             if self._api_factory is not None:
                 api = self._api_factory(config, db, engine.wake, phones=phones, keys=keys)
                 address = await api.start()
@@ -267,6 +277,7 @@ class Daemon:
             self._log.info("daemon_stopping")
             if api is not None:
                 await api.stop()
+            await self._stop_inbound()
             await stop_watcher(hotplug)
             await _cancel(reliability)
             await _cancel(engine_task)
@@ -274,6 +285,24 @@ class Daemon:
             await db.close()
             self._log.info("daemon_stopped")
         return 0
+
+    async def _start_inbound(self, db: Database, engine: Engine, webhooks: WebhookSender) -> None:
+        """Start the incoming rules and, when enabled, the e-mail to SMS listener."""
+        config = self.config
+        runner = RuleRunner(db, commands=config.commands, mail=config.smtp is not None,
+                            wake_dispatcher=engine.wake, wake_outbox=webhooks.wake)  # fmt: skip
+        self._rules = asyncio.create_task(runner.run(), name="rules")
+        if config.email_in.enabled:
+            self._mail_in = MailListener(db, config.email_in, wake=engine.wake)
+            self._log.info("email_in_listening", address=await self._mail_in.start())
+
+    async def _stop_inbound(self) -> None:
+        """Stop taking mail, then stop the rules (commands running are ended)."""
+        mail_in, self._mail_in = self._mail_in, None
+        if mail_in is not None:
+            await mail_in.stop()
+        rules, self._rules = self._rules, None
+        await _cancel(rules)
 
     async def _start_phones(self, db: Database, engine: Engine, owner: int) -> DaemonPhones:
         """Start the configured phones, then those created through the API."""
@@ -340,10 +369,11 @@ class Daemon:
         except ConfigError as exc:
             self._log.error("reload_refused", error=str(exc))
             return
-        for key in ("daemon", "api"):
+        for key in ("daemon", "api", "commands", "smtp", "email_in"):
             if getattr(fresh, key) != getattr(self.config, key):
                 self._log.warning("reload_needs_restart", section=key)
         await ensure_users(self.db, fresh, announce=self._announce, keys=self._keys)
+        await sync_rules(self.db, fresh)
         old = {phone.name: phone for phone in self.config.phones}
         new = {phone.name: phone for phone in fresh.phones}
         for name in old.keys() - new.keys():
@@ -357,6 +387,15 @@ class Daemon:
         self.engine.wake()
         self.config = fresh
         self._log.info("reloaded", phones=len(new))
+
+
+async def sync_rules(db: Database, config: Config) -> None:
+    """Write the configuration's ``[[rules]]`` and the users' ``transfer`` setting."""
+    await rules_store.sync_config_rules(
+        db,
+        [(r.user, json.dumps(definition_of(r.rule))) for r in config.rules],
+        [(u.email, u.transfer) for u in config.users if u.transfer is not None],
+    )
 
 
 async def _cancel(task: asyncio.Task[None] | None) -> None:

@@ -25,6 +25,8 @@ SUBPACKAGES = [
     "smsd.config",
     "smsd.templating",
     "smsd.windows",
+    "smsd.matching",
+    "smsd.mailin",
 ]
 
 

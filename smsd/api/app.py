@@ -36,6 +36,7 @@ from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
+from smsd.api.rules import ROUTES as RULE_ROUTES
 from smsd.api.smspartner import ROUTES as SMSPARTNER_ROUTES
 from smsd.api.state import (
     CLOCK,
@@ -176,6 +177,7 @@ def make_app(
     table = raspisms_routes() if "raspisms" in dialects else RouteTable()
     if "raspisms" in dialects:
         table.extend(WEBHOOK_ROUTES)
+        table.extend(RULE_ROUTES)
         table.extend(FEATURE_ROUTES)
     if "smspartner" in dialects:
         table.extend(SMSPARTNER_ROUTES)

@@ -35,6 +35,13 @@ from smsd.config.converters import (
 )
 from smsd.config.doors_reading import dialects, read_smspartner
 from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
+from smsd.config.inbound_reading import (
+    check_inbound,
+    read_commands,
+    read_email_in,
+    read_rules,
+    read_smtp,
+)
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     INTEGRITY_CHECKS,
@@ -178,6 +185,9 @@ def _build(top: _Table, base: Path) -> Config:
     phones = tuple(_phone(table) for table in top.tables("phones"))
     hotplug = _hotplug(top.table("hotplug"))
     webhooks = _webhooks(top.table("webhooks"))
+    rules, commands = read_rules(top), read_commands(top)
+    smtp, email_in = read_smtp(top), read_email_in(top)
+    check_inbound(top, users, rules, smtp)
     billing = read_billing(top.table("billing"))
     quiet_hours = read_quiet_hours(top.table("quiet_hours"))
     stop = read_stop(top.table("stop"))
@@ -188,6 +198,7 @@ def _build(top: _Table, base: Path) -> Config:
     _unique(top, "phones", "device", [p.device if p.device != VIRTUAL else None for p in phones])
     return Config(
         daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
+        rules=rules, commands=commands, smtp=smtp, email_in=email_in,
         billing=billing, quiet_hours=quiet_hours, stop=stop,
     )  # fmt: skip
 
@@ -269,6 +280,7 @@ def _user(table: _Table) -> UserConfig:
         email=table.require("email", email, ""),
         api_key=table.require("api_key", api_key, ""),
         admin=table.get("admin", boolean, default=False),
+        transfer=table.get("transfer", boolean, None),
     )
     table.finish()
     return config

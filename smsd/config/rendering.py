@@ -7,6 +7,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from smsd.config.doors import SmsPartnerConfig
+from smsd.config.inbound_rendering import render_inbound
 from smsd.config.settings import LimitConfig
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def render(config: Config, *, mask: bool = True) -> str:
     out += ["", "[billing]", *_assignments(config.billing, mask=mask)]
     out += ["", "[quiet_hours]", *_assignments(config.quiet_hours, mask=mask)]
     out += ["", "[stop]", *_assignments(config.stop, mask=mask)]
+    out += render_inbound(config, mask=mask, toml=_toml)
     return "\n".join(out) + "\n"
 
 

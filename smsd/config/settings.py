@@ -10,6 +10,9 @@ from smsd.config.doors import DIALECTS, SmsPartnerConfig
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from smsd.config.inbound import EmailInConfig, RuleConfig, SmtpConfig
+    from smsd.matching import Command
+
 __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
@@ -133,6 +136,8 @@ class UserConfig:
     email: str
     api_key: str = field(repr=False)
     admin: bool = False
+    transfer: bool | None = None
+    """RaspiSMS's ``transfer`` setting: mail every received SMS to ``email`` (absent: unchanged)."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +203,12 @@ class WebhooksConfig:
     """Allow link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, ...)."""
 
 
+def _email_in() -> EmailInConfig:
+    from smsd.config.inbound import EmailInConfig  # noqa: PLC0415 - inbound imports this module
+
+    return EmailInConfig()
+
+
 @dataclass(frozen=True)
 class BillingConfig:
     """``[billing]``: what one segment costs on the SIM plan, for doors that report a cost."""
@@ -238,6 +249,10 @@ class Config:
     hotplug: HotplugConfig
     source: Path | None = None
     webhooks: WebhooksConfig = WebhooksConfig()
+    rules: tuple[RuleConfig, ...] = ()
+    commands: tuple[Command, ...] = ()
+    smtp: SmtpConfig | None = None
+    email_in: EmailInConfig = field(default_factory=_email_in)
     billing: BillingConfig = field(default_factory=BillingConfig)
     quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
     stop: StopConfig = field(default_factory=StopConfig)

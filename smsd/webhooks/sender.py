@@ -41,6 +41,7 @@ from smsd.errors import StoreError
 from smsd.log import LogOnce
 from smsd.store import webhooks as store
 from smsd.webhooks.keys import KeyRing
+from smsd.webhooks.mailer import MAILTO
 from smsd.webhooks.payload import build_delivery
 from smsd.webhooks.policy import UrlPolicy, UrlRefusedError, check_url
 from smsd.webhooks.resolver import guarded_session_factory
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from smsd.config import WebhooksConfig
     from smsd.store.db import Database
     from smsd.store.webhooks import EventRow
+    from smsd.webhooks.mailer import Mailer
 
 __all__ = ["POLL_INTERVAL", "PURGE_INTERVAL", "WebhookSender", "retry_delay"]
 
@@ -77,7 +79,9 @@ def retry_delay(failures: int, initial: float, maximum: float, jitter: float = 0
 
 
 def _host(url: str) -> str:
-    """The host of ``url`` for logs (never the credentials or the query)."""
+    """The host of ``url`` for logs (never the credentials or the query); a mail's address."""
+    if url.startswith(MAILTO):
+        return url
     try:
         return urlsplit(url).hostname or "?"
     except ValueError:
@@ -102,8 +106,10 @@ class WebhookSender:
         rand: Callable[[], float] = random.random,
         poll_interval: float = POLL_INTERVAL,
         keys: KeyRing | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
         self._db = db
+        self._mailer = mailer
         self._keys = keys if keys is not None else KeyRing()
         self._unsigned_users: set[int] = set()
         self._config = config
@@ -277,7 +283,10 @@ class WebhookSender:
     # ------------------------------------------------------------------ one delivery
 
     async def _deliver(self, event: EventRow) -> None:
-        error = await self._post(event)
+        if event.url.startswith(MAILTO):  # an e-mail (smsd.webhooks.mailer), same retries
+            error = await self._mail(event)
+        else:
+            error = await self._post(event)
         now = self._clock()
         if error is None:
             self._outcomes.append(store.Outcome(id=event.id, at=now, delivered=True))
@@ -315,6 +324,11 @@ class WebhookSender:
                 attempts=event.attempts + 1,
                 error=error,
             )
+
+    async def _mail(self, event: EventRow) -> str | None:
+        if self._mailer is None:
+            return "no [smtp] section: mail cannot be sent"
+        return await self._mailer.send(event)
 
     async def _post(self, event: EventRow) -> str | None:
         """One attempt; ``None`` on a 2xx answer, else what went wrong."""
