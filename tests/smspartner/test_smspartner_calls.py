@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from aiohttp.test_utils import TestClient, TestServer
 from partner_helpers import KEY, NOW, OTHER_KEY, call, send, serve, xml_values
 
+from smsd.api.app import make_app
+from smsd.api.auth import install_limiter
 from smsd.config import ApiConfig
 from smsd.store.scheduled import expand_scheduled
 
@@ -224,3 +227,14 @@ async def test_routes_in_openapi_and_dialects_switch(db, users) -> None:
     async with serve(db, ApiConfig(dialects=("smspartner",))) as partner_only:
         assert (await partner_only.get("/api/list/sended/", params={"api_key": KEY})).status == 404
         assert (await call(partner_only, "GET", "/v1/me", params={"apiKey": KEY}))["success"]
+
+
+async def test_guessing_keys_is_limited_like_every_door(db, users) -> None:
+    app = make_app(ApiConfig(max_auth_failures=2, auth_failure_window=60), db, lambda: None)
+    install_limiter(app)
+    async with TestClient(TestServer(app)) as limited:
+        for _ in range(2):
+            wrong = await call(limited, "GET", "/v1/me", status=400, params={"apiKey": "z" * 32})
+            assert wrong["code"] == 10
+        blocked = await call(limited, "GET", "/v1/me", status=429, params={"apiKey": KEY})
+        assert blocked["code"] == 429
