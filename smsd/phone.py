@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-__all__ = ["MAX_NUMBER_LENGTH", "check_region", "to_e164"]
+__all__ = ["MAX_NUMBER_LENGTH", "check_region", "country_code", "to_e164"]
 
 MAX_NUMBER_LENGTH = 250  # libphonenumber refuses longer input anyway
 
@@ -58,3 +58,12 @@ def _parse(number: str, default_region: str | None) -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def country_code(e164: str) -> int | None:
+    """The country calling code of an E.164 number (``39`` for ``+393491234567``), else None."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return parsed.country_code or None

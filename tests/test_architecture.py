@@ -18,6 +18,7 @@ SUBPACKAGES = [
     "smsd.store",
     "smsd.runtime",
     "smsd.api",
+    "smsd.api.gatewaysms",
     "smsd.reassembly",
     "smsd.errors",
     "smsd.log",

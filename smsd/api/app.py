@@ -30,6 +30,7 @@ from aiohttp import web
 from smsd.api.auth import AuthError
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
 from smsd.api.features import ROUTES as FEATURE_ROUTES
+from smsd.api.gatewaysms import ROUTES as GATEWAYSMS_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.openapi import openapi_route
@@ -179,6 +180,8 @@ def make_app(
         table.extend(WEBHOOK_ROUTES)
         table.extend(RULE_ROUTES)
         table.extend(FEATURE_ROUTES)
+    if "gatewaysms" in dialects:
+        table.extend(GATEWAYSMS_ROUTES)
     if "smspartner" in dialects:
         table.extend(SMSPARTNER_ROUTES)
     table.extend(extra_routes)

@@ -53,6 +53,7 @@ __all__ = [
     "AuthError",
     "FailureLimiter",
     "authenticate",
+    "authenticate_key",
     "find_key",
     "install_limiter",
     "requires_key",
@@ -193,6 +194,17 @@ async def _request_key(request: web.Request, client: str) -> object:
 
 async def authenticate(request: web.Request) -> UserRow:
     """The request's user; :class:`AuthError` when the key is missing, unknown or suspended."""
+    return await authenticate_key(request, lambda client: _request_key(request, client))
+
+
+async def authenticate_key(
+    request: web.Request, find: Callable[[str], Awaitable[object]]
+) -> UserRow:
+    """The user of the key ``find(client)`` gives (a door's own way of carrying it).
+
+    The same checks and rate limiting as :func:`authenticate`: :class:`AuthError` when the key
+    is missing, unknown or suspended, or the client address is blocked.
+    """
     limiter = request.app.get(LIMITER)
     client = _client(request)
     if limiter is not None:
@@ -207,7 +219,7 @@ async def authenticate(request: web.Request) -> UserRow:
                 f"{math.ceil(wait)} seconds."
             )
             raise AuthError(ErrorCode.INVALID_CREDENTIALS, 429, detail)
-    key = await _request_key(request, client)
+    key = await find(client)
     if not isinstance(key, str) or not key:
         _log.debug("api_auth_failed", client=client, path=request.path, reason="missing key")
         raise AuthError(ErrorCode.INVALID_CREDENTIALS, 401)

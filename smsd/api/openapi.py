@@ -92,6 +92,8 @@ def _operation(route: Route) -> dict[str, object]:
         responses["403"] = {"description": "suspended user", "content": _JSON_ENVELOPE}
         operation["security"] = [{"apiKeyQuery": []}, {"apiKeyHeader": []}]
     operation["responses"] = responses
+    if route.openapi is not None:
+        operation.update(route.openapi)
     return operation
 
 
@@ -117,6 +119,7 @@ def build_document(routes: RouteTable, prefix: str) -> dict[str, object]:
             "securitySchemes": {
                 "apiKeyQuery": {"type": "apiKey", "in": "query", "name": "api_key"},
                 "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "the API key"},
             },
         },
     }

@@ -18,7 +18,7 @@ through it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,6 +61,9 @@ class Route:
     tag: str = "raspisms"
     success_status: int = 200
     description: str = ""
+    openapi: Mapping[str, object] | None = None
+    """A door's own OpenAPI operation fields (request body, responses, security), replacing
+    those built from the other fields."""
 
     @property
     def operation_id(self) -> str:

@@ -1,17 +1,13 @@
-"""Settings of the front doors: which dialects the API speaks, and each door's own section.
+"""Settings of a front door of its own: ``[api.smspartner]``, the SMSPartner door's.
 
-``[api] dialects`` lists the doors served (all by default); ``[api.smspartner]`` holds the
-SMSPartner door's settings. :mod:`smsd.config.doors_reading` reads them.
+:mod:`smsd.config.doors_reading` reads them (``[api] dialects`` is in :mod:`.settings`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DIALECTS", "SmsPartnerConfig"]
-
-DIALECTS: tuple[str, ...] = ("raspisms", "smspartner")
-"""Every front door the HTTP API can serve, by name."""
+__all__ = ["SmsPartnerConfig"]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Reading the front doors' settings: ``[api] dialects`` and ``[api.smspartner]``.
+"""Reading ``[api.smspartner]``, the SMSPartner door's settings.
 
 The reader functions take the section being read (anything with the ``get`` and ``finish`` of
 :mod:`smsd.config.reading`'s tables), so this module stays below the reader.
@@ -6,17 +6,16 @@ The reader functions take the section being read (anything with the ``get`` and 
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from smsd.config.converters import Invalid, boolean, show
-from smsd.config.doors import DIALECTS, SmsPartnerConfig
+from smsd.config.doors import SmsPartnerConfig
 from smsd.phone import check_region
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["dialects", "read_smspartner"]
+__all__ = ["read_smspartner"]
 
 _T = TypeVar("_T")
 
@@ -29,19 +28,6 @@ class Section(Protocol):
 
     def finish(self) -> None:
         """Report the keys nobody asked for."""
-
-
-def dialects(value: object) -> tuple[str, ...]:
-    """A list of door names from :data:`DIALECTS`, each at most once."""
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise Invalid(f"must be a list of dialect names, got {show(value)}")
-    for item in value:
-        if item not in DIALECTS:
-            known = ", ".join(json.dumps(name) for name in DIALECTS)
-            raise Invalid(f"has an unknown dialect {show(item)}; known: {known}")
-    if len(set(value)) != len(value):
-        raise Invalid("names a dialect twice")
-    return tuple(value)
 
 
 def _region(value: object) -> str:

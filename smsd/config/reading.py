@@ -33,7 +33,7 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
-from smsd.config.doors_reading import dialects, read_smspartner
+from smsd.config.doors_reading import read_smspartner
 from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
 from smsd.config.inbound_reading import (
     check_inbound,
@@ -44,6 +44,7 @@ from smsd.config.inbound_reading import (
 )
 from smsd.config.settings import (
     DEFAULT_DATABASE,
+    DIALECTS,
     INTEGRITY_CHECKS,
     LOG_FORMATS,
     LOG_LEVELS,
@@ -268,11 +269,24 @@ def _api(table: _Table, base: Path) -> ApiConfig:
         auth_failure_window=table.get(
             "auth_failure_window", number(), defaults.auth_failure_window
         ),
-        dialects=table.get("dialects", dialects, defaults.dialects),
+        dialects=table.get("dialects", _dialects, defaults.dialects),
         smspartner=read_smspartner(table.table("smspartner")),
     )
     table.finish()
     return config
+
+
+def _dialects(value: object) -> tuple[str, ...]:
+    """A list of front door names, each known, none twice (may be empty: no HTTP door)."""
+    listed = ", ".join(json.dumps(name) for name in DIALECTS)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Invalid(f"must be a list of names among {listed}, got {show(value)}")
+    unknown = [v for v in value if v not in DIALECTS]
+    if unknown:
+        raise Invalid(f"unknown dialect {json.dumps(unknown[0])}: known are {listed}")
+    if len(set(value)) != len(value):
+        raise Invalid("names a dialect twice")
+    return tuple(value)
 
 
 def _user(table: _Table) -> UserConfig:

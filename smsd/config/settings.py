@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
-from smsd.config.doors import DIALECTS, SmsPartnerConfig
+from smsd.config.doors import SmsPartnerConfig
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -17,6 +17,7 @@ __all__ = [
     "BAUDRATES",
     "DEFAULT_DATABASE",
     "DEFAULT_PHONE",
+    "DIALECTS",
     "EXAMPLE_API_KEY",
     "INTEGRITY_CHECKS",
     "LOG_FORMATS",
@@ -123,10 +124,15 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
-    dialects: tuple[str, ...] = DIALECTS
-    """The front doors served (``[api] dialects``, all by default)."""
+    dialects: tuple[str, ...] = ("raspisms", "gatewaysms", "smspartner")
+    """The front doors served (:data:`DIALECTS`); all by default."""
     smspartner: SmsPartnerConfig = field(default_factory=SmsPartnerConfig)
     """``[api.smspartner]``: the SMSPartner-compatible door."""
+
+
+DIALECTS: Final = ("raspisms", "gatewaysms", "smspartner")
+"""Every HTTP front door: RaspiSMS (``/api/…``), Gateway SMS (``/messages…``), SMSPartner
+(``/v1/…``)."""
 
 
 @dataclass(frozen=True)

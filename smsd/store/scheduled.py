@@ -63,6 +63,8 @@ async def create_scheduled(
     commercial: bool | None = None,
     sender: str | None = None,
     stop_mention: bool = False,
+    held: bool = False,
+    door_data: str | None = None,
 ) -> int:
     """Store a scheduled message and its recipients; return its id.
 
@@ -71,7 +73,9 @@ async def create_scheduled(
     otherwise). Contacts, groups, conditional groups and medias of other users are skipped, as
     RaspiSMS does. ``request_report`` ``None`` leaves the choice to the phone's setting.
     ``url_dlr`` / ``url_response`` (checked by the caller) get the webhook events of the sends
-    and the replies to them (migration 0002).
+    and the replies to them (migration 0002). ``held`` stores it as an open transaction: never
+    due until :func:`smsd.store.campaign_edits.amend_campaign` releases it; ``door_data`` is a
+    front door's own JSON about it (see :mod:`smsd.store.campaign_edits`).
 
     Core options every door shares (:mod:`smsd.store.features` explains them): ``sandbox``
     (simulated, never on a modem, never charged), ``commercial`` (held during quiet hours;
@@ -85,6 +89,8 @@ async def create_scheduled(
     at_text = wall(now) if at is None else at
     if id_phone is not None and id_phone_group is not None:
         raise InvalidValueError("give at most one of id_phone and id_phone_group")
+    if door_data is not None:
+        check_json(door_data, "door data")
     for recipient in numbers:
         if not recipient.number:
             raise InvalidValueError("a recipient number is empty")
@@ -111,6 +117,11 @@ async def create_scheduled(
             conn.execute(
                 "UPDATE scheduled SET callback_format = ? WHERE id = ?",
                 (callback_format, id_scheduled),
+            )
+        if held or door_data is not None:
+            conn.execute(
+                "UPDATE scheduled SET held = ?, door_data = ? WHERE id = ?",
+                (int(held), door_data, id_scheduled),
             )
         conn.executemany(
             "INSERT INTO scheduled_number (id_scheduled, number, data) VALUES (?, ?, ?)",
@@ -175,7 +186,7 @@ async def delete_scheduled(db: Database, *, id_user: int, id_scheduled: int) -> 
 
 
 async def due_scheduled(db: Database, *, now: float, limit: int = 100) -> list[int]:
-    """Ids of scheduled messages due at ``now`` and not yet expanded, oldest first.
+    """Ids of scheduled messages due at ``now``, not held, not yet expanded, oldest first.
 
     A message held by quiet hours (``deferred_to`` later than ``now``) is not due.
     """
@@ -196,7 +207,7 @@ async def due_entries(db: Database, *, now: float, limit: int = 100) -> list[Due
     """The scheduled messages due at ``now``, oldest first, not held by quiet hours."""
     found = await db.fetchall(
         "SELECT id, id_user, commercial, sandbox FROM scheduled "
-        "WHERE expanded_at IS NULL AND due_at <= ? "
+        "WHERE expanded_at IS NULL AND held = 0 AND due_at <= ? "
         "AND (deferred_to IS NULL OR deferred_to <= ?) ORDER BY due_at, id LIMIT ?",
         (now, now, limit),
     )
@@ -236,7 +247,8 @@ _MEMBERS = (
 
 def _load(conn: sqlite3.Connection, id_scheduled: int, *, conditional: bool) -> _Loaded | None:
     scheduled = conn.execute(
-        "SELECT * FROM scheduled WHERE id = ? AND expanded_at IS NULL", (id_scheduled,)
+        "SELECT * FROM scheduled WHERE id = ? AND expanded_at IS NULL AND held = 0",
+        (id_scheduled,),
     ).fetchone()
     if scheduled is None:
         return None

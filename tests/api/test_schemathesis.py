@@ -2,7 +2,9 @@
 
 The API runs on loopback in a thread of its own (schemathesis calls it synchronously); each
 operation gets a bounded number of generated requests, with a valid key. No answer may be a
-5xx, and every error must be the RaspiSMS envelope with a known code (401: 1, 403: 16).
+5xx, and every error must be the RaspiSMS envelope with a known code (401: 1, 403: 16); the
+Gateway SMS door's routes (``/messages``) get the key as a bearer token and must answer its own
+envelope ``{data, success, message, credit, error}``.
 """
 
 from __future__ import annotations
@@ -175,6 +177,21 @@ def _check_envelope(response, path: str = "") -> None:
         assert body["error"] == 0, body
 
 
+GATEWAY_ENVELOPE = {"data", "success", "message", "error"}
+
+
+def _check_gateway_envelope(response) -> None:
+    assert response.status_code < 500, (response.status_code, response.text)
+    body = json.loads(response.text)
+    assert GATEWAY_ENVELOPE <= set(body) <= GATEWAY_ENVELOPE | {"credit"}, body
+    assert body["success"] is (response.status_code < 400), body
+    assert body["error"] == (None if response.status_code < 400 else response.status_code), body
+
+
+def _gateway(operation) -> bool:
+    return operation.path.startswith("/messages")
+
+
 def _fuzz(operation, examples: int, *, key: str | None) -> None:
     @given(case=operation.as_strategy())
     @settings(
@@ -187,8 +204,11 @@ def _fuzz(operation, examples: int, *, key: str | None) -> None:
     def run(case) -> None:
         headers = dict((case.headers or {}).items())
         headers.pop("X-Api-Key", None)
+        headers.pop("Authorization", None)
         if key is not None:
             headers["X-Api-Key"] = key
+            if _gateway(operation):
+                headers["Authorization"] = f"Bearer {key}"
         case.headers = headers
         if case.query and "api_key" in case.query:
             case.query = {k: v for k, v in case.query.items() if k != "api_key"}
@@ -198,7 +218,10 @@ def _fuzz(operation, examples: int, *, key: str | None) -> None:
             if isinstance(case.body, dict):
                 case.body = {k: v for k, v in case.body.items() if k != "apiKey"}
         response = case.call(timeout=30)
-        _check_envelope(response, operation.path)
+        if _gateway(operation):
+            _check_gateway_envelope(response)
+        else:
+            _check_envelope(response, operation.path)
         if key is None and operation.path.startswith(PARTNER):
             assert response.status_code in {400, 404, 405, 413}, (operation.path, response.text)
         elif key is None and not operation.path.rstrip("/").endswith(NOT_ENVELOPED):

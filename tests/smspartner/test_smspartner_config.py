@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from smsd.config import ConfigError, load_config, render
-from smsd.config.doors import DIALECTS, SmsPartnerConfig
+from smsd.config.doors import SmsPartnerConfig
+from smsd.config.settings import DIALECTS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -45,7 +46,7 @@ def test_values_are_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ('[api]\ndialects = ["smspartner", "twilio"]\n', "api.dialects: has an unknown dialect"),
+        ('[api]\ndialects = ["smspartner", "twilio"]\n', 'api.dialects: unknown dialect "twilio"'),
         ('[api]\ndialects = "smspartner"\n', "api.dialects: must be a list"),
         ('[api]\ndialects = ["raspisms", "raspisms"]\n', "api.dialects: names a dialect twice"),
         ('[api.smspartner]\ndefault_region = "XX"\n', "api.smspartner.default_region: must be"),

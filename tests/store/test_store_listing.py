@@ -110,9 +110,14 @@ HOT_QUERIES = {
     ),
     "list media before": (listing.page_sql(EntryType.MEDIA, form="before"), "media_list"),
     "due scheduled": (
-        ("SELECT id FROM scheduled WHERE expanded_at IS NULL AND due_at <= :now "
+        ("SELECT id FROM scheduled WHERE expanded_at IS NULL AND held = 0 AND due_at <= :now "
          "ORDER BY due_at, id LIMIT :limit"),
         "scheduled_due",
+    ),
+    "expanded scheduled of a user": (
+        ("SELECT * FROM scheduled WHERE id_user = :u AND expanded_at IS NOT NULL "
+         "ORDER BY id DESC LIMIT :limit"),
+        "scheduled_expanded",
     ),
     "match report": (
         ("SELECT g.id_sended, g.seq, s.destination FROM sended_segment AS g "
