@@ -2,8 +2,8 @@
 
 - ``run`` and ``check-config`` start or validate a configuration;
 - ``modems`` lists the serial ports (``--probe`` asks each one for its modem);
-- ``send`` and ``inbox`` talk to a running daemon through its HTTP API (aiohttp's client, over
-  TCP or the Unix socket ``[api] listen`` names);
+- ``send``, ``inbox`` and ``ussd`` talk to a running daemon through its HTTP API (aiohttp's
+  client, over TCP or the Unix socket ``[api] listen`` names);
 - ``user`` and ``key`` manage users and API keys in the database file directly (the daemon may
   be running: SQLite's WAL mode allows a second writer).
 
@@ -140,6 +140,22 @@ def _add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--limit", type=_positive, default=10, metavar="N", help="messages to show (10)"
     )
     _client_options(inbox)
+    ussd = commands.add_parser(
+        "ussd",
+        help="send a USSD code (balance, menus) through a running daemon",
+        description="Send a USSD code through a phone of the running daemon (POST /api/ussd/) "
+        "and print the network's answer. A menu leaves the session open: answer it with "
+        "--session ID REPLY, or end it with --session ID --cancel.",
+    )
+    ussd.add_argument("text", nargs="?", metavar="CODE|REPLY", help='e.g. "*100#", or "1"')
+    ussd.add_argument("--phone", metavar="NAME", help="the phone to ask through (by name)")
+    ussd.add_argument("--session", type=_positive, metavar="ID", help="continue or poll a session")
+    ussd.add_argument("--cancel", action="store_true", help="cancel the session --session")
+    ussd.add_argument(
+        "--wait", type=_seconds, default=30.0, metavar="SECONDS",
+        help="seconds the daemon waits for the network's answer (30)",
+    )  # fmt: skip
+    _client_options(ussd)
 
 
 def _add_account_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -279,6 +295,15 @@ def _client(args: argparse.Namespace, config: Config) -> int:
     if not api_key.isascii() or not api_key.isprintable() or " " in api_key:
         raise CliError("the API key must be printable ASCII without spaces", EXIT_USAGE)
     where = client.endpoint(args.url, config.api.listen)
+    if args.command == "ussd":
+        text, ok = asyncio.run(
+            client.ussd(
+                where, api_key, phone=args.phone, session=args.session, text=args.text,
+                cancel=args.cancel, wait=args.wait, timeout=args.timeout,
+            )
+        )  # fmt: skip
+        (sys.stdout if ok else sys.stderr).write(text)
+        return EXIT_OK if ok else EXIT_FAILURE
     if args.command == "send":
         work = client.send(
             where, api_key, to=args.to, text=args.text, phone=args.phone, timeout=args.timeout
@@ -359,7 +384,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check-config":
         sys.stdout.write(render(config) + "\n")
         return EXIT_OK
-    if args.command in {"send", "inbox"}:
+    if args.command in {"send", "inbox", "ussd"}:
         return _client(args, config)
     if args.command in {"user", "key"}:
         return _accounts(args, config)

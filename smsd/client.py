@@ -98,11 +98,13 @@ async def _call(
     where: Endpoint,
     path: str,
     data: list[tuple[str, str]] | None = None,
+    *,
+    method: str | None = None,
 ) -> object:
     """One API request (POST when ``data`` is given); its ``response``, or :class:`ClientError`."""
     import aiohttp  # noqa: PLC0415 - loaded by the commands that talk HTTP only
 
-    method = "GET" if data is None else "POST"
+    method = method or ("GET" if data is None else "POST")
     try:
         async with session.request(method, where.base + path, data=data) as reply:
             status, text = reply.status, await reply.text()
@@ -112,6 +114,8 @@ async def _call(
         raise ClientError(f"no answer from {where} in time (see --timeout)") from exc
     except aiohttp.ClientError as exc:
         raise ClientError(f"talking to {where} failed: {str(exc) or type(exc).__name__}") from exc
+    if status == 204:  # a deletion that went through: no body
+        return None
     try:
         document = json.loads(text)
     except ValueError:
@@ -198,6 +202,69 @@ async def inbox(where: Endpoint, api_key: str, *, limit: int, timeout: float) ->
     return "\n".join(lines) + "\n"
 
 
+USSD_ENDED = {
+    "not_supported": "the network does not support this code",
+    "timeout": "no answer in time; the session was cancelled",
+    "cancelled": "the session was cancelled",
+    "failed": "the request failed",
+}
+
+
+async def ussd(
+    where: Endpoint,
+    api_key: str,
+    *,
+    phone: str | None,
+    session: int | None,
+    text: str | None,
+    cancel: bool,
+    wait: float,
+    timeout: float,
+) -> tuple[str, bool]:
+    """Send a USSD code (``phone``), reply to or poll a session, or cancel it.
+
+    Returns the text to print and whether the session ended well (answered, or waiting for a
+    reply); a session that ended otherwise is reported with its reason.
+    """
+    async with _session(where, api_key, max(timeout, wait + 5)) as http:
+        if session is None:
+            if phone is None or text is None:
+                raise ClientError("give --phone NAME and a USSD code, or --session ID", 2)
+            id_phone = await _phone_id(http, where, phone)
+            fields = [("id_phone", str(id_phone)), ("code", text), ("wait", f"{wait:g}")]
+            found = await _call(http, where, "/api/ussd/", data=fields)
+        elif cancel:
+            await _call(http, where, f"/api/ussd/{session}/", method="DELETE")
+            found = await _call(http, where, f"/api/ussd/{session}/")
+        elif text is not None:
+            fields = [("reply", text), ("wait", f"{wait:g}")]
+            found = await _call(http, where, f"/api/ussd/{session}/", data=fields)
+        else:
+            found = await _call(http, where, f"/api/ussd/{session}/")
+    if not isinstance(found, dict):
+        raise ClientError("the daemon answered a USSD request with something else")
+    return _ussd_text(found)
+
+
+def _ussd_text(found: dict[str, object]) -> tuple[str, bool]:
+    status, ident = found.get("status"), found.get("id")
+    answer = _printable(str(found.get("answer") or ""))
+    if status == "waiting_reply":
+        hint = f"(session {ident} waits for a reply: smsd ussd --session {ident} REPLY)"
+        return f"{answer}\n{hint}\n", True
+    if status == "pending":
+        return f"(session {ident}: no answer yet; see it with smsd ussd --session {ident})\n", True
+    if status == "done":
+        return f"{answer}\n", True
+    if status == "cancelled":
+        return f"session {ident}: cancelled\n", True
+    reason = USSD_ENDED.get(str(status), str(status))
+    error = found.get("error")
+    detail = f" ({_printable(str(error))})" if error and status == "failed" else ""
+    head = f"{answer}\n" if answer else ""
+    return f"{head}session {ident}: {reason}{detail}\n", False
+
+
 def _printable(text: str) -> str:
     """``text`` with control characters shown as escapes (an SMS must not drive the terminal)."""
     return "".join(
@@ -214,4 +281,5 @@ __all__ = [
     "endpoint",
     "inbox",
     "send",
+    "ussd",
 ]

@@ -157,6 +157,8 @@ class DaemonPhones:
                     received=counters.received,
                     status_reports=counters.status_reports,
                     resets=counters.resets,
+                    balance=phone.balance.amount,
+                    balance_low=phone.balance.low,
                 )
             )
         return sorted(found, key=lambda snap: snap.id_phone)
@@ -264,7 +266,9 @@ class Daemon:
             hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
             await self._start_inbound(db, engine, webhooks)
             if self._api_factory is not None:
-                api = self._api_factory(config, db, engine.wake, phones=phones, keys=keys)
+                api = self._api_factory(
+                    config, db, engine.wake, phones=phones, keys=keys, ussd=engine.ussd
+                )
                 address = await api.start()
                 self._log.info("api_listening", address=address)
             systemd.ready(status=self._status_text())

@@ -73,3 +73,26 @@ class PinRefusedError(SimError):
 
     The modem stays down until the configuration changes; smsd never tries the PIN again.
     """
+
+
+class UssdError(ModemError):
+    """A USSD request failed: the modem refused it, or the network did not answer in time.
+
+    ``timed_out`` is set when no answer came before the timeout (the session was cancelled).
+    """
+
+    def __init__(self, message: str, *, modem: str = "", timed_out: bool = False) -> None:
+        super().__init__(message, modem=modem)
+        self.timed_out = timed_out
+
+
+class UssdRequestError(SmsdError):
+    """A USSD request cannot be taken.
+
+    No such running phone or session, a session already open on the phone, a session not
+    waiting for a reply, or (``invalid`` set) a string that cannot be sent.
+    """
+
+    def __init__(self, message: str, *, invalid: bool = False) -> None:
+        super().__init__(message)
+        self.invalid = invalid

@@ -51,6 +51,8 @@ from smsd.api.state import (
     PhoneControl,
     Wake,
 )
+from smsd.api.ussd import ROUTES as USSD_ROUTES
+from smsd.api.ussd import USSD
 from smsd.api.webhooks import ROUTES as WEBHOOK_ROUTES
 from smsd.api.webhooks import WEBHOOKS
 from smsd.phone import check_region
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from smsd.api.routing import Handler, Route
+    from smsd.api.ussd import UssdDoor
     from smsd.config import ApiConfig, WebhooksConfig
     from smsd.store.db import Database
     from smsd.webhooks.keys import KeyRing
@@ -147,6 +150,7 @@ def make_app(
     phones: PhoneControl | None = None,
     webhooks: WebhooksConfig | None = None,
     keys: KeyRing | None = None,
+    ussd: UssdDoor | None = None,
 ) -> web.Application:
     """The API application over an open store; ``wake`` is called after each new message.
 
@@ -156,6 +160,7 @@ def make_app(
     the phone routes start, restart and stop modems (without it they only change the store).
     ``webhooks`` is the ``[webhooks]`` section that checks webhook URLs (its defaults when
     absent). ``keys`` notes every key that authenticates (for RaspiSMS's webhook signature).
+    ``ussd`` is the core's USSD service (the USSD routes answer error 8 without it).
     """
     app = web.Application(
         client_max_size=config.max_body_bytes, middlewares=[request_latency, envelope_errors]
@@ -174,15 +179,17 @@ def make_app(
         app[WEBHOOKS] = webhooks
     if keys is not None:
         app[KEYS] = keys
-    dialects = config.dialects
-    table = raspisms_routes() if "raspisms" in dialects else RouteTable()
-    if "raspisms" in dialects:
+    if ussd is not None:
+        app[USSD] = ussd
+    table = raspisms_routes() if "raspisms" in config.dialects else RouteTable()
+    if "raspisms" in config.dialects:
         table.extend(WEBHOOK_ROUTES)
         table.extend(RULE_ROUTES)
         table.extend(FEATURE_ROUTES)
-    if "gatewaysms" in dialects:
+        table.extend(USSD_ROUTES)
+    if "gatewaysms" in config.dialects:
         table.extend(GATEWAYSMS_ROUTES)
-    if "smspartner" in dialects:
+    if "smspartner" in config.dialects:
         table.extend(SMSPARTNER_ROUTES)
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)

@@ -41,7 +41,8 @@ _MEDIA = "m.id, m.id_user, m.path"
 _CONTACT = "c.id, c.id_user, c.name, c.number, c.data, c.created_at, c.updated_at"
 _PHONE = (
     "p.id, p.id_user, p.adapter, p.adapter_data, p.name, p.priority, p.created_at, "
-    "p.updated_at, p.status"
+    "p.updated_at, p.status, "
+    "(SELECT b.amount FROM phone_balance AS b WHERE b.id_phone = p.id) AS balance"
 )
 
 

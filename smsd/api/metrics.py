@@ -8,8 +8,9 @@ Neither needs an API key: they are served on the API's listen address, loopback 
   ``smsd_queue_depth`` (messages waiting in ``queued``);
 - per running phone (when the daemon runs the modems): ``smsd_modem_up``,
   ``smsd_modem_connected``, ``smsd_modem_registered``, ``smsd_modem_signal_dbm`` and
-  ``smsd_modem_signal_rssi`` (absent while unknown), ``smsd_modem_info`` (status, registration,
-  operator, manufacturer, model as labels) and the counters since the daemon started:
+  ``smsd_modem_signal_rssi`` and ``smsd_sim_balance`` (absent while unknown),
+  ``smsd_modem_info`` (status, registration, operator, manufacturer, model as labels) and the
+  counters since the daemon started:
   ``smsd_segments_sent_total``, ``smsd_segment_send_failures_total``,
   ``smsd_sms_received_total``, ``smsd_status_reports_total``, ``smsd_modem_resets_total``;
 - ``smsd_http_request_duration_seconds``: a histogram of API latency by method, route template
@@ -255,7 +256,7 @@ def _write_store(out: Exposition, figures: StoreFigures | None) -> None:
     out.sample("smsd_received_messages", figures.received)
 
 
-Reading = Callable[[PhoneSnapshot], int | None]
+Reading = Callable[[PhoneSnapshot], float | None]
 _PHONE_GAUGES: tuple[tuple[str, str, Reading], ...] = (
     ("smsd_modem_up", "1 when the phone can send now (connected, registered, within limits).",
      lambda s: int(s.available)),
@@ -267,6 +268,8 @@ _PHONE_GAUGES: tuple[tuple[str, str, Reading], ...] = (
      lambda s: s.signal_dbm),
     ("smsd_modem_signal_rssi", "Raw +CSQ <rssi> value (0-31, 100-191).",
      lambda s: s.rssi),
+    ("smsd_sim_balance", "SIM balance as the balance watch last read it (balance_ussd).",
+     lambda s: s.balance),
 )  # fmt: skip
 _PHONE_COUNTERS: tuple[tuple[str, str, Reading], ...] = (
     ("smsd_segments_sent_total", "SMS segments submitted since the daemon started.",
@@ -351,7 +354,13 @@ async def health(request: web.Request) -> web.Response:
             "up": up,
             "total": len(snaps),
             "phones": [
-                {"name": snap.name, "status": snap.status, "signal_dbm": snap.signal_dbm}
+                {
+                    "name": snap.name,
+                    "status": snap.status,
+                    "signal_dbm": snap.signal_dbm,
+                    "balance": snap.balance,
+                    "balance_low": snap.balance_low,
+                }
                 for snap in snaps
             ],
         },

@@ -30,6 +30,7 @@ from smsd.store import accounts
 
 if TYPE_CHECKING:
     from smsd.api.state import Clock, PhoneControl, Wake
+    from smsd.api.ussd import UssdDoor
     from smsd.config import ApiConfig, Config
     from smsd.store.db import Database
     from smsd.webhooks.keys import KeyRing
@@ -135,6 +136,7 @@ def api_factory(
     default_region: str | None = None,
     phones: PhoneControl | None = None,
     keys: KeyRing | None = None,
+    ussd: UssdDoor | None = None,
 ) -> ApiServer:
     """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``."""
     app = make_app(
@@ -146,6 +148,7 @@ def api_factory(
         phones=phones,
         webhooks=config.webhooks,
         keys=keys,
+        ussd=ussd,
     )
     install_limiter(app)
     return ApiServer(config.api, app)

@@ -9,7 +9,8 @@
 - ``DELETE /api/webhook/{id}/`` deletes one, with its undelivered events: 204, or error 32.
 
 ``type`` is one of RaspiSMS's: ``send_sms``, ``send_sms_status_change``, ``receive_sms``,
-``inbound_call``, ``phone_reliability``. ``url`` must be ``http://`` or ``https://``; a
+``inbound_call``, ``phone_reliability`` (and smsd's ``phone_balance_low``).
+``url`` must be ``http://`` or ``https://``; a
 link-local or cloud metadata address is refused unless ``[webhooks] allow_link_local`` is on
 (see :mod:`smsd.webhooks.policy`). Errors: 4 for a missing field, 2 for a bad one, in the
 envelope and with the verb-based statuses of the other routes.

@@ -22,8 +22,10 @@ __all__ = [
     "SignalQuality",
     "SubscriberNumber",
     "Ussd",
+    "UssdStatus",
     "cpin",
     "cusd",
+    "cusd_cancel",
     "parse_ccid",
     "parse_cgsn",
     "parse_cimi",
@@ -251,6 +253,23 @@ def parse_cnum(lines: Sequence[str]) -> list[SubscriberNumber]:
 # ---------------------------------------------------------------- USSD
 
 
+class UssdStatus(enum.IntEnum):
+    """``<m>`` of ``+CUSD`` (TS 27.007 clause 7.15)."""
+
+    DONE = 0
+    """No further user action required (the network's last answer)."""
+    ACTION_REQUIRED = 1
+    """The network waits for a reply (a menu)."""
+    TERMINATED = 2
+    """The network ended the session."""
+    OTHER_CLIENT = 3
+    """Another local client has responded."""
+    NOT_SUPPORTED = 4
+    """The operation is not supported (unknown code, or no USSD on this network)."""
+    TIMED_OUT = 5
+    """The network timed out."""
+
+
 @dataclass(frozen=True, slots=True)
 class Ussd:
     """``+CUSD: <m>[,<str>,<dcs>]``: ``text`` as sent by the modem (may be hex, per ``dcs``)."""
@@ -261,10 +280,17 @@ class Ussd:
 
 
 def parse_cusd(value: str) -> Ussd:
-    """``0,"Your balance is 5.00 EUR",15`` (text may span lines, joined by the channel)."""
+    """``0,"Your balance is 5.00 EUR",15`` (text may span lines, joined by the channel).
+
+    Accepts the whole line or the value after the colon, blanks around fields
+    (``0,"EBB79B1E0685E9ECF4BADE9E03", 0`` as RouterOS logs it) and ``<m>`` alone
+    (``+CUSD: 4``).
+    """
     if value[:5].upper() == "+CUSD":
         value = value.partition(":")[2]
     fields = split_params(value.strip())
+    if not fields or not fields[0]:
+        raise MalformedResponse("+CUSD: <m>[,<str>,<dcs>]", value)
     status = parse_int(fields[0], "USSD status", high=5)
     text = fields[1].text if len(fields) > 1 and fields[1] else None
     dcs = (
@@ -276,10 +302,20 @@ def parse_cusd(value: str) -> Ussd:
 
 
 def cusd(code: str, dcs: int = 15) -> str:
-    """``AT+CUSD=1,"*100#",15``."""
+    """``AT+CUSD=1,"*100#",15``: send ``code`` (or a menu reply), answers presented as ``+CUSD``.
+
+    ``code`` goes as given: plain text, or the GSM-7 packed hex some firmwares want.
+    """
     if not 0 <= dcs <= 255:
         raise UsageError("USSD data coding scheme is 0..255")
+    if not code:
+        raise UsageError("a USSD string is not empty")
     return f"AT+CUSD=1,{quote(code)},{dcs}"
+
+
+def cusd_cancel() -> str:
+    """``AT+CUSD=2``: end the USSD session in progress."""
+    return "AT+CUSD=2"
 
 
 # ---------------------------------------------------------------- identity

@@ -75,13 +75,16 @@ _Reply = tuple[str, ...] | None
 class _Waiter:
     """The command in flight: its information lines and the future of its current phase."""
 
-    __slots__ = ("command", "final", "future", "lines")
+    __slots__ = ("command", "ends_on", "final", "future", "lines")
 
-    def __init__(self, command: str, future: asyncio.Future[_Reply]) -> None:
+    def __init__(
+        self, command: str, future: asyncio.Future[_Reply], ends_on: str | None = None
+    ) -> None:
         self.command = command
         self.future = future
         self.lines: list[str] = []
         self.final: Final | None = None
+        self.ends_on = ends_on
 
 
 def _settle(future: asyncio.Future[_Reply]) -> None:
@@ -183,14 +186,21 @@ class AtTransport(asyncio.Protocol):
 
     # ------------------------------------------------------------------ public API
 
-    async def command(self, command: str, *, timeout: float | None = None) -> tuple[str, ...]:
-        """Run ``command`` (no carriage return); return its information lines (echo stripped)."""
+    async def command(
+        self, command: str, *, timeout: float | None = None, ends_on: str | None = None
+    ) -> tuple[str, ...]:
+        """Run ``command`` (no carriage return); return its information lines (echo stripped).
+
+        ``ends_on`` names an unsolicited code that also ends the command (``+CUSD``: some
+        firmware sends the network's answer instead of ``OK``). The code still goes to `urcs`;
+        a final result arriving later is dropped like any late answer.
+        """
         limit = self.default_timeout if timeout is None else timeout
         if codes.expects_prompt(command):
             raise UsageError(f"{command!r} answers with a prompt: use submit_pdu")
         async with self._lock:
             await self._prepare()
-            waiter = self._begin(command, prompt=False)
+            waiter = self._begin(command, prompt=False, ends_on=ends_on)
             try:
                 async with asyncio.timeout(limit):
                     reply = await waiter.future
@@ -324,9 +334,9 @@ class AtTransport(asyncio.Protocol):
 
     # ------------------------------------------------------------------ command plumbing
 
-    def _begin(self, command: str, *, prompt: bool) -> _Waiter:
+    def _begin(self, command: str, *, prompt: bool, ends_on: str | None = None) -> _Waiter:
         """Register the waiter, then write the command."""
-        waiter = _Waiter(command, asyncio.get_running_loop().create_future())
+        waiter = _Waiter(command, asyncio.get_running_loop().create_future(), ends_on)
         self._waiter = waiter
         try:
             self._write(self._channel.send(command, prompt=prompt))
@@ -413,6 +423,13 @@ class AtTransport(asyncio.Protocol):
         waiter = self._waiter
         if isinstance(event, Urc):
             self._put_urc(event)
+            if (
+                waiter is not None
+                and waiter.ends_on is not None
+                and event.name.upper() == waiter.ends_on
+                and not waiter.future.done()
+            ):
+                waiter.future.set_result(tuple(waiter.lines))
         elif isinstance(event, Garbage):
             self._count_garbage()
         elif waiter is None:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar, cast
 
+from smsd.config.balance import amount, balance_pattern, check_balance_keys, ussd_code
 from smsd.config.converters import (
     Invalid,
     api_key,
@@ -318,7 +319,14 @@ def _phone(table: _Table) -> PhoneConfig:
         hangup_calls=table.get("hangup_calls", boolean, d.hangup_calls),
         limits=tuple(_limit(limit) for limit in table.tables("limits")),
         segment_price=table.get("segment_price", segment_price, d.segment_price),
+        ussd_timeout=table.get("ussd_timeout", number(), d.ussd_timeout),
+        balance_ussd=table.get("balance_ussd", ussd_code, d.balance_ussd),
+        balance_interval=table.get("balance_interval", number(), d.balance_interval),
+        balance_pattern=table.get("balance_pattern", balance_pattern, d.balance_pattern),
+        balance_min=table.get("balance_min", amount, d.balance_min),
+        balance_check_every=table.get("balance_check_every", integer(0), d.balance_check_every),
     )
+    check_balance_keys(config, table.problem)
     table.finish()
     return config
 

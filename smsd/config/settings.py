@@ -154,6 +154,10 @@ class LimitConfig:
     startpoint: str
 
 
+DEFAULT_BALANCE_PATTERN: Final = r"(-?\d+(?:[.,]\d+)?)"
+"""The first number of the answer (``Your balance is 12,50 EUR`` -> ``12,50``)."""
+
+
 @dataclass(frozen=True)
 class PhoneConfig:
     """``[[phones]]``: one modem and how to use it."""
@@ -175,6 +179,18 @@ class PhoneConfig:
     limits: tuple[LimitConfig, ...] = ()
     segment_price: str | None = None
     """What one segment costs through this phone (decimal text); ``None``: ``[billing]``'s."""
+    ussd_timeout: float = 30.0
+    """Seconds to wait for the network's USSD answer (or for a menu reply) before cancelling."""
+    balance_ussd: str | None = None
+    """USSD code that asks the SIM's balance (``"*100#"``); ``None``: no balance watch."""
+    balance_interval: float = 3600.0
+    """Seconds between two balance checks."""
+    balance_pattern: str = DEFAULT_BALANCE_PATTERN
+    """Regular expression with one group capturing the amount (a decimal comma reads as a point)."""
+    balance_min: float | None = None
+    """Below this amount the phone is parked as ``no_credit``; ``None``: never parked."""
+    balance_check_every: int = 0
+    """Also check after this many segments sent (0: on schedule only)."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import structlog
 
 from smsd.at import commands
 from smsd.at.errors import AtError, AtTimeout, ChannelClosed, CommandFailed, ProtocolViolation
-from smsd.errors import ModemError, ModemUnavailableError, PinRefusedError, SendError
+from smsd.errors import ModemError, ModemUnavailableError, PinRefusedError, SendError, UssdError
 from smsd.log import LogOnce
 from smsd.model import PhoneStatus
 from smsd.modem.backoff import backoff
@@ -34,6 +34,7 @@ from smsd.modem.events import Incoming, Received, decode_incoming
 from smsd.modem.port import VIRTUAL, open_port, port_present, start_virtual
 from smsd.modem.session import Identity, Network, Session
 from smsd.modem.settings import Counters, ModemConfig, count_incoming
+from smsd.modem.ussd import UssdAnswer, UssdLink
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -81,6 +82,7 @@ class Modem:
         self._once = LogOnce()
         tracker = CallTracker(config.name, hangup=config.hangup_calls)
         self._calls = CallControl(tracker, hand_up=on_incoming, log=self._log, clock=clock)
+        self._ussd = UssdLink(config.name, self._log)
 
     # ------------------------------------------------------------------ public state
 
@@ -147,6 +149,38 @@ class Modem:
         if self._once.clear("submit_failed"):
             self._log.info("sms_submit_recovered")
         return references
+
+    # ------------------------------------------------------------------ USSD
+
+    async def ussd(self, text: str, *, timeout: float) -> UssdAnswer:
+        """Send a USSD code or menu reply and return the network's answer.
+
+        One exchange at a time; SMS submits interleave with the wait (the command lock is held
+        only for ``AT+CUSD`` itself). Raises :class:`ModemUnavailableError` when not connected,
+        :class:`UssdError` when refused or unanswered within ``timeout`` (then cancelled).
+        """
+        session = self._session
+        if session is None or not self.ready.is_set():
+            raise ModemUnavailableError(f"modem {self.name} is not connected", modem=self.name)
+        try:
+            return await self._ussd.exchange(
+                session.transport,
+                session.quirks,
+                text,
+                timeout=timeout,
+                command_timeout=self.config.command_timeout,
+            )
+        except (AtTimeout, ChannelClosed, ProtocolViolation) as exc:
+            raise UssdError(f"USSD request failed: {exc}", modem=self.name) from exc
+
+    async def ussd_cancel(self) -> None:
+        """End the USSD session in progress (``AT+CUSD=2``), if the modem is connected."""
+        session = self._session
+        if session is not None and self.ready.is_set():
+            with contextlib.suppress(AtTimeout, ChannelClosed, ProtocolViolation):
+                await self._ussd.cancel(
+                    session.transport, command_timeout=self.config.command_timeout
+                )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -361,6 +395,8 @@ class Modem:
             await self._refresh_network(session)
         elif name in CALL_URCS:
             await self._calls.on_urc(session.transport, urc)
+        elif name == "+CUSD":
+            self._ussd.on_urc(urc)
         elif name == "^SMMEMFULL":
             # A burst of incoming SMS fills a small SIM again and again: one warning per burst,
             # over once a periodic sweep finds the memory empty.

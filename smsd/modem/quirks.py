@@ -46,6 +46,12 @@ class Quirks:
     """First storage index (Huawei and ZTE count from 0)."""
     cpms: tuple[str, ...] = CPMS_LADDER
     cnmi: tuple[str, ...] = CNMI_LADDER
+    ussd_request: str = "text"
+    """How ``AT+CUSD=1`` carries the code: ``"text"`` as typed, ``"packed"`` as GSM-7 packed
+    hex (``*100#`` -> ``AA180C3602``; Huawei and ZTE firmware in PDU mode)."""
+    ussd_answer: str = "auto"
+    """How a GSM-7 ``+CUSD`` answer comes: ``"packed"`` hex, ``"text"``, or ``"auto"`` (packed
+    when it reads as packed hex of printable characters, else text)."""
 
 
 GENERIC = Quirks(name="generic")
@@ -58,14 +64,33 @@ QUIRKS: tuple[Quirks, ...] = (
         # it wakes a Pi Zero every few seconds); signal is polled with AT+CSQ instead.
         init=("AT^CURC=0",),
         index_base=0,
+        # In PDU mode the E1550/E173/E3372 families take the USSD string GSM-7 packed
+        # (``AT+CUSD=1,"AA180C3602",15`` for ``*100#``) and answer with packed hex.
+        ussd_request="packed",
+        ussd_answer="packed",
     ),
-    Quirks(name="zte", match=("zte",), init=("AT+ZOPRT=5",), index_base=0),
-    Quirks(name="simcom", match=("simcom", "sim800", "sim7600")),
+    Quirks(
+        name="zte",
+        match=("zte",),
+        init=("AT+ZOPRT=5",),
+        index_base=0,
+        ussd_request="packed",
+        ussd_answer="packed",
+    ),
+    # SIMCom and Quectel decode the network's GSM-7 string and give it as text.
+    Quirks(
+        name="simcom",
+        match=("simcom", "sim800", "sim7600"),
+        ussd_request="text",
+        ussd_answer="text",
+    ),
     Quirks(
         name="quectel",
         match=("quectel",),
         # URCs go to one chosen port; point them at the one we use.
         init=('AT+QURCCFG="urcport","usbat"',),
+        ussd_request="text",
+        ussd_answer="text",
     ),
     Quirks(name="sierra", match=("sierra",)),
 )

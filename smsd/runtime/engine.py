@@ -18,11 +18,14 @@ import structlog
 from smsd.errors import StoreError
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
+from smsd.runtime.balance import BalanceWatch
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import Receiver
 from smsd.runtime.sender import Sender
+from smsd.runtime.ussd import UssdService
 from smsd.store import accounts, outbox
+from smsd.store import ussd as ussd_store
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -70,6 +73,8 @@ class Engine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._statuses: dict[int, str] = {}
         self._log = structlog.get_logger("smsd.engine")
+        self.ussd = UssdService(db, self._running, clock=clock)
+        """USSD sessions over the running phones (the API's door reaches it)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -78,6 +83,8 @@ class Engine:
         count = await outbox.recover_interrupted(self._db, at_least_once=self._at_least_once)
         if count:
             self._log.warning("sending_interrupted", messages=count, resent=self._at_least_once)
+        if closed := await ussd_store.close_open_sessions(self._db, now=self._clock()):
+            self._log.info("ussd_sessions_interrupted", sessions=closed)
         return count
 
     async def run(self) -> None:
@@ -91,6 +98,7 @@ class Engine:
 
     async def close(self) -> None:
         """Stop every phone: modems close their ports, senders finish the segment in flight."""
+        await self.ussd.close()
         for name in list(self.phones):
             await self.remove_phone(name)
 
@@ -158,12 +166,22 @@ class Engine:
                 self._supervised(f"sender:{settings.name}", sender.run), f"sender:{settings.name}"
             ),
         ]
+        if settings.balance_ussd is not None:
+            watch = BalanceWatch(
+                self._db, phone, self.ussd, wake=self.wake_senders, clock=self._clock
+            )
+            name = f"balance:{settings.name}"
+            phone.tasks.append(self._spawn(self._supervised(name, watch.run), name))
         self.phones[key] = phone
         self._receivers[key] = receiver
         self._log.info(
             "phone_added", modem=settings.name, device=settings.device, id_phone=id_phone
         )
         return phone
+
+    def _running(self, id_phone: int) -> PhoneRuntime | None:
+        found = self.phone_by_id(id_phone)
+        return None if found is None else found[1]
 
     def phone_by_id(self, id_phone: int) -> tuple[str, PhoneRuntime] | None:
         """The key and runtime of the running phone ``id_phone``."""

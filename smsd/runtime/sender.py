@@ -277,6 +277,7 @@ class Sender:
         failure = classify_cms(exc.code) if exc.code is not None else Failure.RETRY
         if failure is Failure.SIM:
             self._phone.modem.set_status(PhoneStatus.NO_CREDIT, reason)
+            self._phone.balance.due.set()  # the balance watch (if any) checks at once
         attempts = message.attempts + 1
         if attempts > self._phone.settings.retries:
             await outbox.mark_failed(

@@ -36,6 +36,7 @@ class EntryType(enum.Enum):
     PHONE = "phone"
     PHONE_GROUP = "phone_group"
     MEDIA = "media"
+    USSD = "ussd"
 
 
 _NB_CONTACT = (
@@ -59,6 +60,8 @@ _SCHEDULED_EXTRA = (
     ),
     "deferred_reason",
 )
+# smsd's extension: the SIM balance the balance watch last read (NULL when never read).
+_BALANCE = "(SELECT b.amount FROM phone_balance AS b WHERE b.id_phone = phone.id) AS balance"
 
 # table, columns (RaspiSMS's order), extra filter (it must repeat the partial index's predicate)
 _SHAPES: dict[EntryType, tuple[str, tuple[str, ...], str]] = {
@@ -89,11 +92,18 @@ _SHAPES: dict[EntryType, tuple[str, tuple[str, ...], str]] = {
     ),
     EntryType.PHONE: (
         "phone",
-        ("id", "id_user", "adapter", "adapter_data", "name", "priority", *_STAMPS, "status"),
+        ("id", "id_user", "adapter", "adapter_data", "name", "priority", *_STAMPS, "status",
+         _BALANCE),
         "",
     ),
     EntryType.PHONE_GROUP: ("phone_group", ("id", "id_user", "name", *_STAMPS, _NB_PHONE), ""),
     EntryType.MEDIA: ("media", ("id", "path", "id_user", *_STAMPS), ""),
+    EntryType.USSD: (
+        "ussd",
+        ("id", "id_user", "id_phone", "code", "origin", "status", "answer", "network_status",
+         "dcs", "error", *_STAMPS, "finished_at"),
+        "",
+    ),
 }  # fmt: skip
 
 

@@ -65,9 +65,11 @@ EVENT_TYPES = (
     "phone_reliability",
     "quota_level",
     "quota_reached",
+    "phone_balance_low",
 )
 """The webhook types a user may subscribe to (RaspiSMS's, in its order; RaspiSMS never fires the
-two quota types, smsd does: :mod:`smsd.store.quota`)."""
+two quota types, smsd does: :mod:`smsd.store.quota`; then smsd's own ``phone_balance_low``, when
+a phone's SIM balance falls below its ``balance_min``)."""
 
 
 def php_json(value: object) -> str:

@@ -10,7 +10,8 @@ from http_helpers import KEY_A, KEY_B, add_phone, add_sended, get_json
 from smsd.store import accounts
 
 ALL_TYPES = (
-    "sended, received, scheduled, contact, group, conditional_group, phone, phone_group, media"
+    "sended, received, scheduled, contact, group, conditional_group, phone, phone_group, media, "
+    "ussd"
 )
 STAMPS = ["created_at", "updated_at"]
 FIELDS = {
@@ -26,7 +27,8 @@ FIELDS = {
     "contact": ["id", "id_user", "name", "number", "data", *STAMPS],
     "group": ["id", "id_user", "name", *STAMPS, "nb_contact", "contacts"],
     "conditional_group": ["id", "id_user", "name", "condition", *STAMPS],
-    "phone": ["id", "id_user", "adapter", "adapter_data", "name", "priority", *STAMPS, "status"],
+    "phone": ["id", "id_user", "adapter", "adapter_data", "name", "priority", *STAMPS, "status",
+              "balance"],
     "phone_group": ["id", "id_user", "name", *STAMPS, "nb_phone", "phones"],
     "media": ["id", "path", "id_user", *STAMPS],
 }  # fmt: skip

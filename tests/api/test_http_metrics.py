@@ -177,6 +177,8 @@ async def test_health_ok_and_degraded(db, users) -> None:
         "name": "dongle-2",
         "status": "unavailable",
         "signal_dbm": None,
+        "balance": None,
+        "balance_low": False,
     }
 
 

@@ -68,7 +68,7 @@ async def test_every_entry_type_lists_with_raspisms_columns(db, user, phone) -> 
         "group": ["id", "id_user", "name", "created_at", "updated_at", "nb_contact"],
         "conditional_group": ["id", "id_user", "name", "condition", "created_at", "updated_at"],
         "phone": ["id", "id_user", "adapter", "adapter_data", "name", "priority", "created_at",
-                  "updated_at", "status"],
+                  "updated_at", "status", "balance"],
         "phone_group": ["id", "id_user", "name", "created_at", "updated_at", "nb_phone"],
         "media": ["id", "path", "id_user", "created_at", "updated_at"],
     }  # fmt: skip

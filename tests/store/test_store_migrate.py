@@ -115,6 +115,20 @@ SEEDS[_RULES] = (
     """
 )
 
+# USSD sessions and balances: keyed by the migration's number, whatever it is renumbered to.
+_USSD = next(m.version for m in migrate.available() if m.name.endswith("_ussd.sql"))
+SEEDS[_USSD] = (
+    SEEDS[max(v for v in SEEDS if v < _USSD)]  # noqa: S608 - constant SQL of the test itself
+    + """
+    INSERT INTO ussd (id, id_user, id_phone, code, status, answer, network_status, dcs)
+        VALUES (1, 1, 1, '*100#', 'done', 'Balance 5,00 EUR', 0, 15);
+    INSERT INTO ussd_step (id, id_ussd, request, answer, network_status, dcs, sent_at)
+        VALUES (1, 1, '*100#', 'Balance 5,00 EUR', 0, 15, '2024-01-01 12:00:00');
+    INSERT INTO phone_balance (id_phone, amount, answer, low, checked_at)
+        VALUES (1, 5.0, 'Balance 5,00 EUR', 0, '2024-01-01 12:00:00');
+    """
+)
+
 
 def seed_for(version: int) -> str | None:
     usable = [v for v in SEEDS if v <= version]

@@ -108,7 +108,9 @@ def test_verify_smsd_signature() -> None:
 
 
 def test_event_types_are_raspisms() -> None:
+    # RaspiSMS's, in its order, then smsd's own
     assert payload.EVENT_TYPES == (
         "send_sms", "send_sms_status_change", "receive_sms", "inbound_call", "phone_reliability",
         "quota_level", "quota_reached",
+        "phone_balance_low",
     )  # fmt: skip

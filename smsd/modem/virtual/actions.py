@@ -28,6 +28,14 @@ class Hangup:
     """The device vanishes: the runner closes the port, as when a dongle is pulled out."""
 
 
-Action = Write | Delay | Hangup
+@dataclass(frozen=True)
+class Later:
+    """Carry out ``actions`` after ``seconds``, without holding back the actions that follow."""
 
-__all__ = ["Action", "Delay", "Hangup", "Write"]
+    seconds: float
+    actions: tuple[Write, ...]
+
+
+Action = Write | Delay | Hangup | Later
+
+__all__ = ["Action", "Delay", "Hangup", "Later", "Write"]

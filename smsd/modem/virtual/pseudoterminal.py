@@ -4,7 +4,8 @@ The modem sits on the pty master; the slave path (``/dev/pts/N``) is what the ho
 slave is set raw (no echo, no CR/LF translation by the line discipline) and one slave
 descriptor stays open here, so the master never reads EIO while the host reopens the port.
 Actions run in order in one consumer task: ``Write`` goes to the master (partial writes and
-EAGAIN handled), ``Delay`` sleeps, ``Hangup`` closes both ends. Closing the master is how a
+EAGAIN handled), ``Delay`` sleeps, ``Hangup`` closes both ends, ``Later`` queues its writes
+after a while without holding back what follows. Closing the master is how a
 dongle is unplugged: the host's reads then fail ("device reports readiness to read but
 returned no data").
 """
@@ -182,6 +183,9 @@ class PtyModem:
                     await asyncio.sleep(action.seconds)
                 elif isinstance(action, Hangup):
                     self._unplug()
+                elif self._loop is not None:
+                    later: list[Action] = list(action.actions)
+                    self._loop.call_later(action.seconds, self._enqueue, later)
             finally:
                 self._queue.task_done()
 

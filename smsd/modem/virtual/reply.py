@@ -1,7 +1,8 @@
 """What one command line produces, collected by the handlers, framed by the responder.
 
 Handlers add information lines (``info``), unsolicited lines to send after the final result
-(``after``), may ask for the ``> `` prompt (``prompt``) or for the device to vanish
+(``after``) or later (``later``), may leave out the final result (``no_final``),
+may ask for the ``> `` prompt (``prompt``) or for the device to vanish
 (``hangup``), and raise :class:`~smsd.modem.virtual.results.Refusal` to fail the line.
 """
 
@@ -39,6 +40,10 @@ class Reply:
     prompt: PromptRequest | None = None
     hangup: bool = False
     now: float = 0.0
+    later: list[tuple[float, tuple[str, ...]]] = field(default_factory=list)
+    """Unsolicited lines sent that many seconds after the reply (a network's late answer)."""
+    no_final: bool = False
+    """Send the information lines without a final result (firmware that answers so)."""
 
     def info(self, *lines: str) -> None:
         """Add information lines that belong together (a ``+CMGL`` header and its PDU)."""

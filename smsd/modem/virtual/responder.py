@@ -34,8 +34,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from smsd import pdu
-from smsd.modem.virtual import general, sms, voice
-from smsd.modem.virtual.actions import Action, Delay, Hangup, Write
+from smsd.modem.virtual import general, sms, ussd, voice
+from smsd.modem.virtual.actions import Action, Delay, Hangup, Later, Write
 from smsd.modem.virtual.faults import Faults
 from smsd.modem.virtual.framing import Output
 from smsd.modem.virtual.identity import (
@@ -75,7 +75,12 @@ CTRL_Z = 0x1A
 ESC = 0x1B
 BACKSPACE = 0x08
 _S_REGISTER = re.compile(r"S\d+")
-_HANDLERS: dict[str, HandlerType] = {**general.HANDLERS, **sms.HANDLERS, **voice.HANDLERS}
+_HANDLERS: dict[str, HandlerType] = {
+    **general.HANDLERS,
+    **sms.HANDLERS,
+    **voice.HANDLERS,
+    **ussd.HANDLERS,
+}
 
 
 class InputState(enum.Enum):
@@ -307,11 +312,15 @@ class VirtualModem:
                 actions.append(Delay(self.faults.prompt_delay))
             actions.append(Write(self.faults.line_end + b"> "))
             return
-        actions.append(Write(self._out.reply(reply.chunks, final)))
+        no_final = reply.no_final and final == "OK"
+        actions.append(Write(self._out.reply(reply.chunks, None if no_final else final)))
         if reply.hangup:
             actions.append(Hangup())
             return
         actions.extend(self._out.urcs([*reply.after, *flush_held(self._state)]))
+        for seconds, lines in reply.later:
+            writes = tuple(a for a in self._out.urcs([lines]) if isinstance(a, Write))
+            actions.append(Later(seconds, writes))
 
     def _execute(self, text: str, reply: Reply) -> None:
         """Run the commands after ``AT`` in order; stop at a prompt or at the first refusal."""
@@ -478,6 +487,11 @@ class VirtualModem:
     def hangups(self) -> list[str]:
         """Every hang-up command the host sent (``"ATH"``, ``"AT+CHUP"``), in order."""
         return self._state.hangups
+
+    @property
+    def ussd(self) -> ussd.UssdOperator:
+        """The scripted USSD operator (balance, menu, forms, answer order, requests seen)."""
+        return self._state.ussd
 
     def inject_urc(self, line: str) -> list[Action]:
         """Any unsolicited line (``RING``, ``^RSSI:12``, ``+CREG: 0``), sent as is."""

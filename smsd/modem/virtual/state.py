@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from smsd.modem.virtual.ussd import UssdOperator
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
@@ -129,6 +131,7 @@ class ModemState:
     network_queue: list[tuple[bytes, int, int | None]] = field(default_factory=list)
     call: RingingCall | None = None
     hangups: list[str] = field(default_factory=list)
+    ussd: UssdOperator = field(default_factory=UssdOperator)
 
     def sim_state(self) -> SimState:
         """``READY`` unless the SIM wants its PIN (or its PUK after three wrong PINs)."""
@@ -169,6 +172,7 @@ class ModemState:
         self.held_urcs.clear()
         self.cnma_expected = 0
         self.call = None
+        self.ussd.node = None  # the network forgets a menu the modem no longer holds
 
 
 __all__ = [
