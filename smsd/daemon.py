@@ -29,12 +29,12 @@ import structlog
 
 from smsd import systemd
 from smsd.api.render import make_render, resolve_conditional
-from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.mailin import MailListener
 from smsd.matching import definition_of
+from smsd.mqtt import MqttBridge
 from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
 from smsd.runtime.hotplug import start_watcher, stop_watcher
@@ -42,9 +42,11 @@ from smsd.runtime.quiet import QuietPolicy
 from smsd.runtime.reliability import ReliabilityWatch
 from smsd.runtime.rules import RuleRunner
 from smsd.store import accounts
+from smsd.store import mqtt as mqtt_store
 from smsd.store import rules as rules_store
 from smsd.store.db import Database
 from smsd.store.reports import queue_depth
+from smsd.web import api_factory as default_api_factory
 from smsd.webhooks import KeyRing, WebhookSender
 from smsd.webhooks.mailer import Mailer
 
@@ -157,6 +159,7 @@ class DaemonPhones:
                     received=counters.received,
                     status_reports=counters.status_reports,
                     resets=counters.resets,
+                    imei=identity.imei,
                     balance=phone.balance.amount,
                     balance_low=phone.balance.low,
                 )
@@ -210,6 +213,7 @@ class Daemon:
         """API keys seen in clear (configuration, generated, authenticated), in memory only."""
         self._rules: asyncio.Task[None] | None = None
         self._mail_in: MailListener | None = None
+        self._bridge: MqttBridge | None = None
 
     def stop(self) -> None:
         """Begin a clean stop (SIGTERM)."""
@@ -264,6 +268,7 @@ class Daemon:
                 ReliabilityWatch(db, on_disable=phones.apply).run(), name="reliability"
             )
             hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
+            await self._start_mqtt(db, engine, phones, owner)
             await self._start_inbound(db, engine, webhooks)
             if self._api_factory is not None:
                 api = self._api_factory(
@@ -276,6 +281,8 @@ class Daemon:
                 "daemon_ready", phones=len(config.phones), database=str(config.daemon.database)
             )
             await self._main_loop()
+        except ConfigError as exc:  # a setting only the store can check ([mqtt] user)
+            return self._refused(exc)
         finally:
             systemd.stopping()
             self._log.info("daemon_stopping")
@@ -301,7 +308,10 @@ class Daemon:
             self._log.info("email_in_listening", address=await self._mail_in.start())
 
     async def _stop_inbound(self) -> None:
-        """Stop taking mail, then stop the rules (commands running are ended)."""
+        """Stop the MQTT bridge and taking mail, then the rules (commands running are ended)."""
+        bridge, self._bridge = self._bridge, None
+        if bridge is not None:
+            await bridge.stop()
         mail_in, self._mail_in = self._mail_in, None
         if mail_in is not None:
             await mail_in.stop()
@@ -322,6 +332,29 @@ class Daemon:
         phones = DaemonPhones(db, engine, {phone.name for phone in self.config.phones})
         await phones.start_all(owner, stored)
         return phones
+
+    def _refused(self, exc: ConfigError) -> int:
+        """Log a setting refused at start; the exit code."""
+        self._log.error("config_refused", error=str(exc))
+        return 1
+
+    async def _start_mqtt(
+        self, db: Database, engine: Engine, phones: DaemonPhones, owner: int
+    ) -> None:
+        """Start the MQTT bridge if ``[mqtt] enabled``; else make sure no event waits for it."""
+        settings = self.config.mqtt
+        if not settings.enabled:
+            await mqtt_store.stop_events(db)
+            return
+        id_user = owner
+        if settings.user is not None:
+            found = await mqtt_store.user_id(db, settings.user)
+            if found is None:
+                raise ConfigError(f"mqtt.user: no user with the e-mail {settings.user!r}")
+            id_user = found
+        bridge = MqttBridge(db, settings, id_user=id_user, phones=phones.snapshot, wake=engine.wake)
+        await bridge.start()
+        self._bridge = bridge
 
     async def _main_loop(self) -> None:
         interval = systemd.watchdog_interval()

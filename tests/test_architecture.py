@@ -26,6 +26,7 @@ SUBPACKAGES = [
     "smsd.config",
     "smsd.templating",
     "smsd.windows",
+    "smsd.mqtt",
     "smsd.matching",
     "smsd.mailin",
 ]

@@ -38,6 +38,7 @@ from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
 from smsd.api.rules import ROUTES as RULE_ROUTES
+from smsd.api.segments import ROUTES as SEGMENT_ROUTES
 from smsd.api.smspartner import ROUTES as SMSPARTNER_ROUTES
 from smsd.api.state import (
     CLOCK,
@@ -191,6 +192,7 @@ def make_app(
         table.extend(GATEWAYSMS_ROUTES)
     if "smspartner" in config.dialects:
         table.extend(SMSPARTNER_ROUTES)
+    table.extend(SEGMENT_ROUTES)
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)
     table.extend([openapi_route(table, config.prefix)])

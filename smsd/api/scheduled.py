@@ -40,7 +40,7 @@ from smsd.phone import to_e164
 from smsd.store import accounts
 from smsd.store.errors import InvalidValueError, NotFoundError, StoreError
 from smsd.store.rows import Recipient
-from smsd.store.scheduled import create_scheduled, delete_scheduled
+from smsd.store.scheduled import MAX_TEXT, create_scheduled, delete_scheduled
 from smsd.store.walltime import parse_wall, wall
 
 if TYPE_CHECKING:
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_TEXT", "ROUTES", "Campaign", "parse_campaign"]
 
-MAX_TEXT = 1000
 _INVALID = ErrorCode.INVALID_PARAMETER
 _MISSING = ErrorCode.MISSING_PARAMETER
 MMS_REFUSED = (

@@ -75,6 +75,7 @@ class PhoneSnapshot:
     received: int = 0
     status_reports: int = 0
     resets: int = 0
+    imei: str = ""
     balance: float | None = None
     """The SIM balance the balance watch last read (``None``: not watched or not read yet)."""
     balance_low: bool = False

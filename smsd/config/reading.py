@@ -43,6 +43,7 @@ from smsd.config.inbound_reading import (
     read_rules,
     read_smtp,
 )
+from smsd.config.mqtt import read_mqtt
 from smsd.config.settings import (
     DEFAULT_DATABASE,
     DIALECTS,
@@ -57,6 +58,7 @@ from smsd.config.settings import (
     LimitConfig,
     PhoneConfig,
     UserConfig,
+    WebConfig,
     WebhooksConfig,
 )
 from smsd.errors import ConfigError
@@ -193,6 +195,8 @@ def _build(top: _Table, base: Path) -> Config:
     billing = read_billing(top.table("billing"))
     quiet_hours = read_quiet_hours(top.table("quiet_hours"))
     stop = read_stop(top.table("stop"))
+    mqtt = read_mqtt(top.table("mqtt"), base)
+    web = _web(top.table("web"))
     top.finish()
     _unique(top, "users", "email", [user.email for user in users])
     _unique(top, "users", "api_key", [user.api_key for user in users], secret=True)
@@ -201,7 +205,7 @@ def _build(top: _Table, base: Path) -> Config:
     return Config(
         daemon=daemon, api=api, users=users, phones=phones, hotplug=hotplug, webhooks=webhooks,
         rules=rules, commands=commands, smtp=smtp, email_in=email_in,
-        billing=billing, quiet_hours=quiet_hours, stop=stop,
+        billing=billing, quiet_hours=quiet_hours, stop=stop, mqtt=mqtt, web=web,
     )  # fmt: skip
 
 
@@ -361,6 +365,17 @@ def _webhooks(table: _Table) -> WebhooksConfig:
         reply_window=table.get("reply_window", number(allow_zero=True), d.reply_window),
         retention=table.get("retention", number(allow_zero=True), d.retention),
         allow_link_local=table.get("allow_link_local", boolean, d.allow_link_local),
+    )
+    table.finish()
+    return config
+
+
+def _web(table: _Table) -> WebConfig:
+    d = WebConfig()
+    config = WebConfig(
+        enabled=table.get("enabled", boolean, d.enabled),
+        session_lifetime=table.get("session_lifetime", number(), d.session_lifetime),
+        refresh=table.get("refresh", number(), d.refresh),
     )
     table.finish()
     return config

@@ -38,9 +38,11 @@ def render(config: Config, *, mask: bool = True) -> str:
         out += ["", "[[phones]]", *_assignments(phone, mask=mask)]
     out += ["", "[hotplug]", *_assignments(config.hotplug, mask=mask)]
     out += ["", "[webhooks]", *_assignments(config.webhooks, mask=mask)]
+    out += ["", "[mqtt]", *_assignments(config.mqtt, mask=mask)]
     out += ["", "[billing]", *_assignments(config.billing, mask=mask)]
     out += ["", "[quiet_hours]", *_assignments(config.quiet_hours, mask=mask)]
     out += ["", "[stop]", *_assignments(config.stop, mask=mask)]
+    out += ["", "[web]", *_assignments(config.web, mask=mask)]
     out += render_inbound(config, mask=mask, toml=_toml)
     return "\n".join(out) + "\n"
 
@@ -54,7 +56,7 @@ def _assignments(settings: DataclassInstance, *, mask: bool) -> list[str]:
             continue  # absent optional key (pin); a nested section is rendered on its own
         if mask and spec.name == "api_key":
             value = value[:4] + "*" * (len(value) - 4)
-        elif mask and spec.name == "pin":
+        elif mask and spec.name in {"pin", "password"}:
             value = "****"
         if spec.name == "socket_mode":  # permission bits read best in octal
             lines.append(f"{spec.name} = 0o{value:03o}")

@@ -33,6 +33,7 @@ __all__ = [
     "LimitConfig",
     "LogFormat",
     "LogLevel",
+    "MqttConfig",
     "PhoneConfig",
     "QuietHoursConfig",
     "StopConfig",
@@ -261,6 +262,51 @@ class StopConfig:
 
 
 @dataclass(frozen=True)
+class MqttConfig:
+    """``[mqtt]``: the MQTT bridge and Home Assistant discovery (off unless ``enabled``)."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = 1883
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    client_id: str = "smsd"
+    """The session's name at the broker (persistent: commands sent while smsd is away wait)."""
+    keepalive: int = 60
+    tls: bool = False
+    ca_file: Path | None = None
+    """CA bundle that signs the broker's certificate (``None``: the system's)."""
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    tls_insecure: bool = False
+    """Skip the check that the certificate names ``host`` (self-signed test brokers only)."""
+    base_topic: str = "smsd"
+    discovery: bool = True
+    discovery_prefix: str = "homeassistant"
+    user: str | None = None
+    """E-mail of the user the bridge acts as (``None``: the owner of the configured phones)."""
+    notify_to: str | None = None
+    """E.164 number the Home Assistant notify entities send to (``None``: no notify entity)."""
+    retain_state: bool = True
+    retain_events: bool = False
+    state_interval: float = 60.0
+    """Seconds between two publications of a phone's state when only figures changed."""
+    reconnect_max: float = 60.0
+    """Longest wait between two connection attempts (the backoff doubles up to it)."""
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """``[web]``: the dashboard served by the API's listener."""
+
+    enabled: bool = True
+    session_lifetime: float = 43200.0
+    """Seconds a dashboard log-in lasts without activity (each page view extends it)."""
+    refresh: float = 5.0
+    """Seconds between two live updates of an open page (phones, queue, conversation)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; ``source`` is the file it came from (``None``: the default)."""
 
@@ -278,6 +324,8 @@ class Config:
     billing: BillingConfig = field(default_factory=BillingConfig)
     quiet_hours: QuietHoursConfig = field(default_factory=QuietHoursConfig)
     stop: StopConfig = field(default_factory=StopConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    web: WebConfig = WebConfig()
 
 
 def default_config(directory: Path) -> Config:

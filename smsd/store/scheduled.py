@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     Plan = Callable[[str], int]
     ResolveConditional = Callable[[str, list[ContactRow]], list[ContactRow]]
 
+MAX_TEXT = 1000
+"""Longest text a front door accepts for a message (RaspiSMS's limit of its API)."""
 SMS_STOP_TAG = "SMS_STOP"
 """Tag of the answers to STOP requests: they reach numbers on the STOP list."""
 

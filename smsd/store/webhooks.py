@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PURGE_BATCH",
     "REPLY_WINDOW",
+    "WEBHOOK_CHANNEL",
     "EventRow",
     "Outcome",
     "WebhookRow",
@@ -51,6 +52,8 @@ __all__ = [
 ]
 
 REPLY_WINDOW = "reply_window"
+WEBHOOK_CHANNEL = "webhook"
+"""The events the webhook sender posts (``mqtt``: those the MQTT bridge publishes)."""
 PURGE_BATCH = 500
 """Finished events deleted per transaction (the writer is never held long)."""
 
@@ -256,7 +259,10 @@ async def set_reply_window(db: Database, seconds: float) -> None:
 
 
 def due_sql(excluded_ids: int, excluded_targets: int) -> str:
-    """The query of :func:`due_events` with that many ids and targets bound to leave out."""
+    """The query of :func:`due_events` with that many ids and targets bound to leave out.
+
+    ``:channel`` chooses the consumer's events (``webhook``, or ``mqtt`` for the MQTT bridge).
+    """
     ids = ", ".join(f":i{n}" for n in range(excluded_ids))
     targets = ", ".join(f":t{n}" for n in range(excluded_targets))
     return (
@@ -270,7 +276,7 @@ def due_sql(excluded_ids: int, excluded_targets: int) -> str:
         "AND sd.id = CAST(substr(e.subject, 8) AS INTEGER) "
         "LEFT JOIN scheduled AS sc ON sc.id = coalesce(sd.originating_scheduled, "
         "json_extract(e.body, '$.originating_scheduled')) "
-        "WHERE e.state = 'pending' AND e.next_attempt_at <= :now "
+        "WHERE e.state = 'pending' AND e.channel = :channel AND e.next_attempt_at <= :now "
         f"AND e.id NOT IN ({ids}) AND e.target NOT IN ({targets}) "
         "AND NOT EXISTS (SELECT 1 FROM webhook_event AS p WHERE p.state = 'pending' "
         "AND p.target = e.target AND p.subject = e.subject AND p.id < e.id) "
@@ -285,24 +291,26 @@ async def due_events(
     limit: int,
     exclude_ids: Sequence[int] = (),
     exclude_targets: Sequence[str] = (),
+    channel: str = WEBHOOK_CHANNEL,
 ) -> list[EventRow]:
     """Pending events due at ``now``, first due first, at most ``limit``.
 
     An event is left out while an earlier pending event of the same target and subject exists
     (order per message), and when its id or target is excluded (in flight, or the target is
-    busy or failing).
+    busy or failing). Only events of ``channel`` are handed out.
     """
-    params: dict[str, object] = {"now": now, "limit": limit}
+    params: dict[str, object] = {"now": now, "limit": limit, "channel": channel}
     params.update({f"i{n}": i for n, i in enumerate(exclude_ids)})
     params.update({f"t{n}": t for n, t in enumerate(exclude_targets)})
     found = await db.fetchall(due_sql(len(exclude_ids), len(exclude_targets)), params)
     return [EventRow.of(r) for r in found]
 
 
-async def next_due(db: Database) -> float | None:
+async def next_due(db: Database, channel: str = WEBHOOK_CHANNEL) -> float | None:
     """When the earliest pending event is due, or ``None`` when nothing is pending."""
     found = await db.fetchone(
-        "SELECT min(next_attempt_at) FROM webhook_event WHERE state = 'pending'"
+        "SELECT min(next_attempt_at) FROM webhook_event WHERE state = 'pending' AND channel = ?",
+        (channel,),
     )
     return None if found is None or found[0] is None else float(found[0])
 
@@ -354,9 +362,12 @@ async def expire_replies(db: Database, *, now: float) -> int:
     return await db.execute("DELETE FROM webhook_reply WHERE until < ?", (now,))
 
 
-async def event_states(db: Database) -> dict[str, int]:
-    """How many events are ``pending``, ``delivered`` and ``dead``."""
-    found = await db.fetchall("SELECT state, count(*) AS n FROM webhook_event GROUP BY state")
+async def event_states(db: Database, channel: str = WEBHOOK_CHANNEL) -> dict[str, int]:
+    """How many events of ``channel`` are ``pending``, ``delivered`` and ``dead``."""
+    found = await db.fetchall(
+        "SELECT state, count(*) AS n FROM webhook_event WHERE channel = ? GROUP BY state",
+        (channel,),
+    )
     counts = {"pending": 0, "delivered": 0, "dead": 0}
     counts.update({str(r["state"]): int(r["n"]) for r in found})
     return counts
