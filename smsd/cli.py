@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import os
 import sys
@@ -162,7 +163,7 @@ def _add_account_commands(commands: argparse._SubParsersAction[argparse.Argument
     where = "whose [daemon] database to change (default: ./smsd.sqlite3)"
     user = commands.add_parser(
         "user",
-        help="add, list, suspend or reactivate API users",
+        help="add, list, suspend or reactivate API users, set their passwords",
         description="Manage users in the database file (the daemon may be running).",
     )
     actions = user.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -179,6 +180,13 @@ def _add_account_commands(commands: argparse._SubParsersAction[argparse.Argument
         action = actions.add_parser(name, help=text)
         action.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
         _config_option(action, where)
+    passwd = actions.add_parser(
+        "passwd",
+        help="set the user's password (read without echo from the terminal, else one line of "
+        "standard input); it logs in where a client sends an e-mail and a password",
+    )
+    passwd.add_argument("email", metavar="EMAIL", help="the user's e-mail address")
+    _config_option(passwd, where)
     _add_quota_command(actions, where)
     key = commands.add_parser(
         "key", help="rotate a user's API key", description="Manage API keys in the database file."
@@ -357,6 +365,8 @@ def _accounts(args: argparse.Namespace, config: Config) -> int:
                 f"created {role} {user.email} (id {user.id}); its API key, shown once:\n"
             )
             return f"{key}\n"
+        if args.action == "passwd":
+            return await _set_password(db, email, password)
         status = "suspended" if args.action == "suspend" else "active"
         user = await users_admin.set_status(db, email, status)
         return f"{user.email} is now {user.status}\n"
@@ -365,12 +375,37 @@ def _accounts(args: argparse.Namespace, config: Config) -> int:
     if not Path(path).is_file():
         source = "from the configuration" if config.source else "the default; see --config"
         raise CliError(f"no database at {path} ({source}): the daemon creates it on first run")
+    password = _read_password() if getattr(args, "action", "") == "passwd" else ""
     try:
         output = asyncio.run(_with_database(config, work))
     except StoreError as exc:
         raise CliError(str(exc)) from exc
     sys.stdout.write(output)
     return EXIT_OK
+
+
+def _read_password() -> str:
+    """The new password: asked twice without echo on a terminal, else stdin's first line."""
+    from smsd.store.errors import InvalidValueError  # noqa: PLC0415 - the store loads on use
+    from smsd.store.passwords import check_password_text  # noqa: PLC0415 - the store loads on use
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CliError("the two passwords differ", EXIT_USAGE)
+    else:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    try:
+        return check_password_text(password)
+    except InvalidValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+
+
+async def _set_password(db: Database, email: str, password: str) -> str:
+    from smsd.store.passwords import set_password  # noqa: PLC0415 - the store loads on use
+
+    await set_password(db, email, password)
+    return f"password of {email} set; its login sessions are closed\n"
 
 
 def _dispatch(args: argparse.Namespace) -> int:

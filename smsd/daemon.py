@@ -162,6 +162,9 @@ class DaemonPhones:
                     imei=identity.imei,
                     balance=phone.balance.amount,
                     balance_low=phone.balance.low,
+                    iccid=identity.iccid,
+                    number=identity.number,
+                    last_seen=modem.last_seen,
                 )
             )
         return sorted(found, key=lambda snap: snap.id_phone)

@@ -19,6 +19,7 @@ SUBPACKAGES = [
     "smsd.runtime",
     "smsd.api",
     "smsd.api.gatewaysms",
+    "smsd.api.smsgateway24",
     "smsd.reassembly",
     "smsd.errors",
     "smsd.log",

@@ -80,6 +80,11 @@ class PhoneSnapshot:
     """The SIM balance the balance watch last read (``None``: not watched or not read yet)."""
     balance_low: bool = False
     """Below the phone's ``balance_min``: parked as ``no_credit``."""
+    iccid: str = ""
+    number: str = ""
+    """The SIM's own number when the SIM knows it (``AT+CNUM``), else ``""``."""
+    last_seen: float | None = None
+    """Unix seconds the modem last answered a network check (``None``: never)."""
 
 
 class PhoneControl(Protocol):

@@ -275,6 +275,7 @@ def _api(table: _Table, base: Path) -> ApiConfig:
             "auth_failure_window", number(), defaults.auth_failure_window
         ),
         dialects=table.get("dialects", _dialects, defaults.dialects),
+        session_lifetime=table.get("session_lifetime", number(), defaults.session_lifetime),
         smspartner=read_smspartner(table.table("smspartner")),
     )
     table.finish()

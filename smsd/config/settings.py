@@ -125,15 +125,17 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
-    dialects: tuple[str, ...] = ("raspisms", "gatewaysms", "smspartner")
+    dialects: tuple[str, ...] = ("raspisms", "gatewaysms", "smsgateway24", "smspartner")
     """The front doors served (:data:`DIALECTS`); all by default."""
+    session_lifetime: float = 7 * 24 * 3600.0
+    """Seconds a login session (a token answered for an e-mail and a password) lasts."""
     smspartner: SmsPartnerConfig = field(default_factory=SmsPartnerConfig)
     """``[api.smspartner]``: the SMSPartner-compatible door."""
 
 
-DIALECTS: Final = ("raspisms", "gatewaysms", "smspartner")
-"""Every HTTP front door: RaspiSMS (``/api/…``), Gateway SMS (``/messages…``), SMSPartner
-(``/v1/…``)."""
+DIALECTS: Final = ("raspisms", "gatewaysms", "smsgateway24", "smspartner")
+"""Every HTTP front door: RaspiSMS (``/api/…``), Gateway SMS (``/messages…``), SMSGateway24
+(``/getdata/…``), SMSPartner (``/v1/…``)."""
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,7 @@ class WebConfig:
 
     enabled: bool = True
     session_lifetime: float = 43200.0
-    """Seconds a dashboard log-in lasts without activity (each page view extends it)."""
+    """Seconds a dashboard log-in lasts (a login session of :mod:`smsd.store.sessions`)."""
     refresh: float = 5.0
     """Seconds between two live updates of an open page (phones, queue, conversation)."""
 

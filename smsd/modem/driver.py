@@ -54,6 +54,7 @@ class _State:
     last_error: str = ""
     identity: Identity = field(default_factory=Identity)
     network: Network = field(default_factory=Network)
+    last_seen: float | None = None
 
 
 class Modem:
@@ -105,6 +106,11 @@ class Modem:
     def network(self) -> Network:
         """Registration, operator and signal as last read."""
         return self._state.network
+
+    @property
+    def last_seen(self) -> float | None:
+        """Unix seconds the modem last answered a network check (``None``: never)."""
+        return self._state.last_seen
 
     @property
     def virtual(self) -> PtyModem | None:
@@ -351,6 +357,7 @@ class Modem:
     async def _refresh_network(self, session: Session) -> None:
         network = await session.read_network()
         self._state.network = network
+        self._state.last_seen = time.time()
         self._update_status()
 
     def _update_status(self) -> None:

@@ -131,20 +131,6 @@ async def user_by_api_key(db: Database, api_key: str) -> UserRow | None:
     )
 
 
-async def user_by_id(db: Database, id_user: int) -> UserRow | None:
-    """The user ``id_user`` (its ``api_key`` empty: the store keeps only the key's digest)."""
-    found = await db.fetchone("SELECT id, email, status, admin FROM user WHERE id = ?", (id_user,))
-    if found is None:
-        return None
-    return UserRow(
-        id=int(found["id"]),
-        email=str(found["email"]),
-        api_key="",
-        status=str(found["status"]),
-        admin=bool(found["admin"]),
-    )
-
-
 async def set_user_status(db: Database, id_user: int, status: str) -> None:
     """Set ``active`` or ``suspended``."""
     if status not in {"active", "suspended"}:
@@ -386,5 +372,4 @@ __all__ = [
     "sync_phone",
     "upgrade_keys",
     "user_by_api_key",
-    "user_by_id",
 ]

@@ -112,4 +112,10 @@ async def create_device_phone(
     return await db.atomic("create_device_phone", body)
 
 
-__all__ = ["create_device_phone", "find_phone", "record_device"]
+async def created_at(db: Database, id_user: int) -> dict[int, str]:
+    """When each phone of ``id_user`` was created (local wall text), by phone id."""
+    found = await db.fetchall("SELECT id, created_at FROM phone WHERE id_user = ?", (id_user,))
+    return {int(r["id"]): str(r["created_at"]) for r in found}
+
+
+__all__ = ["create_device_phone", "created_at", "find_phone", "record_device"]

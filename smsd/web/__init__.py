@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smsd.api.server import api_factory as api_only
-from smsd.web.pages import ROUTES, SESSIONS, TEMPLATES, WEB, environment
-from smsd.web.sessions import SessionStore
+from smsd.web.pages import ROUTES, TEMPLATES, WEB, environment
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -35,7 +34,6 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: web.Application, config: WebConfig) -> None:
     """Add the dashboard's pages and static files to ``app`` (before it starts)."""
-    app[SESSIONS] = SessionStore(config.session_lifetime)
     app[TEMPLATES] = environment()
     app[WEB] = config
     for method, path, handler in ROUTES:

@@ -28,24 +28,25 @@ from smsd.errors import UssdRequestError
 from smsd.phone import to_e164
 from smsd.store import accounts, dashboard
 from smsd.store.errors import NotFoundError, StoreError
+from smsd.store.passwords import check_login
 from smsd.store.reliability import ReliabilityType, last_alert_name
 from smsd.store.rows import Recipient, UserRow
 from smsd.store.scheduled import create_scheduled
+from smsd.store.sessions import end_session, open_session, user_by_session
 from smsd.store.walltime import parse_wall, wall
 from smsd.web import views
-from smsd.web.sessions import Session, SessionStore, same_token
+from smsd.web.csrf import csrf_token, same_token
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["COOKIE", "ROUTES", "SESSIONS", "TEMPLATES", "WEB"]
+__all__ = ["COOKIE", "ROUTES", "TEMPLATES", "WEB"]
 
 COOKIE = "smsd_session"
 LOGIN_COOKIE = "smsd_login"
-SESSIONS = web.AppKey("web_sessions", SessionStore)
 TEMPLATES = web.AppKey("web_templates", jinja2.Environment)
 WEB = web.AppKey("web_config", WebConfig)
-_SESSION = web.RequestKey("web_session", Session)
+_CSRF = web.RequestKey("web_csrf", str)
 _USER = web.RequestKey("web_user", UserRow)
 
 _log = structlog.get_logger("smsd.web")
@@ -85,10 +86,9 @@ def render(
     **context: Any,  # noqa: ANN401 - template variables of any type
 ) -> web.Response:
     """The page ``template`` with ``context`` plus the user, CSRF token and refresh interval."""
-    session = request.get(_SESSION)
     base: dict[str, Any] = {
         "user": request.get(_USER),
-        "csrf": session.csrf if session is not None else "",
+        "csrf": request.get(_CSRF, ""),
         "refresh_ms": int(request.app[WEB].refresh * 1000),
         "path": request.path,
     }
@@ -110,20 +110,20 @@ def page(
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
-        session = request.app[SESSIONS].get(request.cookies.get(COOKIE))
+        token = request.cookies.get(COOKIE, "")
         user = None
-        if session is not None:
-            user = await accounts.user_by_id(request.app[DB], session.id_user)
-        if session is None or user is None or user.status != "active":
+        if token:
+            user = await user_by_session(request.app[DB], token, now=request.app[CLOCK]())
+        if user is None or user.status != "active":
             if request.path.startswith("/web/fragment/") or request.method != "GET":
                 return _problem(request, 401, "Logged out", "Your session ended: log in again.")
             raise web.HTTPSeeOther("/web/login")
-        request[_SESSION] = session
+        request[_CSRF] = csrf_token(token)
         request[_USER] = user
         if request.method == "POST":
             form = await request.post()
             given = form.get("csrf") or request.headers.get("X-CSRF-Token")
-            if not same_token(given, session.csrf):
+            if not same_token(given, request[_CSRF]):
                 _log.warning("web_csrf_refused", path=request.path, user=user.email)
                 return _problem(
                     request, 403, "Refused", "The form's security token is missing or wrong."
@@ -168,7 +168,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    """Check the key and open a session; the same answer for every wrong credential."""
+    """Check the e-mail and password, or the key; open a session. One answer for every refusal."""
     form = await request.post()
     if not same_token(form.get("csrf"), request.cookies.get(LOGIN_COOKIE, "")):
         return _problem(request, 403, "Refused", "The log-in form expired: load it again.")
@@ -176,19 +176,30 @@ async def login(request: web.Request) -> web.StreamResponse:
     client = request.remote or "unix"
     if limiter is not None and limiter.retry_after(client) > 0:
         return _problem(request, 429, "Too many attempts", "Wait a minute, then try again.")
-    credential = str(form.get("credential", "")).strip()
-    user = await accounts.user_by_api_key(request.app[DB], credential) if credential else None
+    db = request.app[DB]
+    email = str(form.get("email", "")).strip()
+    credential = str(form.get("credential", ""))
+    user = None
+    if email and credential:
+        user = await check_login(db, email, credential)
+    elif credential.strip():
+        user = await accounts.user_by_api_key(db, credential.strip())
     if user is None or user.status != "active":
         if limiter is not None:
             limiter.fail(client)
         _log.warning("web_login_failed", client=client)
         token = secrets.token_urlsafe(24)
         response = render(
-            request, "login.html", status=401, login_csrf=token, error="Unknown or suspended key."
+            request,
+            "login.html",
+            status=401,
+            login_csrf=token,
+            error="Wrong e-mail, password or key, or a suspended user.",
         )
         _set_cookie(response, request, LOGIN_COOKIE, token)
         return response
-    session_token, _ = request.app[SESSIONS].create(user.id)
+    lifetime = request.app[WEB].session_lifetime
+    session_token = await open_session(db, user.id, now=request.app[CLOCK](), lifetime=lifetime)
     _log.info("web_login", user=user.email)
     response = web.HTTPSeeOther("/web/")
     _set_cookie(response, request, COOKIE, session_token)
@@ -199,7 +210,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @page
 async def logout(request: web.Request) -> web.StreamResponse:
     """End the session."""
-    request.app[SESSIONS].drop(request.cookies.get(COOKIE))
+    await end_session(request.app[DB], request.cookies.get(COOKIE, ""))
     response = web.HTTPSeeOther("/web/login")
     response.del_cookie(COOKIE, path="/")
     raise response

@@ -4,7 +4,8 @@ The API runs on loopback in a thread of its own (schemathesis calls it synchrono
 operation gets a bounded number of generated requests, with a valid key. No answer may be a
 5xx, and every error must be the RaspiSMS envelope with a known code (401: 1, 403: 16); the
 Gateway SMS door's routes (``/messages``) get the key as a bearer token and must answer its own
-envelope ``{data, success, message, credit, error}``.
+envelope ``{data, success, message, credit, error}``; the SMSGateway24 routes (``/getdata/``)
+answer their provider's ``{"error": 0|1, "message": …}`` instead, with the key as their ``token``.
 """
 
 from __future__ import annotations
@@ -150,11 +151,27 @@ def _check_partner(response) -> None:
     assert body["success"] is (response.status_code == 200), body
 
 
+OWN_SHAPE = ("/getdata/",)  # another door's routes: that provider's {"error": 0|1, …} shape
+
+
+def _check_own_shape(response) -> None:
+    assert response.status_code in {200, 404, 405, 413}, (response.status_code, response.text)
+    if response.status_code == 200:
+        body = json.loads(response.text)
+        assert body["error"] in {0, 1}, body
+        assert isinstance(body["message"], str), body
+        if body["error"]:
+            assert body["message"], body
+
+
 def _check_envelope(response, path: str = "") -> None:
     if path.startswith(PARTNER):
         _check_partner(response)
         return
     assert response.status_code < 500, (response.status_code, response.text)
+    if path.startswith(OWN_SHAPE):
+        _check_own_shape(response)
+        return
     if response.status_code == 204:
         return
     headers = {name.lower(): value for name, value in response.headers.items()}
@@ -192,6 +209,14 @@ def _gateway(operation) -> bool:
     return operation.path.startswith("/messages")
 
 
+def _partner_key(case, key: str | None) -> None:
+    """The SMSPartner door's key is its ``apiKey`` parameter: the valid one, or none."""
+    query = {k: v for k, v in (case.query or {}).items() if k != "apiKey"}
+    case.query = {**query, "apiKey": key} if key is not None else query
+    if isinstance(case.body, dict):
+        case.body = {k: v for k, v in case.body.items() if k != "apiKey"}
+
+
 def _fuzz(operation, examples: int, *, key: str | None) -> None:
     @given(case=operation.as_strategy())
     @settings(
@@ -212,11 +237,10 @@ def _fuzz(operation, examples: int, *, key: str | None) -> None:
         case.headers = headers
         if case.query and "api_key" in case.query:
             case.query = {k: v for k, v in case.query.items() if k != "api_key"}
-        if operation.path.startswith(PARTNER):  # its key is a parameter
-            query = {k: v for k, v in (case.query or {}).items() if k != "apiKey"}
-            case.query = {**query, "apiKey": key} if key is not None else query
-            if isinstance(case.body, dict):
-                case.body = {k: v for k, v in case.body.items() if k != "apiKey"}
+        if case.query and "token" in case.query:  # the other door's key: its token
+            case.query = {**case.query, "token": key or case.query["token"]}
+        if operation.path.startswith(PARTNER):
+            _partner_key(case, key)
         response = case.call(timeout=30)
         if _gateway(operation):
             _check_gateway_envelope(response)

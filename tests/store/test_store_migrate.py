@@ -129,6 +129,20 @@ SEEDS[_USSD] = (
     """
 )
 
+# The login-sessions migration (passwords, session tokens, customer ids): found by its name, so
+# its number is only in the file name.
+_LOGINS = next(m.version for m in migrate.available() if m.name.endswith("_login_sessions.sql"))
+SEEDS[_LOGINS] = (
+    SEEDS[max(v for v in SEEDS if v < _LOGINS)]  # noqa: S608 - constant SQL of the test itself
+    + """
+    UPDATE user SET password = '$scrypt$v=1$ln=4,r=1,p=1$c2FsdA==$aGFzaA==' WHERE id = 1;
+    INSERT INTO login_session (id_user, digest, created_at, expires_at)
+        VALUES (1, '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+                1704099700.0, 1704704500.0);
+    UPDATE scheduled SET customer_id = 122 WHERE id = 1;
+    """
+)
+
 
 def seed_for(version: int) -> str | None:
     usable = [v for v in SEEDS if v <= version]

@@ -7,6 +7,7 @@ import re
 import aiohttp
 from web_rig import ADMIN_KEY, OTHER_KEY, running
 
+from smsd.store.passwords import set_password
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import create_scheduled
 
@@ -49,7 +50,7 @@ async def test_pages_need_a_log_in_and_refuse_wrong_keys(tmp_path) -> None:
             f"{rig.base}/web/login", data={"csrf": token, "credential": "x" * 32}
         ) as response:
             assert response.status == 401
-            assert "Unknown or suspended key." in await response.text()
+            assert "Wrong e-mail, password or key" in await response.text()
         async with session.post(
             f"{rig.base}/web/login", data={"csrf": "forged", "credential": ADMIN_KEY}
         ) as response:
@@ -214,3 +215,30 @@ async def test_a_ussd_code_from_the_phones_page(tmp_path) -> None:
             assert response.status == 403
         stored = await db.fetchall("SELECT code, origin FROM ussd")
         assert [(r["code"], r["origin"]) for r in stored] == [("*100#", "api")]
+
+
+async def test_log_in_with_e_mail_and_password(tmp_path) -> None:
+    async with running(tmp_path) as rig, _client() as session:
+        db = rig.daemon.db
+        assert db is not None
+        await set_password(db, "other@example.org", "correct horse battery")
+        async with session.get(f"{rig.base}/web/login") as response:
+            token = _CSRF.search(await response.text()).group(1)
+        wrong = {"csrf": token, "email": "other@example.org", "credential": "wrong password"}
+        async with session.post(f"{rig.base}/web/login", data=wrong) as response:
+            assert response.status == 401
+        async with session.get(f"{rig.base}/web/login") as response:
+            token = _CSRF.search(await response.text()).group(1)
+        right = {**wrong, "csrf": token, "credential": "correct horse battery"}
+        async with session.post(f"{rig.base}/web/login", data=right) as response:
+            assert response.status == 200
+            assert "other@example.org" in await response.text()
+        sessions = await db.fetchall("SELECT id_user FROM login_session")
+        assert len(sessions) == 1
+        async with session.get(f"{rig.base}/web/send") as response:
+            csrf = _CSRF.search(await response.text()).group(1)
+        async with session.post(f"{rig.base}/web/logout", data={"csrf": csrf}) as response:
+            assert response.url.path == "/web/login"
+        assert await db.fetchall("SELECT id_user FROM login_session") == []
+        async with session.get(f"{rig.base}/web/", allow_redirects=False) as response:
+            assert response.status == 303
