@@ -32,6 +32,7 @@ from smsd.mailin.text import mail_text
 from smsd.phone import to_e164
 from smsd.store import accounts
 from smsd.store import mailin as store
+from smsd.store.passwords import check_login
 from smsd.store.rows import Recipient
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class _Handler:
         key = password.decode("utf-8", "replace")
         try:
             user = await accounts.user_by_api_key(self._db, key) if key else None
+            if user is None and key:
+                user = await check_login(self._db, email, key)
         except StoreError:
             return AuthResult(success=False, handled=False,
                               message="454 4.7.0 Temporary authentication failure")  # fmt: skip
@@ -88,11 +91,11 @@ class _Handler:
             self._log.warning("mail_auth_refused", login=email)
             return AuthResult(success=False, handled=False,
                               message="535 5.7.8 Authentication failed: e-mail and API key "
-                              "do not match an active user")  # fmt: skip
+                              "or password do not match an active user")  # fmt: skip
         return AuthResult(success=True, auth_data=_User(user.id, user.email))
 
     async def auth_PLAIN(self, server: SMTP, args: list[str]) -> AuthResult:  # noqa: N802 - aiosmtpd's hook name
-        """``AUTH PLAIN``: the user's e-mail and API key."""
+        """``AUTH PLAIN``: the user's e-mail and API key (or password)."""
         raw: Any
         if len(args) == 1:
             raw = await server.challenge_auth("")

@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
+from hotplug_settings import FAST
 
 from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
@@ -23,13 +24,6 @@ from smsd.store.db import Database
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-FAST = {
-    "health_interval": 0.5,
-    "poll_interval": 2.0,
-    "command_timeout": 1.0,
-    "submit_timeout": 3.0,
-}
 
 
 class HotplugRig:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import FAST
 from hotplug_helpers import until
+from hotplug_settings import FAST
 from structlog.testing import capture_logs
 
 from smsd.config import (

@@ -8,6 +8,8 @@ import aiosmtplib
 import pytest
 from rules_rig import API_KEY, EMAIL, settle, until
 
+from smsd.store.passwords import set_password
+
 NUMBER = "+33612345678"
 EMAIL_IN = """
 [email_in]
@@ -118,3 +120,16 @@ async def test_refused_mail_gets_an_smtp_error_naming_why(  # noqa: PLR0917 - pa
     await settle(0.3)
     assert rig.sent() == []
     assert (await rig.db.fetchone("SELECT count(*) FROM scheduled"))[0] == 0
+
+
+async def test_smtp_auth_with_the_users_password(rig) -> None:
+    await rig.start(EMAIL_IN)
+    secret, wrong = "a long mail password", "not the password"
+    await set_password(rig.db, EMAIL, secret)
+    with pytest.raises(aiosmtplib.SMTPAuthenticationError):
+        await _send(rig, _mail(), username=EMAIL, password=wrong)
+    message = _mail(message_id="<pw-1@monitor.example.org>")
+    _errors, answer = await _send(rig, message, username=EMAIL, password=secret)
+    assert answer.startswith("2.0.0 OK: queued as")
+    await until(lambda: rig.sent_texts(to=NUMBER))
+    assert rig.sent_texts(to=NUMBER) == ["Disk full\nserver1 is at 99%"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from store_rig import add_phone
 
 from smsd.store import accounts
 from smsd.store.db import Database
@@ -18,18 +19,6 @@ async def db(tmp_path):
 @pytest.fixture
 async def user(db) -> int:
     return await accounts.ensure_user(db, email="admin@example.org", api_key="a" * 32, admin=True)
-
-
-async def add_phone(db, id_user: int, name: str, *, priority: int = 0, limits=()) -> int:
-    return await accounts.sync_phone(
-        db,
-        id_user=id_user,
-        name=name,
-        adapter="smsd\\Modem",
-        adapter_data='{"device": "virtual"}',
-        priority=priority,
-        limits=list(limits),
-    )
 
 
 @pytest.fixture

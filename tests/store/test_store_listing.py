@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import add_phone
 from store_helpers import queue
+from store_rig import add_phone
 
 from smsd.store import accounts, listing, outbox
 from smsd.store.errors import InvalidValueError, NotFoundError

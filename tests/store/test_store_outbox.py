@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import add_phone
 from store_helpers import NOW, queue, segment_states, send_all, state
+from store_rig import add_phone
 
 from smsd.store import accounts, outbox
 from smsd.store.db import Database
