@@ -40,6 +40,7 @@ from smsd.api.routing import RouteTable
 from smsd.api.rules import ROUTES as RULE_ROUTES
 from smsd.api.segments import ROUTES as SEGMENT_ROUTES
 from smsd.api.smsgateway24 import routes as smsgateway24_routes
+from smsd.api.smspartner import ROUTES as SMSPARTNER_ROUTES
 from smsd.api.state import (
     CLOCK,
     CONFIG,
@@ -192,6 +193,8 @@ def make_app(
         table.extend(GATEWAYSMS_ROUTES)
     if "smsgateway24" in config.dialects:
         table.extend(smsgateway24_routes())
+    if "smspartner" in config.dialects:
+        table.extend(SMSPARTNER_ROUTES)
     table.extend(SEGMENT_ROUTES)
     table.extend(extra_routes)
     table.extend(METRICS_ROUTES)

@@ -34,6 +34,7 @@ from smsd.config.converters import (
     startpoint,
     url_prefix,
 )
+from smsd.config.doors_reading import read_smspartner
 from smsd.config.features import read_billing, read_quiet_hours, read_stop, segment_price
 from smsd.config.inbound_reading import (
     check_inbound,
@@ -275,6 +276,7 @@ def _api(table: _Table, base: Path) -> ApiConfig:
         ),
         dialects=table.get("dialects", _dialects, defaults.dialects),
         session_lifetime=table.get("session_lifetime", number(), defaults.session_lifetime),
+        smspartner=read_smspartner(table.table("smspartner")),
     )
     table.finish()
     return config

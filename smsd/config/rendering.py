@@ -6,6 +6,7 @@ import json
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
+from smsd.config.doors import SmsPartnerConfig
 from smsd.config.inbound_rendering import render_inbound
 from smsd.config.settings import LimitConfig
 
@@ -26,6 +27,7 @@ def render(config: Config, *, mask: bool = True) -> str:
     out = [f"# Effective configuration, from {origin}."]
     out += ["", "[daemon]", *_assignments(config.daemon, mask=mask)]
     out += ["", "[api]", *_assignments(config.api, mask=mask)]
+    out += ["", "[api.smspartner]", *_assignments(config.api.smspartner, mask=mask)]
     if not config.users:
         out += ["", "# No [[users]]: smsd creates one at start and prints its key once."]
     for user in config.users:
@@ -50,8 +52,8 @@ def _assignments(settings: DataclassInstance, *, mask: bool) -> list[str]:
     lines = []
     for spec in fields(settings):
         value = getattr(settings, spec.name)
-        if value is None:
-            continue  # absent optional key (pin)
+        if value is None or isinstance(value, SmsPartnerConfig):
+            continue  # absent optional key (pin); a nested section is rendered on its own
         if mask and spec.name == "api_key":
             value = value[:4] + "*" * (len(value) - 4)
         elif mask and spec.name in {"pin", "password"}:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Literal
 
+from smsd.config.doors import SmsPartnerConfig
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -123,15 +125,17 @@ class ApiConfig:
     """Unknown API keys tolerated per client address and window before HTTP 429 (0: no limit)."""
     auth_failure_window: float = 60.0
     """Seconds of the sliding window of ``max_auth_failures``."""
-    dialects: tuple[str, ...] = ("raspisms", "gatewaysms", "smsgateway24")
+    dialects: tuple[str, ...] = ("raspisms", "gatewaysms", "smsgateway24", "smspartner")
     """The front doors served (:data:`DIALECTS`); all by default."""
     session_lifetime: float = 7 * 24 * 3600.0
     """Seconds a login session (a token answered for an e-mail and a password) lasts."""
+    smspartner: SmsPartnerConfig = field(default_factory=SmsPartnerConfig)
+    """``[api.smspartner]``: the SMSPartner-compatible door."""
 
 
-DIALECTS: Final = ("raspisms", "gatewaysms", "smsgateway24")
+DIALECTS: Final = ("raspisms", "gatewaysms", "smsgateway24", "smspartner")
 """Every HTTP front door: RaspiSMS (``/api/…``), Gateway SMS (``/messages…``), SMSGateway24
-(``/getdata/…``)."""
+(``/getdata/…``), SMSPartner (``/v1/…``)."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ async def create_scheduled(
     id_phone: int | None = None,
     id_phone_group: int | None = None,
     tag: str | None = None,
+    callback_format: str | None = None,
     priority: int = 0,
     numbers: Sequence[Recipient] = (),
     contacts: Sequence[int] = (),
@@ -114,6 +115,11 @@ async def create_scheduled(
              checked_sender, int(stop_mention)),
         )  # fmt: skip
         id_scheduled = int(cursor.lastrowid or 0)
+        if callback_format is not None:  # the shape url_dlr / url_response posts take
+            conn.execute(
+                "UPDATE scheduled SET callback_format = ? WHERE id = ?",
+                (callback_format, id_scheduled),
+            )
         if held or door_data is not None:
             conn.execute(
                 "UPDATE scheduled SET held = ?, door_data = ? WHERE id = ?",

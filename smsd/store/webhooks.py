@@ -100,6 +100,11 @@ class EventRow:
     attempts: int
     api_key: str
     secret: str
+    format: str = ""
+    """The shape the event takes (``""``: RaspiSMS's; ``"smspartner"``: see migration
+    callback_format), with the message fields that shape needs beyond the stored body."""
+    destination: str = ""
+    id_scheduled: int | None = None
 
     @classmethod
     def of(cls, r: sqlite3.Row) -> EventRow:
@@ -121,6 +126,9 @@ class EventRow:
             attempts=int(r["attempts"]),
             api_key=api_key,
             secret="" if r["secret"] is None else str(r["secret"]),
+            format="" if r["format"] is None else str(r["format"]),
+            destination="" if r["destination"] is None else str(r["destination"]),
+            id_scheduled=None if r["id_scheduled"] is None else int(r["id_scheduled"]),
         )
 
 
@@ -258,9 +266,15 @@ def due_sql(excluded_ids: int, excluded_targets: int) -> str:
     targets = ", ".join(f":t{n}" for n in range(excluded_targets))
     return (
         "SELECT e.id, e.id_user, e.target, coalesce(e.url, w.url) AS url, e.type, e.subject, "  # noqa: S608 - placeholders only
-        "e.body, e.timestamp, e.random_id, e.created_at, e.attempts, u.api_key, w.secret "
+        "e.body, e.timestamp, e.random_id, e.created_at, e.attempts, u.api_key, w.secret, "
+        "CASE WHEN e.url IS NOT NULL THEN sc.callback_format END AS format, "
+        "sd.destination, sc.id AS id_scheduled "
         "FROM webhook_event AS e JOIN user AS u ON u.id = e.id_user "
         "LEFT JOIN webhook AS w ON w.id = e.id_webhook "
+        "LEFT JOIN sended AS sd ON e.subject LIKE 'sended:%' "
+        "AND sd.id = CAST(substr(e.subject, 8) AS INTEGER) "
+        "LEFT JOIN scheduled AS sc ON sc.id = coalesce(sd.originating_scheduled, "
+        "json_extract(e.body, '$.originating_scheduled')) "
         "WHERE e.state = 'pending' AND e.channel = :channel AND e.next_attempt_at <= :now "
         f"AND e.id NOT IN ({ids}) AND e.target NOT IN ({targets}) "
         "AND NOT EXISTS (SELECT 1 FROM webhook_event AS p WHERE p.state = 'pending' "

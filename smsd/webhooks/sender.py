@@ -45,6 +45,8 @@ from smsd.webhooks.mailer import MAILTO
 from smsd.webhooks.payload import build_delivery
 from smsd.webhooks.policy import UrlPolicy, UrlRefusedError, check_url
 from smsd.webhooks.resolver import guarded_session_factory
+from smsd.webhooks.smspartner import FORMAT as SMSPARTNER
+from smsd.webhooks.smspartner import build_smspartner_delivery
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -344,10 +346,15 @@ class WebhookSender:
             api_key = event.api_key or self._keys.get(event.id_user) or ""
             if not api_key:
                 self._unsigned(event.id_user)
-            delivery = build_delivery(
-                event.id, event.type, event.timestamp, event.random_id, event.body,
-                api_key, event.secret or api_key, int(self._clock()),
-            )  # fmt: skip
+            if event.format == SMSPARTNER:
+                delivery = build_smspartner_delivery(
+                    event, event.secret or api_key, int(self._clock())
+                )
+            else:
+                delivery = build_delivery(
+                    event.id, event.type, event.timestamp, event.random_id, event.body,
+                    api_key, event.secret or api_key, int(self._clock()),
+                )  # fmt: skip
             async with (
                 asyncio.timeout(self._config.timeout),
                 session.post(

@@ -133,6 +133,22 @@ def _operations(served: _Served):
 
 
 NOT_ENVELOPED = ("/health", "/metrics", "/openapi.json")  # documents in their own formats
+PARTNER = "/v1/"  # the SMSPartner door answers in SMSPartner's shapes
+
+
+def _check_partner(response) -> None:
+    """An SMSPartner door answer: ``success`` and ``code`` first, JSON or SMSPartner's XML."""
+    assert response.status_code in {200, 400, 404, 405, 413, 429}, response.text
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.startswith("application/xml"):
+        assert response.text.startswith("<?xml")
+        assert "<result>" in response.text
+        return
+    body = json.loads(response.text)
+    if response.status_code in {404, 405, 413}:  # routing refusals happen before the door
+        return
+    assert list(body)[:2] == ["success", "code"], body
+    assert body["success"] is (response.status_code == 200), body
 
 
 OWN_SHAPE = ("/getdata/",)  # another door's routes: that provider's {"error": 0|1, …} shape
@@ -149,6 +165,9 @@ def _check_own_shape(response) -> None:
 
 
 def _check_envelope(response, path: str = "") -> None:
+    if path.startswith(PARTNER):
+        _check_partner(response)
+        return
     assert response.status_code < 500, (response.status_code, response.text)
     if path.startswith(OWN_SHAPE):
         _check_own_shape(response)
@@ -190,6 +209,14 @@ def _gateway(operation) -> bool:
     return operation.path.startswith("/messages")
 
 
+def _partner_key(case, key: str | None) -> None:
+    """The SMSPartner door's key is its ``apiKey`` parameter: the valid one, or none."""
+    query = {k: v for k, v in (case.query or {}).items() if k != "apiKey"}
+    case.query = {**query, "apiKey": key} if key is not None else query
+    if isinstance(case.body, dict):
+        case.body = {k: v for k, v in case.body.items() if k != "apiKey"}
+
+
 def _fuzz(operation, examples: int, *, key: str | None) -> None:
     @given(case=operation.as_strategy())
     @settings(
@@ -212,13 +239,17 @@ def _fuzz(operation, examples: int, *, key: str | None) -> None:
             case.query = {k: v for k, v in case.query.items() if k != "api_key"}
         if case.query and "token" in case.query:  # the other door's key: its token
             case.query = {**case.query, "token": key or case.query["token"]}
+        if operation.path.startswith(PARTNER):
+            _partner_key(case, key)
         response = case.call(timeout=30)
         if _gateway(operation):
             _check_gateway_envelope(response)
         else:
             _check_envelope(response, operation.path)
         needs_key = bool(operation.definition.raw.get("security"))  # routes declared open have none
-        if key is None and needs_key:
+        if key is None and operation.path.startswith(PARTNER):
+            assert response.status_code in {400, 404, 405, 413}, (operation.path, response.text)
+        elif key is None and needs_key:
             assert response.status_code in {401, 404, 405, 413}, (operation.path, response.text)
 
     run()
