@@ -12,14 +12,14 @@ import dataclasses
 import inspect
 from pathlib import Path
 
-from smsd.config import inbound, settings
+from smsd.config import doors, inbound, settings
 
 PACKAGE = Path(settings.__file__).resolve().parent.parent
 
 
 def _settings_fields() -> list[tuple[str, str]]:
     found = []
-    for module in (settings, inbound):
+    for module in (settings, inbound, doors):
         for name, value in vars(module).items():
             if (
                 inspect.isclass(value)
