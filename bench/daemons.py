@@ -79,7 +79,8 @@ class Daemon:
     async def prepare(self, messages: Sequence[Outgoing]) -> None:
         """Work done before the clock starts (the peers' message files are built here)."""
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = 1) -> None:
+        """Hand ``messages`` to the daemon (``clients``: smsd's API clients posting at once)."""
         raise NotImplementedError
 
     async def stored(self) -> int:
@@ -162,7 +163,7 @@ class Smsd(Daemon):
             raise RuntimeError(f"smsd did not say where it listens:\n{self.log_tail()}")
         self.session = aiohttp.ClientSession(headers={"X-Api-Key": API_KEY})
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = INJECT_CLIENTS) -> None:
         session = self.session
         assert session is not None
         pending = iter(messages)
@@ -178,7 +179,7 @@ class Smsd(Daemon):
                         raise RuntimeError(f"POST /api/scheduled: {response.status}")
                     await response.read()
 
-        await asyncio.gather(*(client() for _ in range(INJECT_CLIENTS)))
+        await asyncio.gather(*(client() for _ in range(clients)))
 
     async def stored(self) -> int:
         assert self.session is not None
@@ -306,7 +307,8 @@ class GammuSmsd(Daemon):
                 raise RuntimeError(f"gammu-smsd-inject failed: {output!r}")
             self.staged.append(base / "staging" / Path(written[0]).name)
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = 1) -> None:
+        del clients  # files are renamed into the spool one by one
         for message in messages:
             staged = self.staged.pop(0)
             message.injected = now()
@@ -404,7 +406,8 @@ class Smstools(Daemon):
             path.write_bytes(body)
             self.staged.append(path)
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = 1) -> None:
+        del clients  # files are renamed into the spool one by one
         for message in messages:
             staged = self.staged.pop(0)
             message.injected = now()

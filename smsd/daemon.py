@@ -33,7 +33,6 @@ from smsd.api.server import api_factory as default_api_factory
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
-from smsd.mailin import MailListener
 from smsd.matching import definition_of
 from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
@@ -51,6 +50,7 @@ from smsd.webhooks.mailer import Mailer
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from smsd.mailin import MailListener
     from smsd.store.rows import PhoneRow
 
 STATUS_INTERVAL = 10.0
@@ -293,6 +293,8 @@ class Daemon:
                             wake_dispatcher=engine.wake, wake_outbox=webhooks.wake)  # fmt: skip
         self._rules = asyncio.create_task(runner.run(), name="rules")
         if config.email_in.enabled:
+            from smsd.mailin import MailListener  # noqa: PLC0415 - aiosmtpd loads only when enabled
+
             self._mail_in = MailListener(db, config.email_in, wake=engine.wake)
             self._log.info("email_in_listening", address=await self._mail_in.start())
 

@@ -133,7 +133,9 @@ class Engine:
                 priority=settings.priority,
                 limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
             )
-        receiver = Receiver(self._db, id_phone=id_phone, id_user=owner, name=settings.name)
+        receiver = Receiver(
+            self._db, id_phone=id_phone, id_user=owner, name=settings.name, on_stored=self.wake
+        )
         modem = Modem(
             ModemConfig(
                 name=settings.name,
@@ -230,6 +232,7 @@ class Engine:
         if self._statuses.get(phone.id_phone) != status:
             await accounts.set_phone_status(self._db, phone.id_phone, status)
             self._statuses[phone.id_phone] = status
+            self.wake_senders()  # a phone came up or went: who may take what changed
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
