@@ -273,7 +273,8 @@ async def _start_profiler(
     args: argparse.Namespace, name: str, setup: Setup, daemon: Daemon, workdir: Path
 ) -> asyncio.subprocess.Process | None:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not (args.profile and name == "smsd" and setup.name == "instant-4" and Path(spy).exists()):  # noqa: ASYNC240 - one stat
+    wanted = args.profile and name == "smsd" and setup.name == args.profile_setup
+    if not (wanted and Path(spy).exists()):  # noqa: ASYNC240 - one stat
         return None
     return await asyncio.create_subprocess_exec(
         spy,
@@ -406,9 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=10_000,
         help="smsd instant-4: messages sent before memory is read again (0: none)",
     )
-    parser.add_argument("--profile", action="store_true", help="py-spy on smsd's instant-4 run")
+    parser.add_argument("--profile", action="store_true", help="py-spy on one of smsd's runs")
+    parser.add_argument("--profile-setup", default="instant-4", help="the run --profile records")
     parser.add_argument("--timeout", type=float, default=90.0, help="cap of each phase, s")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument(
+        "--smsd-python",
+        help="interpreter running smsd (default: this one), e.g. a venv with only smsd installed",
+    )
     parser.add_argument("--gammu-loopsleep", type=int, default=1, help="gammu-smsd LoopSleep")
     parser.add_argument("--workdir", help="keep every run's files (logs, spools) under this")
     return parser
@@ -416,6 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.smsd_python:
+        Smsd.python = args.smsd_python
     GammuSmsd.loopsleep = args.gammu_loopsleep
     results = asyncio.run(main_async(args))
     print_table(results)

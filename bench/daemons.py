@@ -109,6 +109,8 @@ class Smsd(Daemon):
     """Our daemon, through its HTTP API."""
 
     name = "smsd"
+    python: ClassVar[str] = sys.executable
+    """The interpreter running the daemon (``--smsd-python``: e.g. a venv without test tools)."""
     settings = (
         "smsd run --config; phones: delivery_reports=false, defaults otherwise; log info json"
     )
@@ -142,7 +144,7 @@ class Smsd(Daemon):
         env.pop("NOTIFY_SOCKET", None)
         with self.log.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
+                self.python,
                 "-m",
                 "smsd",
                 "run",

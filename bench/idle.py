@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from compare import PEER_BINARIES
-from daemons import DAEMONS
+from daemons import DAEMONS, Smsd
 from rig import EmulatorProcess, Outgoing, ProcessTree, memory_mb, now, thread_samples
 
 
@@ -140,11 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--settle", type=float, default=5.0, help="quiet time before measuring")
     parser.add_argument("--timeout", type=float, default=90.0, help="cap of the warm-up, s")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument(
+        "--smsd-python",
+        help="interpreter running smsd (default: this one), e.g. a venv with only smsd installed",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.smsd_python:
+        Smsd.python = args.smsd_python
     results = asyncio.run(main_async(args))
     print_table(results)
     if args.json:

@@ -353,8 +353,8 @@ class Daemon:
         return f"{up}/{total} modems up{queue}"
 
     async def _report_status(self) -> None:
-        if self.db is None:
-            return
+        if self.db is None or not systemd.under_systemd():
+            return  # nobody reads STATUS=: no query
         try:
             depth = await queue_depth(self.db)
         except StoreError:
