@@ -165,5 +165,5 @@ class Dispatcher:
             plan=plan_segments,
             resolve_conditional=self._resolve_conditional,
         )
-        self._log.info("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))
+        self._log.debug("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))
         return ids
