@@ -71,7 +71,8 @@ class Sender:
         self._stopping = False
         """Set once the sender is cancelled: the segment in flight ends, the rest goes back."""
         self._busy = False
-        """The last claim found a message: the next one is claimed without looking first."""
+        """The last claim found a message, or new work was announced: the next claim goes ahead
+        without looking first."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
@@ -87,6 +88,9 @@ class Sender:
                         await phone.work.wait()
             else:
                 await self._until_ready(wait)
+            # Woken for new work: claim at once. The claims of the senders woken together share
+            # one batch in the store; a read first would cost each its own hand-over.
+            self._busy = self._busy or phone.work.is_set()
 
     async def _until_ready(self, wait: float) -> None:
         """Sleep until the modem is ready, new work is announced, or ``wait`` seconds passed."""
