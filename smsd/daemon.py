@@ -32,7 +32,6 @@ from smsd.api.render import make_render, resolve_conditional
 from smsd.api.state import PhoneSnapshot
 from smsd.config import Config, LimitConfig, PhoneConfig, load_config
 from smsd.errors import ConfigError, StoreError
-from smsd.mailin import MailListener
 from smsd.matching import definition_of
 from smsd.mqtt import MqttBridge
 from smsd.runtime.coreoptions import apply_core_options
@@ -53,6 +52,7 @@ from smsd.webhooks.mailer import Mailer
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from smsd.mailin import MailListener
     from smsd.store.rows import PhoneRow
 
 STATUS_INTERVAL = 10.0
@@ -307,6 +307,8 @@ class Daemon:
                             wake_dispatcher=engine.wake, wake_outbox=webhooks.wake)  # fmt: skip
         self._rules = asyncio.create_task(runner.run(), name="rules")
         if config.email_in.enabled:
+            from smsd.mailin import MailListener  # noqa: PLC0415 - aiosmtpd loads only when enabled
+
             self._mail_in = MailListener(db, config.email_in, wake=engine.wake)
             self._log.info("email_in_listening", address=await self._mail_in.start())
 
@@ -391,8 +393,8 @@ class Daemon:
         return f"{up}/{total} modems up{queue}"
 
     async def _report_status(self) -> None:
-        if self.db is None:
-            return
+        if self.db is None or not systemd.under_systemd():
+            return  # nobody reads STATUS=: no query
         try:
             depth = await queue_depth(self.db)
         except StoreError:

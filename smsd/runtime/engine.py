@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 HOUSEKEEPING = 5.0
-"""Seconds between phone-status syncs to the store and expiry of incomplete incoming messages."""
+"""Seconds between phone-status syncs to the store (no write unless a status changed)."""
+PART_SWEEP = 60.0
+"""Seconds between looks for incomplete incoming messages whose parts stopped coming (they wait
+``receiver.PART_TIMEOUT``, half an hour: a minute late is nothing)."""
 RESTART_DELAY = 1.0
 # Adapter names shown in the API's phone rows, in RaspiSMS's "namespace\\Class" form.
 VIRTUAL_ADAPTER = "adapters\\TestAdapter"
@@ -141,7 +144,9 @@ class Engine:
                 priority=settings.priority,
                 limits=[(limit.volume, limit.startpoint) for limit in settings.limits],
             )
-        receiver = Receiver(self._db, id_phone=id_phone, id_user=owner, name=settings.name)
+        receiver = Receiver(
+            self._db, id_phone=id_phone, id_user=owner, name=settings.name, on_stored=self.wake
+        )
         modem = Modem(
             ModemConfig(
                 name=settings.name,
@@ -234,11 +239,15 @@ class Engine:
             await asyncio.sleep(RESTART_DELAY)
 
     async def _housekeeping(self) -> None:
+        next_sweep = 0.0
         while True:
+            sweep = time.monotonic() >= next_sweep
+            if sweep:
+                next_sweep = time.monotonic() + PART_SWEEP
             for name, phone in list(self.phones.items()):
                 await self._sync_status(phone, phone.status.value)
                 receiver = self._receivers.get(name)
-                if receiver is not None:
+                if receiver is not None and sweep:
                     await receiver.expire_parts()
                 if phone.modem.gone:
                     self._log.info("phone_gone", modem=name)
@@ -248,6 +257,7 @@ class Engine:
         if self._statuses.get(phone.id_phone) != status:
             await accounts.set_phone_status(self._db, phone.id_phone, status)
             self._statuses[phone.id_phone] = status
+            self.wake_senders()  # a phone came up or went: who may take what changed
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

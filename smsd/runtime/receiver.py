@@ -60,8 +60,12 @@ class Receiver:
         name: str,
         clock: Callable[[], float] = time.time,
         on_status: Callable[[int, str], None] | None = None,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
+        self._on_stored = on_stored
+        """Called once a received message is committed (its transaction may have scheduled an
+        answer, e.g. to STOP: the dispatcher is woken through this)."""
         self._id_phone = id_phone
         self._id_user = id_user
         self._clock = clock
@@ -156,6 +160,8 @@ class Receiver:
         if stored is None:
             self._log.info("sms_received_duplicate", origin=sender)
         else:
+            if self._on_stored is not None:
+                self._on_stored()
             self._log.info(
                 "sms_stored", received=stored, origin=sender, parts=parts, incomplete=incomplete
             )
