@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from daemons import DAEMONS, Daemon, GammuSmsd
+from daemons import DAEMONS, INJECT_CLIENTS, Daemon, GammuSmsd, Smsd
 from dispatch import message_mix
 from rig import (
     BENCH,
@@ -45,6 +45,7 @@ from rig import (
     Outgoing,
     ProcessTree,
     first_on_wire,
+    memory_mb,
     now,
     percentiles,
     verify,
@@ -67,6 +68,8 @@ class Setup:
     modems: int
     delay: float
     messages: int
+    clients: int = INJECT_CLIENTS
+    """smsd's API clients posting at once (the peers take their spool files one by one)."""
 
 
 def build_messages(count: int, prefix: str, seed: int) -> list[Outgoing]:
@@ -101,7 +104,7 @@ async def burst(
     before = len(emulator.wire())
     expected = before + sum(m.segments for m in messages)
     cpu0 = tree.cpu_seconds()
-    await daemon.inject(messages)
+    await daemon.inject(messages, clients=setup.clients)
     complete = await _wait_wire(emulator, expected, timeout)
     await asyncio.sleep(setup.delay)  # the last segment's network answer
     cpu = tree.cpu_seconds() - cpu0
@@ -208,6 +211,10 @@ async def run_setup(
             figures["incoming"] = await incoming(daemon, emulator, args.incoming, args.timeout)
         if name == "smsd" and setup.name == "instant-4" and args.api_requests:
             figures["api"] = await api_load(daemon, args)
+        figures["memory_mb"] = memory_mb(tree.pids())
+        if setup.name == "instant-4" and args.memory_messages and isinstance(daemon, Smsd):
+            figures["memory_burst"] = await memory_burst(daemon, emulator, args)
+            figures["memory_mb_after_burst"] = memory_mb(tree.pids())
         await tree.stop_sampling()
         figures["peak_rss_mb"] = tree.peak_rss_mb()
         figures["processes"] = len(tree.hwm)
@@ -216,6 +223,24 @@ async def run_setup(
         await daemon.stop()
         await emulator.stop()
     return figures
+
+
+async def memory_burst(
+    daemon: Smsd, emulator: EmulatorProcess, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Send ``--memory-messages`` more messages (8 clients), for the memory read after them."""
+    messages = build_messages(args.memory_messages, "3", SEED + 3)
+    before = len(emulator.wire())
+    started = now()
+    await daemon.inject(messages)
+    expected = before + sum(m.segments for m in messages)
+    complete = await _wait_wire(emulator, expected, args.timeout * 4)
+    return {
+        "messages": len(messages),
+        "segments_on_wire": len(emulator.wire()) - before,
+        "complete": complete,
+        "seconds": round(now() - started, 2),
+    }
 
 
 async def api_load(daemon: Daemon, args: argparse.Namespace) -> dict[str, Any]:
@@ -248,7 +273,8 @@ async def _start_profiler(
     args: argparse.Namespace, name: str, setup: Setup, daemon: Daemon, workdir: Path
 ) -> asyncio.subprocess.Process | None:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not (args.profile and name == "smsd" and setup.name == "instant-4" and Path(spy).exists()):  # noqa: ASYNC240 - one stat
+    wanted = args.profile and name == "smsd" and setup.name == args.profile_setup
+    if not (wanted and Path(spy).exists()):  # noqa: ASYNC240 - one stat
         return None
     return await asyncio.create_subprocess_exec(
         spy,
@@ -293,6 +319,12 @@ def print_table(results: list[dict[str, Any]]) -> None:
         ("idle max ms", lambda r: r.get("idle", {}).get("max")),
         ("CPU ms/seg", lambda r: r["burst"]["cpu_ms_per_segment"]),
         ("peak RSS MB", lambda r: r["peak_rss_mb"]),
+        ("PSS MB", lambda r: r["memory_mb"]["pss"]),
+        ("USS MB", lambda r: r["memory_mb"]["uss"]),
+        ("RSS MB", lambda r: r["memory_mb"]["rss"]),
+        ("PSS after 10k", lambda r: r["memory_mb_after_burst"]["pss"]),
+        ("USS after 10k", lambda r: r["memory_mb_after_burst"]["uss"]),
+        ("RSS after 10k", lambda r: r["memory_mb_after_burst"]["rss"]),
         ("incoming s", lambda r: r.get("incoming", {}).get("seconds")),
         ("utilisation", lambda r: r["burst"].get("utilisation")),
         ("whole/total", lambda r: f"{r['burst']['whole_messages']}/{r['burst']['messages']}"),
@@ -306,7 +338,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
                 continue
             if value is None:
                 continue
-            mine = smsd.get(result["setup"])
+            mine = smsd.get(result["setup"]) or smsd.get(result["setup"].removesuffix("-c1"))
             reference = None
             if mine is not None and not isinstance(value, str):
                 try:
@@ -330,6 +362,8 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
         Setup("instant-1", 1, 0.0, args.messages),
         Setup("instant-4", 4, 0.0, args.messages),
         Setup("slow-4", 4, args.slow_delay, args.slow_messages),
+        Setup("instant-1-c1", 1, 0.0, args.messages, clients=1),
+        Setup("instant-4-c1", 4, 0.0, args.messages, clients=1),
     ]
     setups = [s for s in setups if s.name in args.setups]
     results = []
@@ -339,6 +373,8 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
             print(f"{name}: not installed, skipped", file=sys.stderr)
             continue
         for setup in setups:
+            if setup.clients != INJECT_CLIENTS and name != "smsd":
+                continue  # a peer takes its spool files one by one whatever the clients
             print(f"{name} {setup.name} ...", file=sys.stderr, flush=True)
             if args.workdir:
                 kept = Path(args.workdir) / f"{name}-{setup.name}"
@@ -353,16 +389,32 @@ async def main_async(args: argparse.Namespace) -> list[dict[str, Any]]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--daemons", nargs="+", default=list(DAEMONS), choices=list(DAEMONS))
-    parser.add_argument("--setups", nargs="+", default=["instant-1", "instant-4", "slow-4"])
+    parser.add_argument(
+        "--setups",
+        nargs="+",
+        default=["instant-1", "instant-4", "slow-4", "instant-1-c1", "instant-4-c1"],
+        help="the -c1 setups inject into smsd from one client (the peers skip them)",
+    )
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--slow-messages", type=int, default=40)
     parser.add_argument("--slow-delay", type=float, default=3.0)
     parser.add_argument("--idle-samples", type=int, default=20)
     parser.add_argument("--incoming", type=int, default=50)
     parser.add_argument("--api-requests", type=int, default=3000)
-    parser.add_argument("--profile", action="store_true", help="py-spy on smsd's instant-4 run")
+    parser.add_argument(
+        "--memory-messages",
+        type=int,
+        default=10_000,
+        help="smsd instant-4: messages sent before memory is read again (0: none)",
+    )
+    parser.add_argument("--profile", action="store_true", help="py-spy on one of smsd's runs")
+    parser.add_argument("--profile-setup", default="instant-4", help="the run --profile records")
     parser.add_argument("--timeout", type=float, default=90.0, help="cap of each phase, s")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument(
+        "--smsd-python",
+        help="interpreter running smsd (default: this one), e.g. a venv with only smsd installed",
+    )
     parser.add_argument("--gammu-loopsleep", type=int, default=1, help="gammu-smsd LoopSleep")
     parser.add_argument("--workdir", help="keep every run's files (logs, spools) under this")
     return parser
@@ -370,6 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.smsd_python:
+        Smsd.python = args.smsd_python
     GammuSmsd.loopsleep = args.gammu_loopsleep
     results = asyncio.run(main_async(args))
     print_table(results)

@@ -79,7 +79,8 @@ class Daemon:
     async def prepare(self, messages: Sequence[Outgoing]) -> None:
         """Work done before the clock starts (the peers' message files are built here)."""
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = 1) -> None:
+        """Hand ``messages`` to the daemon (``clients``: smsd's API clients posting at once)."""
         raise NotImplementedError
 
     async def stored(self) -> int:
@@ -108,6 +109,8 @@ class Smsd(Daemon):
     """Our daemon, through its HTTP API."""
 
     name = "smsd"
+    python: ClassVar[str] = sys.executable
+    """The interpreter running the daemon (``--smsd-python``: e.g. a venv without test tools)."""
     settings = (
         "smsd run --config; phones: delivery_reports=false, defaults otherwise; log info json"
     )
@@ -141,7 +144,7 @@ class Smsd(Daemon):
         env.pop("NOTIFY_SOCKET", None)
         with self.log.open("wb") as out:
             process = await asyncio.create_subprocess_exec(
-                sys.executable,
+                self.python,
                 "-m",
                 "smsd",
                 "run",
@@ -162,7 +165,7 @@ class Smsd(Daemon):
             raise RuntimeError(f"smsd did not say where it listens:\n{self.log_tail()}")
         self.session = aiohttp.ClientSession(headers={"X-Api-Key": API_KEY})
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = INJECT_CLIENTS) -> None:
         session = self.session
         assert session is not None
         pending = iter(messages)
@@ -178,7 +181,7 @@ class Smsd(Daemon):
                         raise RuntimeError(f"POST /api/scheduled: {response.status}")
                     await response.read()
 
-        await asyncio.gather(*(client() for _ in range(INJECT_CLIENTS)))
+        await asyncio.gather(*(client() for _ in range(clients)))
 
     async def stored(self) -> int:
         assert self.session is not None
@@ -306,7 +309,8 @@ class GammuSmsd(Daemon):
                 raise RuntimeError(f"gammu-smsd-inject failed: {output!r}")
             self.staged.append(base / "staging" / Path(written[0]).name)
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = 1) -> None:
+        del clients  # files are renamed into the spool one by one
         for message in messages:
             staged = self.staged.pop(0)
             message.injected = now()
@@ -404,7 +408,8 @@ class Smstools(Daemon):
             path.write_bytes(body)
             self.staged.append(path)
 
-    async def inject(self, messages: Sequence[Outgoing]) -> None:
+    async def inject(self, messages: Sequence[Outgoing], *, clients: int = 1) -> None:
+        del clients  # files are renamed into the spool one by one
         for message in messages:
             staged = self.staged.pop(0)
             message.injected = now()

@@ -335,3 +335,71 @@ class ProcessTree:
                 await self._sampler
             self._sampler = None
         self.sample()
+
+
+# ---------------------------------------------------------------------- memory and threads
+
+
+def memory_mb(pids: list[int]) -> dict[str, float]:
+    """PSS, USS and RSS summed over ``pids``, in MB, from ``/proc/<pid>/smaps_rollup``.
+
+    USS is the private part (``Private_Clean`` + ``Private_Dirty``); PSS adds each shared page
+    divided by the number of processes mapping it, so the sum over a tree counts a page once.
+    """
+    totals = {"pss": 0, "uss": 0, "rss": 0, "pss_anon": 0}
+    keys = {
+        "Pss:": ("pss",),
+        "Rss:": ("rss",),
+        "Private_Clean:": ("uss",),
+        "Private_Dirty:": ("uss",),
+        "Pss_Anon:": ("pss_anon",),
+    }
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                parts = line.split()
+                for key in keys.get(parts[0] if parts else "", ()):
+                    totals[key] += int(parts[1])
+    return {key: round(kib / 1024, 1) for key, kib in totals.items()}
+
+
+@dataclass(frozen=True)
+class ThreadSample:
+    """One thread's counters at one instant."""
+
+    pid: int
+    tid: int
+    name: str
+    cpu: float
+    """utime + stime, seconds."""
+    voluntary: int
+    involuntary: int
+
+
+def thread_samples(pids: list[int]) -> dict[int, ThreadSample]:
+    """Every thread of ``pids``: CPU seconds and context switches from ``/proc``."""
+    found: dict[int, ThreadSample] = {}
+    for pid in pids:
+        tids: list[int] = []
+        with contextlib.suppress(OSError):
+            tids = [int(entry.name) for entry in Path(f"/proc/{pid}/task").iterdir()]
+        for tid in tids:
+            task = Path(f"/proc/{pid}/task/{tid}")
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (task / "stat").read_text(encoding="latin-1")
+                fields = stat[stat.rindex(")") + 2 :].split()
+                cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+                status = dict(
+                    line.split(":", 1)
+                    for line in (task / "status").read_text(encoding="latin-1").splitlines()
+                    if ":" in line
+                )
+                found[tid] = ThreadSample(
+                    pid=pid,
+                    tid=tid,
+                    name=(task / "comm").read_text(encoding="latin-1").strip(),
+                    cpu=cpu,
+                    voluntary=int(status["voluntary_ctxt_switches"]),
+                    involuntary=int(status["nonvoluntary_ctxt_switches"]),
+                )
+    return found

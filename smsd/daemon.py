@@ -31,7 +31,6 @@ import structlog
 from smsd import systemd
 from smsd.config import Config, UnixListen, load_config
 from smsd.errors import ConfigError, StoreError
-from smsd.mailin import MailListener
 from smsd.matching import definition_of
 from smsd.mqtt import MqttBridge
 from smsd.runtime.coreoptions import apply_core_options
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Callable
 
+    from smsd.mailin import MailListener
 
 STATUS_INTERVAL = 10.0
 DEFAULT_EMAIL = "admin@localhost"
@@ -286,6 +286,8 @@ class Daemon:
                             wake_dispatcher=engine.wake, wake_outbox=webhooks.wake)  # fmt: skip
         self._rules = asyncio.create_task(supervised("rules", runner.run), name="rules")
         if config.email_in.enabled:
+            from smsd.mailin import MailListener  # noqa: PLC0415 - aiosmtpd loads only when enabled
+
             self._mail_in = MailListener(db, config.email_in, wake=engine.wake)
             self._log.info("email_in_listening", address=await self._mail_in.start())
 
@@ -370,8 +372,8 @@ class Daemon:
         return f"{up}/{total} modems up{queue}"
 
     async def _report_status(self) -> None:
-        if self.db is None:
-            return
+        if self.db is None or not systemd.under_systemd():
+            return  # nobody reads STATUS=: no query
         try:
             depth = await queue_depth(self.db)
         except StoreError:

@@ -48,6 +48,11 @@ def _message(fields: dict[str, object]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def under_systemd() -> bool:
+    """Whether a service manager listens for notifications (``$NOTIFY_SOCKET`` is usable)."""
+    return _address() is not None
+
+
 def notify(**fields: object) -> bool:
     """Send one notification, e.g. ``notify(READY=1, STATUS="serving")``.
 

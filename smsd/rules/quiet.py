@@ -16,10 +16,10 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import holidays
-
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import holidays
 
 __all__ = [
     "ALL_DAYS",
@@ -70,6 +70,8 @@ def parse_window(text: str) -> tuple[dt.time, dt.time]:
 
 @functools.cache
 def _calendar(country: str) -> holidays.HolidayBase:
+    import holidays  # noqa: PLC0415 - its calendars load only when quiet hours name a country
+
     return holidays.country_holidays(country)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -16,19 +17,19 @@ from typing import TYPE_CHECKING
 import structlog
 
 from smsd import pdu
-from smsd.store import accounts, deferral, outbox, quota, sandbox, scheduled
+from smsd.store import accounts, deferral, outbox, quota, sandbox, scheduled, wakeups
 from smsd.store.rows import ContactRow
 
 if TYPE_CHECKING:
     from smsd.runtime.quiet import QuietPolicy
     from smsd.store.db import Database
 
-POLL = 1.0
-"""Seconds between looks for scheduled messages whose time came (API posts wake it at once)."""
 MAINTENANCE = 60.0
 """Seconds between quota renewals and sandbox purges."""
 EXPANSIONS = 16
 """Scheduled messages expanded at once (their transactions share commits)."""
+DUE_BATCH = 100
+"""Due scheduled messages read per round."""
 
 Render = Callable[[str, outbox.Recipient, dict[str, object]], str | None]
 ResolveConditional = Callable[[str, list[ContactRow]], list[ContactRow]]
@@ -63,6 +64,7 @@ class Dispatcher:
         self._db = db
         self._quiet = quiet
         self._maintained = 0.0
+        self._next_due = 0.0
         self._resolve_conditional = resolve_conditional
         self._wake_senders = wake_senders
         self._render = render
@@ -84,8 +86,11 @@ class Dispatcher:
             self._event.clear()
             await self.expand_due()
             await self.maintain()
+            wait = self._next_due - self._clock()
+            if wait <= 0:
+                continue
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(POLL):
+                async with asyncio.timeout(wait):
                     await self._event.wait()
 
     async def expand_due(self) -> int:
@@ -95,7 +100,12 @@ class Dispatcher:
         (one fsync for several) while each stays its own transaction.
         """
         now = self._clock()
-        entries = await scheduled.due_entries(self._db, now=now)
+        entries, later = await wakeups.due_and_next(self._db, now=now, limit=DUE_BATCH)
+        # Sleep until the next message dated later or the next maintenance (new messages wake
+        # the dispatcher at once); a full batch means more are due: look again at once.
+        self._next_due = min(later or math.inf, self._maintained + MAINTENANCE)
+        if len(entries) >= DUE_BATCH:
+            self._next_due = now
         due = [e.id for e in entries if not await self._held(e, now)]
         created = 0
         for start in range(0, len(due), EXPANSIONS):
@@ -123,6 +133,7 @@ class Dispatcher:
         if verdict is None:
             return False
         await deferral.defer(self._db, entry.id, until=verdict.until, reason=verdict.reason)
+        self._next_due = now  # its new due time is read on the next round
         self._log.info("scheduled_deferred", scheduled=entry.id, reason=verdict.reason)
         return True
 
@@ -154,5 +165,5 @@ class Dispatcher:
             plan=plan_segments,
             resolve_conditional=self._resolve_conditional,
         )
-        self._log.info("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))
+        self._log.debug("scheduled_expanded", scheduled=id_scheduled, messages=len(ids))
         return ids

@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 HOUSEKEEPING = 5.0
-"""Seconds between phone-status syncs to the store and expiry of incomplete incoming messages."""
+"""Seconds between phone-status syncs to the store (no write unless a status changed)."""
+PART_SWEEP = 60.0
+"""Seconds between looks for incomplete incoming messages whose parts stopped coming (they wait
+``[daemon] part_timeout``, half an hour by default: a minute late is nothing)."""
 # Adapter names shown in the API's phone rows, in RaspiSMS's "namespace\\Class" form.
 VIRTUAL_ADAPTER = "adapters\\TestAdapter"
 SERIAL_ADAPTER = "adapters\\SerialModemAdapter"
@@ -152,6 +155,7 @@ class Engine:
             clock=self._clock,
             report_window=self._report_window,
             part_timeout=self._part_timeout,
+            on_stored=self.wake,
         )
         modem = Modem(
             ModemConfig.of(settings),
@@ -222,11 +226,15 @@ class Engine:
         return task
 
     async def _housekeeping(self) -> None:
+        next_sweep = 0.0
         while True:
+            sweep = time.monotonic() >= next_sweep
+            if sweep:
+                next_sweep = time.monotonic() + PART_SWEEP
             for name, phone in list(self.phones.items()):
                 await self._sync_status(phone, phone.status.value)
                 receiver = self._receivers.get(name)
-                if receiver is not None:
+                if receiver is not None and sweep:
                     await receiver.expire_parts()
                 if phone.modem.gone:
                     self._log.info("phone_gone", modem=name)
@@ -236,6 +244,7 @@ class Engine:
         if self._statuses.get(phone.id_phone) != status:
             await accounts.set_phone_status(self._db, phone.id_phone, status)
             self._statuses[phone.id_phone] = status
+            self.wake_senders()  # a phone came up or went: who may take what changed
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

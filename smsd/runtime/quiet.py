@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from smsd.rules.quiet import DAY_NAMES, QuietHours, holiday_checker, next_allowed, parse_window
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from smsd.config.settings import QuietHoursConfig
 
 __all__ = ["QuietPolicy", "Verdict"]
@@ -41,7 +43,14 @@ class QuietPolicy:
             days=frozenset(DAY_NAMES.index(d) for d in config.days),
             country=config.country or None,
         )
-        self._is_holiday = holiday_checker(self.rule.country)
+        self._holiday: Callable[[dt.date], bool] | None = None
+
+    def _is_holiday(self, day: dt.date) -> bool:
+        # The calendar (the whole holidays package, several MB) loads with the first commercial
+        # message judged: a daemon that never sends one never pays for it.
+        if self._holiday is None:
+            self._holiday = holiday_checker(self.rule.country)
+        return self._holiday(day)
 
     def rule_for(self, setting: str | None) -> QuietHours | None:
         """The rule for a user whose ``quiet_hours`` setting is ``setting``; ``None``: no rule."""

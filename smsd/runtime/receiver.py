@@ -79,12 +79,16 @@ class Receiver:
         on_status: Callable[[int, str], None] | None = None,
         report_window: float = REPORT_WINDOW,
         part_timeout: float = PART_TIMEOUT,
+        on_stored: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._report_window = report_window
         """``[daemon] report_window_hours``, in seconds."""
         self._part_timeout = part_timeout
         """``[daemon] part_timeout``."""
+        self._on_stored = on_stored
+        """Called once a received message is committed (its transaction may have scheduled an
+        answer, e.g. to STOP: the dispatcher is woken through this)."""
         self._id_phone = id_phone
         self._id_user = id_user
         self._clock = clock
@@ -180,6 +184,8 @@ class Receiver:
         if stored is None:
             self._log.info("sms_received_duplicate", origin=sender)
         else:
+            if self._on_stored is not None:
+                self._on_stored()
             self._log.info(
                 "sms_stored", received=stored, origin=sender, parts=parts, incomplete=incomplete
             )

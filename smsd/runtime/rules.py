@@ -47,6 +47,7 @@ from smsd.matching import (
 )
 from smsd.runtime.commands import run_command
 from smsd.store import rules as store
+from smsd.store.changes import watch_inserts
 from smsd.store.rows import Recipient
 from smsd.webhooks.mailer import MAILTO
 
@@ -58,8 +59,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_REPLY", "POLL_INTERVAL", "RuleRunner", "verbatim"]
 
-POLL_INTERVAL = 0.5
-"""Seconds between two looks at the received messages when nobody wakes the runner."""
+POLL_INTERVAL = 60.0
+"""Longest sleep of the runner (a safety net): an insert watch on ``received`` wakes it as soon
+as a message is stored, and the clean-up below wakes it when due."""
 PURGE_INTERVAL = 300.0
 """Seconds between two clean-ups of closed auto-reply windows."""
 MAX_REPLY = 459
@@ -119,14 +121,17 @@ class RuleRunner:
     async def run(self) -> None:
         """Handle received messages until cancelled (then stop the commands running)."""
         try:
+            watch = await watch_inserts(self._db, "received", self._woken.set)
             while True:
                 try:
+                    await watch.settled()  # the messages that woke us are committed: readable
                     await self.handle_pending()
                     self._once.clear("store")
                 except StoreError as exc:
                     self._once.warn(self._log, "store", "rules_store_error", error=str(exc))
+                wait = min(self._poll, self._next_purge - self._clock())
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._poll):
+                    async with asyncio.timeout(max(wait, 0.01)):
                         await self._woken.wait()
                 self._woken.clear()
         finally:

@@ -32,7 +32,7 @@ from smsd.scheduling import (
     retry_delay,
     window_start,
 )
-from smsd.store import outbox
+from smsd.store import outbox, wakeups
 from smsd.store.errors import TransitionError
 
 if TYPE_CHECKING:
@@ -43,8 +43,10 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-IDLE_POLL = 1.0
-"""Seconds an idle sender sleeps when nothing wakes it (a safety net: new work wakes it at once)."""
+IDLE_WAIT = 60.0
+"""Longest sleep of an idle sender. New work, a modem coming up, a phone's status changing and
+a message handed back wake it at once, and a retry delay or fail-over hold ending when it is
+due; this is only a safety net."""
 LIMIT_RECHECK = 30.0
 """Seconds between re-checks of a phone whose limit is reached (its window slides)."""
 SETTLE_RETRY = 5.0
@@ -89,7 +91,8 @@ class Sender:
         self._stopping = False
         """Set once the sender is cancelled: the segment in flight ends, the rest goes back."""
         self._busy = False
-        """The last claim found a message: the next one is claimed without looking first."""
+        """The last claim found a message, or new work was announced: the next claim goes ahead
+        without looking first."""
         self._unsettled: list[Settlement] = []
         """Messages a failed step left ``sending`` whose settlement the store refused so far."""
 
@@ -102,20 +105,39 @@ class Sender:
                 wait = SETTLE_RETRY  # nothing new is claimed while a message is unsettled
             else:
                 wait = await self._step()
-            if wait > 0:
+            if wait <= 0:
+                continue
+            if phone.modem.ready.is_set():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await phone.work.wait()
+            else:
+                await self._until_ready(wait)
+            # Woken for new work: claim at once. The claims of the senders woken together share
+            # one batch in the store; a read first would cost each its own hand-over.
+            self._busy = self._busy or phone.work.is_set()
+
+    async def _until_ready(self, wait: float) -> None:
+        """Sleep until the modem is ready, new work is announced, or ``wait`` seconds passed."""
+        waiters = [
+            asyncio.ensure_future(self._phone.work.wait()),
+            asyncio.ensure_future(self._phone.modem.ready.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
 
     async def _step(self) -> float:
         """Send one message if one may go now; return how long to wait otherwise."""
         phone = self._phone
         if not phone.modem.ready.is_set():
-            return IDLE_POLL
+            return IDLE_WAIT
         now = self._clock()
         await self._check_limits(now)
         if not phone.available:
-            return IDLE_POLL
+            return LIMIT_RECHECK if phone.limit_reached else IDLE_WAIT
         pace = next_send_at(phone.last_send, phone.settings.min_interval) - now
         if pace > 0:
             return pace
@@ -125,7 +147,7 @@ class Sender:
         if not self._busy and not await outbox.next_queued(
             self._db, phone_ids=[phone.id_phone], now=now, include_unpinned=unpinned
         ):
-            return IDLE_POLL
+            return await self._idle_wait(now)
         claim = await self._claim(now, include_unpinned=unpinned)
         self._busy = claim is not None
         if claim is None:
@@ -144,6 +166,16 @@ class Sender:
             phone.busy = False
             phone.last_send = self._clock()
         return 0.0
+
+    async def _idle_wait(self, now: float) -> float:
+        """Nothing to send now: seconds until a retry delay or a fail-over hold ends."""
+        due = await wakeups.next_queued_at(self._db, now=now)
+        return IDLE_WAIT if due is None else max(min(IDLE_WAIT, due - now), 0.001)
+
+    def _wake_peers(self) -> None:
+        """A message went back to the queue: every phone's sender looks at it."""
+        for peer in self._peers():
+            peer.work.set()
 
     async def _claim(self, now: float, *, include_unpinned: bool) -> outbox.Claim | None:
         """``claim_next`` shielded: a sender cancelled meanwhile hands a claimed message back."""
@@ -178,6 +210,7 @@ class Sender:
             exclude_phone=None,
             count_attempt=False,
         )
+        self._wake_peers()
         self._log.info("sms_requeued", sended=message.id, reason=STOPPED)
 
     async def _finish(self, step: asyncio.Task[Any]) -> bool:
@@ -300,6 +333,7 @@ class Sender:
                 exclude_phone=phone.id_phone if self._others_available() else None,
                 count_attempt=False,
             )
+            self._wake_peers()
             log.info("sms_requeued", reason=str(exc))
             return
         await outbox.mark_sent(self._db, message.id, now=self._clock(), last=last)
@@ -362,6 +396,8 @@ class Sender:
             return False
         else:
             log.warning("sms_settled", transition=settlement.transition)
+            if settlement.transition == "requeue":
+                self._wake_peers()  # back in the queue: every phone's sender looks at it
         if settlement in self._unsettled:
             self._unsettled.remove(settlement)
         return True
@@ -411,6 +447,7 @@ class Sender:
             next_attempt_at=now if failover else now + retry_delay(attempts),
             exclude_phone=self._phone.id_phone if failover else None,
         )
+        self._wake_peers()
         log.info("sms_retry", reason=reason, attempts=attempts)
 
     def _others_available(self) -> bool:

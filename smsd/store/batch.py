@@ -112,9 +112,6 @@ class GroupWriter:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         """Batches committed (a figure for benchmarks)."""
-        self.on_new_events: list[Callable[[], None]] = []
-        """Called after a commit that wrote webhook events (their triggers ran)."""
-        self._last_event: int | None = None
         self.jobs = 0
         """Transitions committed or refused in those batches."""
 
@@ -167,8 +164,6 @@ class GroupWriter:
         try:
             async with self._lock:
                 value = await job.alone()
-                if self.on_new_events:
-                    self._notify(await self._writer.run(last_event))
         except asyncio.CancelledError:
             _settle(job, _Outcome(ok=False, value=StoreError(f"{job.action}: store closing")))
             raise
@@ -184,12 +179,7 @@ class GroupWriter:
         try:
             async with self._lock:
                 # One hand-over to the writer's thread for the whole batch.
-                watch = bool(self.on_new_events)
-                outcomes, top = await self._writer.run(
-                    lambda conn: (run_batch(conn, bodies), last_event(conn) if watch else None)
-                )
-                if watch:
-                    self._notify(top)
+                outcomes = await self._writer.run(lambda conn: run_batch(conn, bodies))
         except Exception as exc:  # noqa: BLE001 - every waiting caller gets the failure
             error = _translated(exc, action)
             for job in batch:
@@ -207,23 +197,6 @@ class GroupWriter:
             if not outcome.ok:
                 outcome = _Outcome(ok=False, value=_translated(outcome.value, job.action))  # noqa: PLW2901
             _settle(job, outcome)
-
-    def _notify(self, top: int | None) -> None:
-        """Wake the listeners when the newest webhook event is newer than the last seen."""
-        if top is None or top == self._last_event:
-            return
-        self._last_event = top  # the first look may wake once for nothing: a poll, no harm
-        for listener in self.on_new_events:
-            listener()
-
-
-def last_event(conn: sqlite3.Connection) -> int | None:
-    """The id of the newest webhook event (``None`` before the table exists)."""
-    try:
-        found = conn.execute("SELECT max(id) FROM webhook_event").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    return None if found is None or found[0] is None else int(found[0])
 
 
 def _translated(exc: BaseException, action: str) -> BaseException:

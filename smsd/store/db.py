@@ -146,16 +146,6 @@ class Database:
             raise
         return cls(name, writer, second)
 
-    def on_new_webhook_events(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener`` after each commit that wrote webhook events; return the undo."""
-        self._group.on_new_events.append(listener)
-
-        def forget() -> None:
-            if listener in self._group.on_new_events:
-                self._group.on_new_events.remove(listener)
-
-        return forget
-
     async def close(self) -> None:
         """Finish the transactions in flight, then close both connections. Idempotent."""
         await self._group.drain()

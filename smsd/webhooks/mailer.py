@@ -15,8 +15,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
 
-import aiosmtplib
-
 if TYPE_CHECKING:
     from smsd.config.inbound import SmtpConfig
     from smsd.store.webhooks import EventRow
@@ -51,6 +49,8 @@ class Mailer:
 
     async def send(self, event: EventRow) -> str | None:
         """One attempt; ``None`` when the server accepted the mail, else what went wrong."""
+        import aiosmtplib  # noqa: PLC0415 - loaded with the first mail: a run sending none never needs it
+
         config = self._config
         try:
             message = build_mail(event, config.from_address)

@@ -40,6 +40,7 @@ import structlog
 from smsd.errors import StoreError
 from smsd.log import LogOnce
 from smsd.store import webhooks as store
+from smsd.store.changes import InsertWatch, watch_inserts
 from smsd.webhooks.keys import KeyRing
 from smsd.webhooks.mailer import MAILTO
 from smsd.webhooks.payload import build_delivery
@@ -58,8 +59,10 @@ if TYPE_CHECKING:
 
 __all__ = ["POLL_INTERVAL", "PURGE_INTERVAL", "WebhookSender", "retry_delay"]
 
-POLL_INTERVAL = 0.5
-"""Seconds between two looks at the outbox when nobody wakes the sender (RaspiSMS: 0.5 s)."""
+POLL_INTERVAL = 60.0
+"""Longest sleep of the sender (a safety net). It is woken when an event row is inserted (an
+insert watch on the writer connection), when a delivery ends, and when the earliest pending
+retry or a target's hold comes due."""
 PURGE_INTERVAL = 60.0
 """Seconds between two clean-ups of finished events and closed reply windows."""
 STOP_GRACE = 5.0
@@ -123,7 +126,7 @@ class WebhookSender:
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
         self._woken = asyncio.Event()
-        self._unwatch: Callable[[], None] = lambda: None
+        self._watch: InsertWatch | None = None
         self._inflight: dict[int, str] = {}  # event id -> target, until the outcome is committed
         self._load: Counter[str] = Counter()  # deliveries per target, same lifetime
         self._tasks: set[asyncio.Task[None]] = set()
@@ -145,9 +148,9 @@ class WebhookSender:
         if self._runner is not None:
             return
         await store.set_reply_window(self._db, self._config.reply_window)
+        # An inserted event wakes the sender at once: no delivery waits for the poll.
+        self._watch = await watch_inserts(self._db, "webhook_event", self._woken.set)
         self._session = self._factory()
-        # A commit that wrote events wakes the sender at once: no delivery waits for the poll.
-        self._unwatch = self._db.on_new_webhook_events(self.wake)
         self._runner = asyncio.create_task(self._run(), name="webhook-sender")
         self._runner.add_done_callback(self._ended)
 
@@ -163,7 +166,6 @@ class WebhookSender:
         transaction.
         """
         runner, self._runner = self._runner, None
-        self._unwatch()
         if runner is not None:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -201,6 +203,8 @@ class WebhookSender:
     async def _run(self) -> None:
         while True:
             try:
+                if self._watch is not None:
+                    await self._watch.settled()  # the new events are committed: readable
                 await self._flush()
                 await self._dispatch()
                 await self._housekeeping()
@@ -211,9 +215,24 @@ class WebhookSender:
 
     async def _sleep(self) -> None:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._poll):
+            async with asyncio.timeout(await self._idle_wait()):
                 await self._woken.wait()
         self._woken.clear()
+
+    async def _idle_wait(self) -> float:
+        """Seconds until the next retry, hold or clean-up is due (at most the poll interval)."""
+        if self._woken.is_set():
+            return 0.0
+        now = self._clock()
+        wait = min(self._poll, self._next_purge - now, *(t - now for t in self._held.values()))
+        if self._config.concurrency > len(self._inflight):
+            try:
+                due = await store.next_due(self._db)
+            except StoreError:
+                due = None
+            if due is not None and due > now:  # those due now are in flight or wait for a slot
+                wait = min(wait, due - now)
+        return max(wait, 0.01)
 
     async def _flush(self) -> None:
         """Commit the finished attempts; only then are their events free to be handed out."""

@@ -1,4 +1,4 @@
-"""A commit that wrote webhook events wakes the sender: a delivery does not wait for the poll."""
+"""An inserted webhook event wakes the sender: a delivery does not wait for the poll."""
 
 from __future__ import annotations
 
@@ -36,8 +36,16 @@ async def test_an_event_committed_is_delivered_without_waiting_for_the_poll(
         await sender.stop(grace=0.5)
 
 
-async def test_a_stopped_sender_is_not_woken(db, user, phone) -> None:
+async def test_a_stopped_sender_posts_nothing_when_events_come(db, user, phone, receiver) -> None:
+    await store.create_webhook(
+        db, id_user=user, url=receiver.url(), type_="receive_sms", secret=SECRET
+    )
     sender = WebhookSender(db, FAST, poll_interval=SLOW_POLL)
     await sender.start()
     await sender.stop(grace=0.1)
-    assert db._group.on_new_events == []
+    await inbox.store_received(
+        db, id_user=user, id_phone=phone, origin="+33612345678", text="nobody listens",
+        at="2024-01-01 10:00:00", dedupe_key="stopped",
+    )  # fmt: skip
+    await asyncio.sleep(0.5)
+    assert receiver.hits == []
