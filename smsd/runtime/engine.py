@@ -38,7 +38,8 @@ HOUSEKEEPING = 5.0
 """Seconds between phone-status syncs to the store (no write unless a status changed)."""
 PART_SWEEP = 60.0
 """Seconds between looks for incomplete incoming messages whose parts stopped coming (they wait
-``[daemon] part_timeout``, half an hour by default: a minute late is nothing)."""
+``[daemon] part_timeout``, half an hour by default: a minute late is nothing; a shorter
+``part_timeout`` is looked at that often)."""
 # Adapter names shown in the API's phone rows, in RaspiSMS's "namespace\\Class" form.
 VIRTUAL_ADAPTER = "adapters\\TestAdapter"
 SERIAL_ADAPTER = "adapters\\SerialModemAdapter"
@@ -230,7 +231,7 @@ class Engine:
         while True:
             sweep = time.monotonic() >= next_sweep
             if sweep:
-                next_sweep = time.monotonic() + PART_SWEEP
+                next_sweep = time.monotonic() + min(PART_SWEEP, self._part_timeout)
             for name, phone in list(self.phones.items()):
                 await self._sync_status(phone, phone.status.value)
                 receiver = self._receivers.get(name)
