@@ -9,13 +9,13 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import pytest
 from fault_rig import API_KEY, EMAIL, PHONE_SETTINGS, DaemonProcess, start_modems
 
 from smsd.modem.virtual import Faults
-from smsd.store import accounts, outbox
+from smsd.store import accounts
 from smsd.store.db import Database
-from smsd.store.outbox import Recipient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -94,18 +94,23 @@ class Rig:
             pytest.fail(f"timed out waiting for {what}\n{self.daemon.logs()}")
 
     async def schedule(self, count: int, text: str = "fault test {n}") -> None:
-        """``count`` messages of one segment to distinct numbers, due now."""
+        """``count`` messages of one segment to distinct numbers, due now.
+
+        Posted to the daemon's API, as a client does: the door wakes the dispatcher (a row
+        written into the store from this process would wait for its next look).
+        """
         numbers = []
         for _ in range(count):
             self.scheduled += 1
-            numbers.append(Recipient(number=f"+3361{self.scheduled:07d}"))
-        await outbox.create_scheduled(
-            self.db,
-            id_user=self.id_user,
-            text=text.format(n=self.scheduled),
-            at=None,
-            numbers=numbers,
-        )
+            numbers.append(f"+3361{self.scheduled:07d}")
+        listening = named(self.daemon, "api_listening")[-1]
+        url = f"http://{listening['address']}/api/scheduled/"
+        data = [("text", text.format(n=self.scheduled))] + [("numbers[]", n) for n in numbers]
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=data, headers={"X-Api-Key": API_KEY}) as reply,
+        ):
+            assert reply.status == 201, await reply.text()
 
     async def states(self) -> dict[str, int]:
         """Outgoing messages by state."""
