@@ -9,13 +9,13 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import pytest
 from fault_rig import API_KEY, EMAIL, PHONE_SETTINGS, DaemonProcess, start_modems
 
 from smsd.modem.virtual import Faults
-from smsd.store import accounts, outbox
+from smsd.store import accounts
 from smsd.store.db import Database
-from smsd.store.outbox import Recipient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -94,18 +94,20 @@ class Rig:
             pytest.fail(f"timed out waiting for {what}\n{self.daemon.logs()}")
 
     async def schedule(self, count: int, text: str = "fault test {n}") -> None:
-        """``count`` messages of one segment to distinct numbers, due now."""
+        """``count`` messages of one segment to distinct numbers, due now, posted to the API
+        (which wakes the daemon's dispatcher, as any client's post does)."""
         numbers = []
         for _ in range(count):
             self.scheduled += 1
-            numbers.append(Recipient(number=f"+3361{self.scheduled:07d}"))
-        await outbox.create_scheduled(
-            self.db,
-            id_user=self.id_user,
-            text=text.format(n=self.scheduled),
-            at=None,
-            numbers=numbers,
-        )
+            numbers.append(("numbers[]", f"+3361{self.scheduled:07d}"))
+        listening = named(self.daemon, "api_listening")[-1]  # the current run's address
+        url = f"http://{listening['address']}/api/scheduled/"
+        form = [("text", text.format(n=self.scheduled)), *numbers]
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, data=form, headers={"X-Api-Key": API_KEY}) as response,
+        ):
+            assert response.status == 201, await response.text()
 
     async def states(self) -> dict[str, int]:
         """Outgoing messages by state."""
