@@ -94,23 +94,20 @@ class Rig:
             pytest.fail(f"timed out waiting for {what}\n{self.daemon.logs()}")
 
     async def schedule(self, count: int, text: str = "fault test {n}") -> None:
-        """``count`` messages of one segment to distinct numbers, due now.
-
-        Posted to the daemon's API, as a client does: the door wakes the dispatcher (a row
-        written into the store from this process would wait for its next look).
-        """
+        """``count`` messages of one segment to distinct numbers, due now, posted to the API
+        (which wakes the daemon's dispatcher, as any client's post does)."""
         numbers = []
         for _ in range(count):
             self.scheduled += 1
-            numbers.append(f"+3361{self.scheduled:07d}")
-        listening = named(self.daemon, "api_listening")[-1]
+            numbers.append(("numbers[]", f"+3361{self.scheduled:07d}"))
+        listening = named(self.daemon, "api_listening")[-1]  # the current run's address
         url = f"http://{listening['address']}/api/scheduled/"
-        data = [("text", text.format(n=self.scheduled))] + [("numbers[]", n) for n in numbers]
+        form = [("text", text.format(n=self.scheduled)), *numbers]
         async with (
             aiohttp.ClientSession() as session,
-            session.post(url, data=data, headers={"X-Api-Key": API_KEY}) as reply,
+            session.post(url, data=form, headers={"X-Api-Key": API_KEY}) as response,
         ):
-            assert reply.status == 201, await reply.text()
+            assert response.status == 201, await response.text()
 
     async def states(self) -> dict[str, int]:
         """Outgoing messages by state."""
