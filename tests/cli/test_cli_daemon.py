@@ -7,105 +7,25 @@ show the live modem and the segment it sent.
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from typing import TYPE_CHECKING
 
 import pytest
+from cli_daemon_rig import get, running_daemon
+from cli_daemon_rig import smsd as _smsd
+from cli_daemon_rig import wait as _wait
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-API_KEY = "0123456789abcdef0123456789abcdef"
 
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=10)
-        self._path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(self._path)
-
-
-def _get(path: str, url: str) -> tuple[int, str]:
-    conn = _UnixConnection(path)
-    try:
-        conn.request("GET", url, headers={"X-Api-Key": API_KEY})
-        reply = conn.getresponse()
-        return reply.status, reply.read().decode()
-    finally:
-        conn.close()
-
-
-def _wait(what, *, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting after {seconds} s")
+_get = get
 
 
 @pytest.fixture
 def daemon(tmp_path: Path):
-    socket_path = tmp_path / "api.sock"
-    config = tmp_path / "smsd.toml"
-    config.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[api]
-listen = "unix:{socket_path}"
-
-[[users]]
-email = "ops@example.org"
-api_key = "{API_KEY}"
-admin = true
-
-[[phones]]
-name = "virtual-1"
-device = "virtual"
-health_interval = 1
-""",
-        encoding="utf-8",
-    )
-    with (tmp_path / "daemon.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "smsd", "run", "--config", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait(lambda: socket_path.exists() or process.poll() is not None)
-        assert process.poll() is None, (tmp_path / "daemon.log").read_text()
-        yield config, str(socket_path)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-
-
-def _smsd(*argv: str, config: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "SMSD_API_KEY"}
-    return subprocess.run(
-        [sys.executable, "-m", "smsd", *argv, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    with running_daemon(tmp_path, "health_interval = 1") as found:
+        yield found
 
 
 def _health(socket_path: str) -> dict:

@@ -7,109 +7,36 @@ the balance watch reads its balance into /metrics and /health; a two-step menu i
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from typing import TYPE_CHECKING
 
 import pytest
+from cli_daemon_rig import get, running_daemon
+from cli_daemon_rig import smsd as _smsd
+from cli_daemon_rig import wait as _wait
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-API_KEY = "0123456789abcdef0123456789abcdef"
 
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=10)
-        self._path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(10)
-        self.sock.connect(self._path)
-
-
-def _get(path: str, url: str) -> str:
-    conn = _UnixConnection(path)
-    try:
-        conn.request("GET", url, headers={"X-Api-Key": API_KEY})
-        return conn.getresponse().read().decode()
-    finally:
-        conn.close()
-
-
-def _wait(what, *, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = what()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting after {seconds} s")
-
-
-@pytest.fixture
-def daemon(tmp_path: Path):
-    socket_path = tmp_path / "api.sock"
-    config = tmp_path / "smsd.toml"
-    config.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[api]
-listen = "unix:{socket_path}"
-
-[[users]]
-email = "ops@example.org"
-api_key = "{API_KEY}"
-admin = true
-
-[[phones]]
-name = "virtual-1"
-device = "virtual"
+BALANCE_WATCH = """
 ussd_timeout = 1.5
 balance_ussd = "*100#"
 balance_interval = 3600
 balance_pattern = "balance is ([0-9]+(?:,[0-9]+)?)"
 balance_min = 5
-""",
-        encoding="utf-8",
-    )
-    with (tmp_path / "daemon.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "smsd", "run", "--config", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait(lambda: socket_path.exists() or process.poll() is not None)
-        assert process.poll() is None, (tmp_path / "daemon.log").read_text()
-        yield config, str(socket_path)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+"""
 
 
-def _smsd(*argv: str, config: Path) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "SMSD_API_KEY"}
-    return subprocess.run(
-        [sys.executable, "-m", "smsd", *argv, "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+def _get(path: str, url: str) -> str:
+    return get(path, url)[1]
+
+
+@pytest.fixture
+def daemon(tmp_path: Path):
+    with running_daemon(tmp_path, BALANCE_WATCH) as found:
+        yield found
 
 
 def test_balance_menu_and_timeout_through_the_cli(daemon) -> None:
