@@ -32,6 +32,8 @@ from smsd.config import TcpListen, UnixListen
 from smsd.store import accounts
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from smsd.api.state import Clock, PhoneControl, Wake
     from smsd.api.ussd import UssdDoor
     from smsd.config import ApiConfig, Config
@@ -186,8 +188,12 @@ def api_factory(
     keys: KeyRing | None = None,
     ussd: UssdDoor | None = None,
     sock: socket.socket | None = None,
+    pages: Callable[[web.Application, Config], None] | None = None,
 ) -> ApiServer:
-    """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``."""
+    """The daemon's ``api_factory``: ``Daemon(config, api_factory=api_factory)``.
+
+    ``pages`` adds what a door above the API serves from the same listener (the dashboard).
+    """
     app = make_app(
         config.api,
         db,
@@ -200,4 +206,6 @@ def api_factory(
         ussd=ussd,
     )
     install_limiter(app)
+    if pages is not None:
+        pages(app, config)
     return ApiServer(config.api, app, sock=sock)

@@ -10,7 +10,7 @@ codec. :func:`api_factory` is the daemon's HTTP factory: the API, plus these pag
 
 from __future__ import annotations
 
-import time
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,16 +18,9 @@ from smsd.api.server import api_factory as api_only
 from smsd.web.pages import ROUTES, TEMPLATES, WEB, environment
 
 if TYPE_CHECKING:
-    import socket
-
     from aiohttp import web
 
-    from smsd.api.server import ApiServer
-    from smsd.api.state import Clock, PhoneControl, Wake
-    from smsd.api.ussd import UssdDoor
     from smsd.config import Config, WebConfig
-    from smsd.store.db import Database
-    from smsd.webhooks.keys import KeyRing
 
 __all__ = ["STATIC", "api_factory", "install"]
 
@@ -43,30 +36,11 @@ def install(app: web.Application, config: WebConfig) -> None:
     app.router.add_static("/web/static", STATIC)
 
 
-def api_factory(
-    config: Config,
-    db: Database,
-    wake: Wake,
-    *,
-    clock: Clock = time.time,
-    default_region: str | None = None,
-    phones: PhoneControl | None = None,
-    keys: KeyRing | None = None,
-    ussd: UssdDoor | None = None,
-    sock: socket.socket | None = None,
-) -> ApiServer:
-    """The daemon's HTTP server: :func:`smsd.api.server.api_factory` plus the dashboard."""
-    server = api_only(
-        config,
-        db,
-        wake,
-        clock=clock,
-        default_region=default_region,
-        phones=phones,
-        keys=keys,
-        ussd=ussd,
-        sock=sock,
-    )
+def install_pages(app: web.Application, config: Config) -> None:
+    """The dashboard when ``[web] enabled``: the ``pages`` of the API's factory."""
     if config.web.enabled:
-        install(server.app, config.web)
-    return server
+        install(app, config.web)
+
+
+api_factory = functools.partial(api_only, pages=install_pages)
+"""The daemon's HTTP server: :func:`smsd.api.server.api_factory` plus the dashboard."""
