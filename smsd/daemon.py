@@ -32,7 +32,6 @@ from smsd import systemd
 from smsd.config import Config, UnixListen, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.matching import definition_of
-from smsd.mqtt import MqttBridge
 from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
 from smsd.runtime.hotplug import start_watcher, stop_watcher
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from smsd.mailin import MailListener
+    from smsd.mqtt import MqttBridge
 
 STATUS_INTERVAL = 10.0
 DEFAULT_EMAIL = "admin@localhost"
@@ -336,6 +336,10 @@ class Daemon:
             if found is None:
                 raise ConfigError(f"mqtt.user: no user with the e-mail {settings.user!r}")
             id_user = found
+        # aiomqtt and paho (about 1.5 MB with the e-mail and HTTP modules paho imports) are
+        # loaded only when [mqtt] is on.
+        from smsd.mqtt import MqttBridge  # noqa: PLC0415
+
         bridge = MqttBridge(db, settings, id_user=id_user, phones=phones.snapshot, wake=engine.wake)
         await bridge.start()
         self._bridge = bridge
