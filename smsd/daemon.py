@@ -34,7 +34,6 @@ from smsd.errors import ConfigError, StoreError
 from smsd.matching import definition_of
 from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
-from smsd.runtime.hotplug import start_watcher, stop_watcher
 from smsd.runtime.quiet import QuietPolicy
 from smsd.runtime.reliability import ReliabilityWatch
 from smsd.runtime.rules import RuleRunner
@@ -240,7 +239,11 @@ class Daemon:
             reliability = asyncio.create_task(
                 ReliabilityWatch(db, on_disable=phones.apply).run(), name="reliability"
             )
-            hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
+            if config.hotplug.devices:
+                # The watcher and the port prober (pyserial's port listing) load only when used.
+                from smsd.runtime.hotplug import start_watcher  # noqa: PLC0415
+
+                hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
             await self._start_mqtt(db, engine, phones, owner)
             await self._start_inbound(db, engine, webhooks)
             if self._api_factory is not None:
@@ -271,7 +274,7 @@ class Daemon:
             else:
                 _close_socket(sock, config)
             await self._stop_inbound()
-            await stop_watcher(hotplug)
+            await _cancel(hotplug)
             await _cancel(reliability)
             await _cancel(engine_task)
             await webhooks.stop()
