@@ -48,6 +48,7 @@ NOT_AT_START = {
     "smsd.runtime.hotplug": "[hotplug] devices",
     "smsd.modem.probe": "[hotplug] devices or smsd modems --probe",
     "xml.sax": "nothing (SMSPartner's XML answers escape with html.escape)",
+    "configparser": "reading a gammu configuration file (adapters)",
     "hypothesis": "tests only",
     "pytest": "tests only",
 }
