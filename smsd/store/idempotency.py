@@ -79,8 +79,7 @@ class KeyReusedError(InvalidValueError):
 
     def __init__(self, key: CommandKey) -> None:
         super().__init__(
-            f"the {key.scope} key was already used in the last {WINDOW / 3600:g} h "
-            "for a different request"
+            f"this key was already used in the last {WINDOW / 3600:g} h for a different request"
         )
         self.key = key
 
