@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from smsd.api.routing import Param
 from smsd.api.state import CLOCK, DB
 from smsd.store import idempotency
 from smsd.store.idempotency import MAX_KEY, CommandKey, digest
@@ -33,10 +34,18 @@ if TYPE_CHECKING:
 
     from smsd.store.idempotency import Once, Recorder
 
-__all__ = ["HEADER", "SCOPE", "KeyHeaderError", "request_key", "run_once"]
+__all__ = ["HEADER", "KEY_PARAM", "SCOPE", "KeyHeaderError", "request_key", "run_once"]
 
 HEADER = "Idempotency-Key"
 SCOPE = "http"
+KEY_PARAM = Param(
+    HEADER,
+    "header",
+    description="optional key of your choice (a UUID; at most 255 printable ASCII characters): "
+    "the same key and request again within 24 hours answers the first request's id and stores "
+    "nothing; the same key with a different request is refused (smsd)",
+)
+"""The header in a route's OpenAPI parameters."""
 _SECRETS = frozenset({"api_key", "apiKey", "apikey", "token"})
 
 

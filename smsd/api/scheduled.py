@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from smsd.api.csvnumbers import CsvError, parse_numbers_csv
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.forms import as_list, php_bool, php_int, php_numeric
-from smsd.api.idempotency import HEADER, KeyHeaderError, request_key, run_once
+from smsd.api.idempotency import HEADER, KEY_PARAM, KeyHeaderError, request_key, run_once
 from smsd.api.params import Params, Upload, read_params
 from smsd.api.replies import no_content, success
 from smsd.api.routing import Param, Route
@@ -366,6 +366,7 @@ _FORM_FIELDS = (
     Param("url_dlr", "form", description="URL posted each send's status events (smsd)"),
     Param("url_response", "form", description="URL posted the recipients' replies (smsd)"),
     *OPTION_FIELDS,
+    KEY_PARAM,
 )
 
 ROUTES = (
@@ -395,6 +396,7 @@ ROUTES = (
             Param("text", "query", required=True),
             Param("id_phone", "query", "integer"),
             *(Param(p.name, "query", p.kind, description=p.description) for p in OPTION_FIELDS),
+            KEY_PARAM,
         ),
         head=False,
     ),
