@@ -46,7 +46,8 @@ KEY_PARAM = Param(
     "nothing; the same key with a different request is refused (smsd)",
 )
 """The header in a route's OpenAPI parameters."""
-_SECRETS = frozenset({"api_key", "apiKey", "apikey", "token"})
+_SECRETS = frozenset({"api_key", "apiKey", "apikey", "token", "pass", "password", "email"})
+"""Credentials a request may carry: not part of what it asks for."""
 
 
 class KeyHeaderError(ValueError):

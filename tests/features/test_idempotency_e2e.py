@@ -1,7 +1,8 @@
 """``Idempotency-Key`` through the daemon: a retried POST creates one message, sent once.
 
-The RaspiSMS door (``POST /api/scheduled/``, ``GET /api/send-sms/``) and the SMSPartner door
-(``POST /v1/send``) read the header and store through the core's command records.
+Every HTTP door reads the header and stores through the core's command records: RaspiSMS
+(``POST /api/scheduled/``, ``GET /api/send-sms/``), SMSPartner (``/v1/send``), Gateway SMS
+(``POST /messages``) and SMSGateway24 (``addsms``, ``smstosend``, ``addalotofsms``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from features_rig import API_KEY, PLAIN_KEY, until
+from features_rig import API_KEY, EMAIL, PLAIN_KEY, until
+
+from smsd.store import passwords
 
 TO = "+33612345678"
 SCHEDULED = "/api/scheduled/"
@@ -125,3 +128,59 @@ async def test_smspartner_send_with_a_key(rig) -> None:
     await until(rig.wire)
     await asyncio.sleep(1.0)
     assert rig.wire() == [(TO, "Votre code : 5521")]
+
+
+async def test_gatewaysms_and_smsgateway24_doors_with_a_key(rig) -> None:
+    await rig.start()
+    message = {"sender": "alberto", "body": "Codice 1177", "recipients": [TO]}
+
+    async def gateway(body, key):
+        headers = {"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": key}
+        async with rig._session.post("http://smsd/messages", json=body, headers=headers) as reply:
+            return reply.status, await reply.json()
+
+    first = await gateway(message, "g-1")
+    again = await gateway(message, "g-1")
+    assert first[0] == again[0] == 201
+    assert again[1]["data"][0]["id"] == first[1]["data"][0]["id"]
+    status, refused = await gateway({**message, "body": "Codice 2288"}, "g-1")
+    assert status == 422
+    assert "Idempotency-Key" in refused["data"]
+
+    await passwords.set_password(rig.daemon.db, EMAIL, "pass-word-42")
+    sms = {"email": EMAIL, "pass": "pass-word-42", "sendto": TO, "body": "Kod 3344",
+           "device_id": 1}  # fmt: skip
+
+    async def sg24(body, key):
+        async with rig._session.post(
+            "http://smsd/getdata/smstosend", json=body, headers={"Idempotency-Key": key}
+        ) as reply:
+            return await reply.json()
+
+    one = await sg24(sms, "s-1")
+    two = await sg24(sms, "s-1")
+    assert one["error"] == 0
+    assert two == one
+    other = await sg24({**sms, "body": "Kod 5566"}, "s-1")
+    assert other["error"] == 1
+    assert other["message"].startswith("Idempotency-Key : ")
+    await until(lambda: len(rig.wire()) == 2)
+    await asyncio.sleep(1.0)
+    assert sorted(rig.wire()) == [(TO, "Codice 1177"), (TO, "Kod 3344")]
+
+
+async def test_the_openapi_document_names_the_header(rig) -> None:
+    await rig.start()
+    document = await rig.envelope("GET", "/api/openapi.json")
+    paths = document[1]["paths"]
+    for path, method in (
+        ("/api/scheduled/", "post"),
+        ("/api/send-sms/", "get"),
+        ("/v1/send/", "post"),
+        ("/messages/", "post"),
+        ("/getdata/addsms/", "post"),
+    ):
+        found = [
+            p for p in paths[path][method].get("parameters", []) if p["name"] == "Idempotency-Key"
+        ]
+        assert [p["in"] for p in found] == ["header"], path
