@@ -22,5 +22,5 @@ CREATE TABLE command_record (
     ids         TEXT NOT NULL CHECK (json_valid(ids) AND json_type(ids) = 'array'),
     created_at  REAL NOT NULL,
     PRIMARY KEY (id_user, scope, key)
-) WITHOUT ROWID;
+);
 CREATE INDEX command_record_age ON command_record (created_at);
