@@ -32,10 +32,8 @@ from smsd import systemd
 from smsd.config import Config, UnixListen, load_config
 from smsd.errors import ConfigError, StoreError
 from smsd.matching import definition_of
-from smsd.mqtt import MqttBridge
 from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
-from smsd.runtime.hotplug import start_watcher, stop_watcher
 from smsd.runtime.quiet import QuietPolicy
 from smsd.runtime.reliability import ReliabilityWatch
 from smsd.runtime.rules import RuleRunner
@@ -58,6 +56,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from smsd.mailin import MailListener
+    from smsd.mqtt import MqttBridge
 
 STATUS_INTERVAL = 10.0
 DEFAULT_EMAIL = "admin@localhost"
@@ -240,7 +239,11 @@ class Daemon:
             reliability = asyncio.create_task(
                 ReliabilityWatch(db, on_disable=phones.apply).run(), name="reliability"
             )
-            hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
+            if config.hotplug.devices:
+                # The watcher and the port prober (pyserial's port listing) load only when used.
+                from smsd.runtime.hotplug import start_watcher  # noqa: PLC0415
+
+                hotplug = start_watcher(db, engine, config.hotplug, id_user=owner)
             await self._start_mqtt(db, engine, phones, owner)
             await self._start_inbound(db, engine, webhooks)
             if self._api_factory is not None:
@@ -271,7 +274,7 @@ class Daemon:
             else:
                 _close_socket(sock, config)
             await self._stop_inbound()
-            await stop_watcher(hotplug)
+            await _cancel(hotplug)
             await _cancel(reliability)
             await _cancel(engine_task)
             await webhooks.stop()
@@ -336,6 +339,10 @@ class Daemon:
             if found is None:
                 raise ConfigError(f"mqtt.user: no user with the e-mail {settings.user!r}")
             id_user = found
+        # aiomqtt and paho (about 1.5 MB with the e-mail and HTTP modules paho imports) are
+        # loaded only when [mqtt] is on.
+        from smsd.mqtt import MqttBridge  # noqa: PLC0415
+
         bridge = MqttBridge(db, settings, id_user=id_user, phones=phones.snapshot, wake=engine.wake)
         await bridge.start()
         self._bridge = bridge

@@ -20,7 +20,6 @@ Stored ``adapter_data`` is the JSON of the checked fields only, so the daemon re
 from __future__ import annotations
 
 import asyncio
-import configparser
 import json
 import re
 from collections.abc import Mapping
@@ -110,6 +109,8 @@ def read_gammu_config(path: str) -> tuple[str, int | None]:
         raise ValueError(exc.strerror or str(exc)) from exc
     if len(raw) > MAX_CONFIG_BYTES:
         raise ValueError(f"larger than {MAX_CONFIG_BYTES} bytes")
+    import configparser  # noqa: PLC0415 - loaded by the first gammu file read, not at start
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(raw.decode("utf-8", errors="replace"))

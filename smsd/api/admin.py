@@ -29,7 +29,6 @@ from smsd.api.state import DB, REGION, user_of
 from smsd.phone import to_e164
 from smsd.store import accounts, admin
 from smsd.store.errors import ConstraintError
-from smsd.templating.expressions import ExpressionError, compile_condition
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -96,6 +95,9 @@ def _data(form: dict[str, object]) -> str | None:
 def _condition(value: str | None) -> str | None:
     if value is None:
         return None
+    # The expression evaluator is loaded by the first condition, not at start.
+    from smsd.templating.expressions import ExpressionError, compile_condition  # noqa: PLC0415
+
     try:
         compile_condition(value)
     except ExpressionError as exc:

@@ -28,12 +28,12 @@ import structlog
 from aiohttp import web
 
 from smsd.api.auth import AuthError
+from smsd.api.docroute import openapi_route
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
 from smsd.api.features import ROUTES as FEATURE_ROUTES
 from smsd.api.gatewaysms import ROUTES as GATEWAYSMS_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
-from smsd.api.openapi import openapi_route
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable

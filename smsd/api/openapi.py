@@ -3,23 +3,21 @@
 Every installed route appears once, under its canonical path with the trailing slash; the
 servers list names the prefix and the root, where every route also answers. Parameters, the
 API-key security schemes and the envelope schema come from the same :class:`Route` data the
-router uses, so the document cannot drift from what is served.
+router uses, so the document cannot drift from what is served. The route itself is
+:func:`smsd.api.docroute.openapi_route`: this module is loaded by the first request for the
+document, not at start.
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from smsd import __version__
-from smsd.api.routing import Route
 
 if TYPE_CHECKING:
-    from smsd.api.routing import Param, RouteTable
+    from smsd.api.routing import Param, Route, RouteTable
 
-__all__ = ["OPENAPI_PATH", "build_document", "openapi_route"]
+__all__ = ["OPENAPI_PATH", "build_document"]
 
 OPENAPI_PATH = "/api/openapi.json"
 _ENVELOPE = {
@@ -123,14 +121,3 @@ def build_document(routes: RouteTable, prefix: str) -> dict[str, object]:
             },
         },
     }
-
-
-def openapi_route(routes: RouteTable, prefix: str) -> Route:
-    """The route serving the document of ``routes`` (itself included once it is added)."""
-
-    async def openapi_document(_request: web.Request) -> web.Response:
-        """The OpenAPI document."""
-        text = json.dumps(build_document(routes, prefix), indent=2)
-        return web.Response(text=text, content_type="application/json")
-
-    return Route("GET", "/api/openapi.json", openapi_document, "This document", auth=False)

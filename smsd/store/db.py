@@ -45,6 +45,16 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 """How long a statement waits for another process's lock before failing (milliseconds)."""
 
+CACHE_KIB = 512
+"""Page cache of each connection, KiB (``PRAGMA cache_size``; SQLite's default is 2,000 KiB).
+
+The daemon holds two connections (writer and reader), each with its own cache, filled as pages
+are read and kept for the connection's life. The hot pages (the queue's indexes, the rows being
+sent) fit in far less; the OS page cache keeps the rest of the file a read away. Measured with
+``bench/compare.py`` (instant-4, 10,000 messages): about 3 MB less resident memory than the
+default with no loss of throughput.
+"""
+
 Check = Literal["quick", "full", "none"]
 
 
@@ -56,7 +66,9 @@ def page_offset(page: int, limit: int) -> int:
 async def _connect(path: str, *, uri: bool, busy_timeout_ms: int, name: str) -> SqliteThread:
     # Opened in the thread that will own it: a failure (missing directory, permissions) leaves
     # no thread behind (see :mod:`smsd.store.writer`).
-    return await SqliteThread.connect(path, name=name, uri=uri, timeout=busy_timeout_ms / 1000)
+    thread = await SqliteThread.connect(path, name=name, uri=uri, timeout=busy_timeout_ms / 1000)
+    await thread.run(lambda conn: conn.execute(f"PRAGMA cache_size = -{int(CACHE_KIB)}"))
+    return thread
 
 
 async def rows(conn: AsyncConnection, sql: str, params: Params = ()) -> list[sqlite3.Row]:

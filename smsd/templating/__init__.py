@@ -22,14 +22,17 @@ exceed `MAX_OUTPUT` items; the output is at most `MAX_OUTPUT` characters. Any fa
 Inside: `limits` (the bounds and `TemplateError`), `values` (PHP values from `smsd.phpvalues`,
 undefined as null), `dates`, `filters` (the whitelist) and `environment` (the sandbox and the
 tree rewriting); this module compiles and renders.
+
+Jinja2 and the sandbox (a few MB) are imported by the first template compiled or rendered, not
+with this package: a daemon whose messages use no templating never loads them, and the
+RaspiSMS expression evaluator (:mod:`smsd.templating.expressions`) imports this package without
+them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smsd.templating.dates import php_date
-from smsd.templating.environment import compile_source
 from smsd.templating.limits import (
     BUDGET,
     MAX_OUTPUT,
@@ -42,6 +45,7 @@ from smsd.templating.limits import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
 __all__ = [
     "MAX_OUTPUT",
@@ -57,13 +61,24 @@ __all__ = [
 
 def compile_template(source: str) -> None:
     """Check that ``source`` compiles (for validating a message at submission time)."""
+    from smsd.templating.environment import compile_source  # noqa: PLC0415 - Jinja2 on first use
+
     compile_source(source)
+
+
+def php_date(moment: datetime, layout: str) -> str:
+    """Format like PHP's ``date()`` (a backslash escapes the next character)."""
+    from smsd.templating.dates import php_date as formatted  # noqa: PLC0415 - Jinja2 on first use
+
+    return formatted(moment, layout)
 
 
 def render(
     template: str, contact: Mapping[str, object], contact_metas: Mapping[str, object]
 ) -> str:
     """Render ``template`` for one recipient; raise `TemplateError` on any failure."""
+    from smsd.templating.environment import compile_source  # noqa: PLC0415 - Jinja2 on first use
+
     compiled = compile_source(template)
     token = BUDGET.set(Budget())
     out: list[str] = []

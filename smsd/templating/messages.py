@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from smsd.templating.expressions import ExpressionError, compile_condition
-
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -44,7 +42,7 @@ def render_message(text: str, recipient: Recipient, metas: dict[str, object]) ->
     """``text`` rendered for ``recipient``; ``None`` when the template fails (skip the target)."""
     if not any(mark in text for mark in _MARKUP):
         return text
-    # Jinja2 (about 3 MB) is loaded by the first message that uses templating, not at start.
+    # Jinja2 (about 1.5 MB) is loaded by the first message that uses templating, not at start.
     from smsd.templating import TemplateError, render  # noqa: PLC0415
 
     try:
@@ -72,6 +70,9 @@ def resolve_conditional(condition: str, contacts: list[ContactRow]) -> list[Cont
     them; a condition that does not compile selects nobody, one that fails on a contact leaves
     that contact out.
     """
+    # The expression evaluator is loaded by the first conditional group, not at start.
+    from smsd.templating.expressions import ExpressionError, compile_condition  # noqa: PLC0415
+
     try:
         compiled = compile_condition(condition)
     except ExpressionError as exc:

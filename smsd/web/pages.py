@@ -23,7 +23,6 @@ from smsd.api.auth import LIMITER
 from smsd.api.scheduled import MAX_TEXT
 from smsd.api.state import CLOCK, DB, PHONES, REGION, WAKE
 from smsd.api.ussd import USSD
-from smsd.config import WebConfig
 from smsd.errors import UssdRequestError
 from smsd.phone import to_e164
 from smsd.store import accounts, dashboard
@@ -36,16 +35,15 @@ from smsd.store.sessions import end_session, open_session, user_by_session
 from smsd.store.walltime import parse_wall, wall
 from smsd.web import views
 from smsd.web.csrf import csrf_token, same_token
+from smsd.web.routes import PAGES, WEB
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-__all__ = ["COOKIE", "ROUTES", "TEMPLATES", "WEB"]
+__all__ = ["COOKIE", "HANDLERS", "ROUTES", "WEB"]
 
 COOKIE = "smsd_session"
 LOGIN_COOKIE = "smsd_login"
-TEMPLATES = web.AppKey("web_templates", jinja2.Environment)
-WEB = web.AppKey("web_config", WebConfig)
 _CSRF = web.RequestKey("web_csrf", str)
 _USER = web.RequestKey("web_user", UserRow)
 
@@ -55,8 +53,12 @@ USSD_WAIT = 30.0
 """Seconds a USSD form waits for the network's answer (networks take up to about 30)."""
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
-    """The templates, escaping everything they print (an SMS is hostile input)."""
+    """The templates, escaping everything they print (an SMS is hostile input).
+
+    One for the process, made by the first page (the templates are the package's own).
+    """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("smsd.web", "templates"),
         autoescape=True,
@@ -92,7 +94,7 @@ def render(
         "refresh_ms": int(request.app[WEB].refresh * 1000),
         "path": request.path,
     }
-    text = request.app[TEMPLATES].get_template(template).render(**base, **context)
+    text = environment().get_template(template).render(**base, **context)
     return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
 
@@ -433,18 +435,11 @@ async def phone_ussd(request: web.Request) -> web.StreamResponse:
     return render(request, "phones.html", cards=cards, alerts={}, ussd={id_phone: row})
 
 
-ROUTES: tuple[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]], ...] = (
-    ("GET", "/", root),
-    ("GET", "/web/login", login_form),
-    ("POST", "/web/login", login),
-    ("POST", "/web/logout", logout),
-    ("GET", "/web/", overview),
-    ("GET", "/web/fragment/overview", overview_fragment),
-    ("GET", "/web/conversations", conversations),
-    ("GET", "/web/fragment/thread", thread_fragment),
-    ("GET", "/web/send", send_form),
-    ("POST", "/web/send", send),
-    ("GET", "/web/phones", phones),
-    ("POST", r"/web/phones/{id:\d+}/status", phone_status),
-    ("POST", r"/web/phones/{id:\d+}/ussd", phone_ussd),
+HANDLERS: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = {
+    name: globals()[name] for _method, _path, name in PAGES
+}
+"""The handlers of :data:`smsd.web.routes.PAGES` by name."""
+
+ROUTES: tuple[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]], ...] = tuple(
+    (method, path, HANDLERS[name]) for method, path, name in PAGES
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape
+from html import escape
 
 from aiohttp import web
 
@@ -97,7 +97,7 @@ def _entries(value: object, depth: int) -> str:
     if isinstance(value, list | tuple):
         inner = "".join(_entries(item, depth + 1) for item in value)
         return f"{pad}<entry>\n{inner}{pad}</entry>\n"
-    return f"{pad}<entry>{escape(_scalar(value))}</entry>\n"
+    return f"{pad}<entry>{escape(_scalar(value), quote=False)}</entry>\n"
 
 
 def _scalar(value: object) -> str:

@@ -1,0 +1,260 @@
+"""What a daemon never uses is never imported: the memory each feature costs is paid on first use.
+
+The daemon runs as a real process (``python -m smsd run``) on a virtual modem served on a
+pseudo-terminal by this test (so the daemon itself has no reason to load the virtual modem). A
+``sitecustomize`` put first on the daemon's ``PYTHONPATH`` (test-only, in ``tmp_path``) writes the
+names in ``sys.modules`` to a file when the daemon gets ``SIGUSR2``; the daemon's code is the
+shipped one. Nothing here is timed: the guard is which modules are loaded, before and after the
+features are used over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import aiohttp
+import pytest
+
+from smsd.modem.virtual import PtyModem
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+API_KEY = "0123456789abcdef0123456789abcdef"
+
+# Loaded only by the feature named: a daemon that does not use it must not pay for it.
+NOT_AT_START = {
+    "jinja2": "templating or the dashboard's pages",
+    "jinja2.sandbox": "templating",
+    "smsd.templating.environment": "templating",
+    "smsd.templating.expressions": "conditional groups",
+    "smsd.web.pages": "the dashboard's pages",
+    "smsd.api.openapi": "GET /api/openapi.json",
+    "aiomqtt": "[mqtt] enabled",
+    "paho": "[mqtt] enabled",
+    "smsd.mqtt": "[mqtt] enabled",
+    "aiosmtpd": "[mail] enabled",
+    "smsd.mailin": "[mail] enabled",
+    "aiosmtplib": "a mail action",
+    "holidays": "quiet hours with public holidays",
+    "smsd.modem.virtual": "a phone whose device is virtual",
+    "smsd.runtime.hotplug": "[hotplug] devices",
+    "smsd.modem.probe": "[hotplug] devices or smsd modems --probe",
+    "xml.sax": "nothing (SMSPartner's XML answers escape with html.escape)",
+    "configparser": "reading a gammu configuration file (adapters)",
+    "hypothesis": "tests only",
+    "pytest": "tests only",
+}
+
+DUMPER = """
+import os, signal, sys
+
+def _dump(_signum, _frame):
+    path = os.environ["SMSD_TEST_MODULES"]
+    with open(path + ".tmp", "w", encoding="utf-8") as out:
+        out.write("\\n".join(sorted(sys.modules)))
+    os.replace(path + ".tmp", path)
+
+signal.signal(signal.SIGUSR2, _dump)
+"""
+
+
+def _config(tmp_path: Path, device: str) -> Path:
+    path = tmp_path / "smsd.toml"
+    path.write_text(
+        f"""
+[daemon]
+database = "smsd.sqlite3"
+log_format = "json"
+
+[api]
+listen = "127.0.0.1:0"
+
+[[users]]
+email = "ops@example.org"
+api_key = "{API_KEY}"
+admin = true
+
+[[phones]]
+name = "dongle-1"
+device = "{device}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+class DaemonProcess:
+    """``python -m smsd run`` with the module dumper on its path."""
+
+    def __init__(self, tmp_path: Path, device: str) -> None:
+        hook = tmp_path / "hook"
+        hook.mkdir()
+        (hook / "sitecustomize.py").write_text(DUMPER, encoding="utf-8")
+        self.modules_file = tmp_path / "modules.txt"
+        self.log = tmp_path / "daemon.log"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hook), env.get("PYTHONPATH")]))
+        env["SMSD_TEST_MODULES"] = str(self.modules_file)
+        env.pop("NOTIFY_SOCKET", None)
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "smsd", "run", "--config", str(_config(tmp_path, device))],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=tmp_path,
+            )
+
+    async def base_url(self) -> str:
+        """Wait until the API listens and the phone is ready; return the API's URL."""
+        deadline = time.monotonic() + 30
+        address, ready = "", False
+        while time.monotonic() < deadline and not (address and ready):
+            assert self.process.poll() is None, self.log.read_text(errors="replace")
+            for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(event, dict):
+                    continue
+                if event.get("event") == "api_listening":
+                    address = str(event["address"])
+                ready = ready or event.get("event") == "modem_ready"
+            await asyncio.sleep(0.05)
+        assert address, self.log.read_text(errors="replace")
+        assert ready, self.log.read_text(errors="replace")
+        return "http://" + address.removeprefix("http://")
+
+    async def modules(self) -> set[str]:
+        """The daemon's ``sys.modules`` now."""
+        self.modules_file.unlink(missing_ok=True)
+        self.process.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 10
+        while not self.modules_file.exists():
+            assert time.monotonic() < deadline, "the daemon did not write its modules"
+            await asyncio.sleep(0.02)
+        return set(self.modules_file.read_text(encoding="utf-8").split())
+
+    def stop(self) -> int:
+        """SIGTERM; the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+@pytest.fixture
+async def pty_modem():
+    modem = PtyModem()
+    await modem.start()
+    yield modem
+    await modem.stop()
+
+
+@pytest.fixture
+def daemon_on(tmp_path: Path):
+    started: list[DaemonProcess] = []
+
+    def start(device: str) -> DaemonProcess:
+        daemon = DaemonProcess(tmp_path, device)
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        assert daemon.stop() == 0, daemon.log.read_text(errors="replace")
+
+
+async def _wait_submitted(modem: PtyModem, count: int) -> None:
+    deadline = time.monotonic() + 20
+    while len(modem.modem.submitted) < count:
+        assert time.monotonic() < deadline, "the message never reached the modem"
+        await asyncio.sleep(0.05)
+
+
+async def test_features_load_on_first_use_and_work(pty_modem: PtyModem, daemon_on) -> None:
+    daemon = daemon_on(pty_modem.path)
+    base = await daemon.base_url()
+    headers = {"X-Api-Key": API_KEY}
+
+    at_start = await daemon.modules()
+    loaded = {name: why for name, why in NOT_AT_START.items() if name in at_start}
+    assert not loaded, f"imported at start although unused: {loaded}"
+    assert "smsd.api.docroute" in at_start  # the route is there; only its builder waits
+
+    async with aiohttp.ClientSession(headers=headers) as http:
+        # A plain message: sent without loading the template engine.
+        async with http.post(
+            f"{base}/api/scheduled/", data={"text": "plain", "numbers": "+33612345678"}
+        ) as reply:
+            assert reply.status == 201, await reply.text()
+        await _wait_submitted(pty_modem, 1)
+        assert pty_modem.modem.submitted[0].submit.text == "plain"
+        assert "jinja2" not in await daemon.modules()
+
+        # The OpenAPI document, built on request.
+        async with http.get(f"{base}/api/openapi.json") as reply:
+            document = await reply.json()
+        assert "/api/scheduled/" in document["paths"]
+
+        # A templated message: Jinja2's sandbox loads and renders it.
+        async with http.post(
+            f"{base}/api/scheduled/",
+            data={
+                "text": "Hello {{ contact.name }}",
+                "numbers[0][number]": "+33612345679",
+                "numbers[0][data]": json.dumps({"name": "Zoé"}),
+            },
+        ) as reply:
+            assert reply.status == 201, await reply.text()
+        await _wait_submitted(pty_modem, 2)
+        assert pty_modem.modem.submitted[1].submit.text == "Hello Zoé"
+
+        # A conditional group: the expression evaluator checks its condition.
+        async with http.post(
+            f"{base}/api/conditional_group/",
+            data={"name": "adults", "condition": "contact.age > 17"},
+        ) as reply:
+            assert reply.status in {200, 201}, await reply.text()
+        async with http.post(
+            f"{base}/api/conditional_group/", data={"name": "broken", "condition": "contact.("}
+        ) as reply:
+            assert reply.status == 400, await reply.text()
+
+        # The dashboard's log-in page, rendered by Jinja2 with escaping on.
+        async with http.get(f"{base}/web/login") as reply:
+            assert reply.status == 200
+            assert "<form" in await reply.text()
+
+    after = await daemon.modules()
+    for name in (
+        "smsd.api.openapi",
+        "jinja2.sandbox",
+        "smsd.templating.environment",
+        "smsd.templating.expressions",
+        "smsd.web.pages",
+    ):
+        assert name in after, name
+    for name in ("aiomqtt", "aiosmtpd", "holidays", "smsd.modem.virtual", "hypothesis"):
+        assert name not in after, name
+
+
+async def test_embedded_default_loads_the_virtual_modem_it_uses(daemon_on) -> None:
+    daemon = daemon_on("virtual")
+    await daemon.base_url()
+    modules = await daemon.modules()
+    assert "smsd.modem.virtual" in modules
+    unused = {name for name in NOT_AT_START if name != "smsd.modem.virtual"} & modules
+    assert not unused, unused
