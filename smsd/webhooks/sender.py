@@ -237,10 +237,10 @@ class WebhookSender:
         """
         if self._woken.is_set():
             return 0.0
+        if self._store_failed:  # the look may not have happened: try again soon, not at once
+            return min(self._poll, STORE_RETRY)
         now = self._clock()
         wait = min(self._poll, self._next_purge - now, *(t - now for t in self._held.values()))
-        if self._store_failed:
-            wait = min(wait, STORE_RETRY)
         if self._config.concurrency > len(self._inflight):
             try:
                 due = await store.next_due(self._db, after=self._looked_at)
@@ -268,7 +268,7 @@ class WebhookSender:
         free = config.concurrency - len(self._inflight)
         if free <= 0 or self._session is None:
             return
-        now = self._looked_at = self._clock()
+        now = self._clock()
         for target in [t for t, until in self._held.items() if until <= now]:
             del self._held[target]
         excluded = {t for t, n in self._load.items() if n >= config.per_target} | set(self._held)
@@ -279,6 +279,7 @@ class WebhookSender:
             exclude_ids=sorted(self._inflight),
             exclude_targets=sorted(excluded),
         )
+        self._looked_at = now
         for event in events:
             if free <= 0:
                 break

@@ -8,9 +8,11 @@ from dataclasses import replace
 
 from webhook_helpers import FAST, Receiver, wait_until
 
+from smsd.errors import StoreError
 from smsd.store import inbox
 from smsd.store import webhooks as store
 from smsd.webhooks import WebhookSender
+from smsd.webhooks import sender as sender_module
 
 SECRET = "5" * 64
 SLOW_POLL = 60.0  # far longer than the test: only the wake can start the delivery
@@ -131,3 +133,33 @@ async def test_a_retry_is_not_hidden_by_an_event_waiting_for_a_busy_receiver(db,
     # timeout (30 s) or the poll (60 s)
     assert 0.35 < second.at - first.at < 10.0
     assert len(slow.tries) == 1
+
+
+async def test_a_store_error_is_retried_before_the_poll(db, user, phone, receiver, monkeypatch):
+    await store.create_webhook(
+        db, id_user=user, url=receiver.url(), type_="receive_sms", secret=SECRET
+    )
+    real = store.due_events
+    refusals = []
+
+    async def refuse_once(*args, **kwargs):
+        if refusals == ["armed"]:
+            refusals.append("refused")
+            raise StoreError("disk I/O error")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "due_events", refuse_once)
+    monkeypatch.setattr(sender_module, "STORE_RETRY", 0.2)
+    sender = WebhookSender(db, FAST, poll_interval=SLOW_POLL)
+    await sender.start()
+    try:
+        await asyncio.sleep(0.3)  # the first look came and went: the sender sleeps now
+        refusals.append("armed")  # the look the new event wakes fails
+        await inbox.store_received(
+            db, id_user=user, id_phone=phone, origin="+33612345678", text="refused once",
+            at="2024-01-01 10:00:00", dedupe_key="refused",
+        )  # fmt: skip
+        await wait_until(lambda: receiver.hits, timeout=10)
+    finally:
+        await sender.stop(grace=0.5)
+    assert refusals == ["armed", "refused"]
