@@ -153,7 +153,9 @@ class WebhookSender:
             return
         await store.set_reply_window(self._db, self._config.reply_window)
         # An inserted event wakes the sender at once: no delivery waits for the poll.
-        self._watch = await watch_inserts(self._db, "webhook_event", self._woken.set)
+        self._watch = await watch_inserts(
+            self._db, "webhook_event", self._woken.set, owner="webhooks"
+        )
         self._session = self._factory()
         self._runner = asyncio.create_task(self._run(), name="webhook-sender")
         self._runner.add_done_callback(self._ended)
