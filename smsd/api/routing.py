@@ -29,7 +29,7 @@ from smsd.api.auth import requires_key
 __all__ = ["PREFIX_MATCHED", "Handler", "Param", "Route", "RouteTable", "base_url"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Location = Literal["path", "query", "form"]
+Location = Literal["path", "query", "form", "header"]
 Kind = Literal["string", "integer", "boolean", "number", "array", "file", "object"]
 
 PREFIX_MATCHED = web.RequestKey("prefix", str)

@@ -18,7 +18,10 @@ Extensions and intentional differences:
   recipients send back to the sending phone within ``[webhooks] reply_window``, in RaspiSMS's
   webhook format (:mod:`smsd.webhooks`);
 - ``GET /api/send-sms/`` refuses a text over 1000 characters with error 2 (RaspiSMS fails in SQL
-  with an HTML 500) and answers only GET (HEAD would send a message).
+  with an HTML 500) and answers only GET (HEAD would send a message);
+- an ``Idempotency-Key`` header (:mod:`smsd.api.idempotency`) on either: the same key and
+  request again within 24 h answers the first id and stores nothing; the same key with another
+  request is error 2 (``Idempotency-Key : ...``). Without the header nothing changes.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING
 from smsd.api.csvnumbers import CsvError, parse_numbers_csv
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.forms import as_list, php_bool, php_int, php_numeric
+from smsd.api.idempotency import HEADER, KEY_PARAM, KeyHeaderError, request_key, run_once
 from smsd.api.params import Params, Upload, read_params
 from smsd.api.replies import no_content, success
 from smsd.api.routing import Param, Route
@@ -39,12 +43,17 @@ from smsd.api.webhooks import message_url
 from smsd.phone import to_e164
 from smsd.store import accounts
 from smsd.store.errors import InvalidValueError, NotFoundError, StoreError
+from smsd.store.idempotency import CommandKey, KeyReusedError
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import MAX_TEXT, create_scheduled, delete_scheduled
 from smsd.store.walltime import parse_wall, wall
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from aiohttp import web
+
+    from smsd.store.idempotency import Recorder
 
 __all__ = ["MAX_TEXT", "ROUTES", "Campaign", "parse_campaign"]
 
@@ -223,10 +232,21 @@ async def _check_phones(request: web.Request, campaign: Campaign, id_user: int) 
         )
 
 
+def _key(request: web.Request, operation: str, *values: Mapping[str, object]) -> CommandKey | None:
+    try:
+        return request_key(request, operation, *values)
+    except KeyHeaderError as exc:
+        raise ApiError(_INVALID, f"{HEADER} : {exc}.") from exc
+
+
+_REUSED = f"{HEADER} : this key was already used in the last 24 hours for a different request."
+
+
 async def post_scheduled(request: web.Request) -> web.Response:
     """Schedule a message to numbers, contacts, groups and conditional groups."""
     user = user_of(request)
     params = await read_params(request)
+    key = _key(request, "raspisms.scheduled", params.query, params.form, params.files)
     db = request.app[DB]
     campaign = parse_campaign(
         params, settings=await accounts.settings(db, user.id), region=request.app.get(REGION)
@@ -235,7 +255,8 @@ async def post_scheduled(request: web.Request) -> web.Response:
     url_dlr = message_url(request, params.form, "url_dlr")
     url_response = message_url(request, params.form, "url_response")
     at = campaign.at if campaign.at is not None else wall(request.app[CLOCK]())
-    try:
+
+    async def create(record: Recorder) -> list[int]:
         id_scheduled = await create_scheduled(
             db,
             id_user=user.id,
@@ -256,11 +277,19 @@ async def post_scheduled(request: web.Request) -> web.Response:
             commercial=campaign.options.commercial,
             sender=campaign.options.sender,
             stop_mention=campaign.options.stop_mention,
+            record=record,
         )
+        return [id_scheduled]
+
+    try:
+        done = await run_once(request, id_user=user.id, key=key, create=create)
+    except KeyReusedError as exc:
+        raise ApiError(_INVALID, _REUSED) from exc
     except (NotFoundError, InvalidValueError) as exc:  # a phone deleted meanwhile, bad data
         raise ApiError(ErrorCode.CANNOT_CREATE) from exc
-    request.app[WAKE]()
-    return success(request, id_scheduled)
+    if not done.replayed:
+        request.app[WAKE]()
+    return success(request, done.ids[0])
 
 
 async def delete_scheduled_entry(request: web.Request) -> web.Response:
@@ -276,6 +305,7 @@ async def send_sms(request: web.Request) -> web.Response:
     """Send one SMS now: ``to``, ``text`` and optionally ``id_phone``, in the query string."""
     user = user_of(request)
     query = (await read_params(request)).query
+    key = _key(request, "raspisms.send-sms", query)
     db = request.app[DB]
     number = to_e164(query.get("to"), request.app.get(REGION))
     text = query.get("text")
@@ -291,7 +321,8 @@ async def send_sms(request: web.Request) -> web.Response:
     id_phone = _optional_id(query.get("id_phone"))
     if id_phone is not None and id_phone not in {p.id for p in await accounts.phones(db, user.id)}:
         raise ApiError(ErrorCode.CANNOT_CREATE)
-    try:
+
+    async def create(record: Recorder) -> list[int]:
         id_scheduled = await create_scheduled(
             db,
             id_user=user.id,
@@ -303,11 +334,19 @@ async def send_sms(request: web.Request) -> web.Response:
             commercial=options.commercial,
             sender=options.sender,
             stop_mention=options.stop_mention,
+            record=record,
         )
+        return [id_scheduled]
+
+    try:
+        done = await run_once(request, id_user=user.id, key=key, create=create)
+    except KeyReusedError as exc:
+        raise ApiError(_INVALID, _REUSED) from exc
     except StoreError as exc:
         raise ApiError(ErrorCode.CANNOT_CREATE) from exc
-    request.app[WAKE]()
-    return success(request, id_scheduled)
+    if not done.replayed:
+        request.app[WAKE]()
+    return success(request, done.ids[0])
 
 
 _FORM_FIELDS = (
@@ -327,6 +366,7 @@ _FORM_FIELDS = (
     Param("url_dlr", "form", description="URL posted each send's status events (smsd)"),
     Param("url_response", "form", description="URL posted the recipients' replies (smsd)"),
     *OPTION_FIELDS,
+    KEY_PARAM,
 )
 
 ROUTES = (
@@ -356,6 +396,7 @@ ROUTES = (
             Param("text", "query", required=True),
             Param("id_phone", "query", "integer"),
             *(Param(p.name, "query", p.kind, description=p.description) for p in OPTION_FIELDS),
+            KEY_PARAM,
         ),
         head=False,
     ),

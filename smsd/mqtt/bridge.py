@@ -15,9 +15,14 @@ outer loop. Each connection:
 
 Commands are acknowledged (PUBACK) only after the message is committed and its result
 published: the client runs with paho's manual acknowledgement. A command the broker delivers
-again (its acknowledgement was lost with the connection) is recognised by its packet id and
-payload and answered with the same result, not stored twice. Retained commands are ignored
-(they would be run again at every connection).
+again (its acknowledgement was lost with the connection, or smsd stopped or crashed between the
+commit and the PUBACK) carries the DUP flag: it is looked up in the durable command records
+(:mod:`smsd.store.idempotency`, written in the message's own transaction, keyed by the client
+id, the packet id and the digest of topic and payload) and answered with the same result, not
+stored twice. A delivery without the DUP flag is new, whatever its packet id: it is stored and
+recorded (replacing an older record under the same key). A JSON command's ``ref`` is an
+idempotency key too (:mod:`smsd.mqtt.commands`). Retained commands are ignored (they would be
+run again at every connection).
 
 Events (:mod:`smsd.mqtt.events`) are read from the shared outbox in id order, published with
 QoS 1, and marked published in one transaction per batch once the broker acknowledged them:
@@ -33,20 +38,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import random
 import time
-from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 import structlog
 
 from smsd.errors import StoreError
 from smsd.log import LogOnce
-from smsd.mqtt.commands import CommandError, SendCommand, execute, parse_json, parse_plain, ref_of
+from smsd.mqtt.commands import (
+    CommandError,
+    SendCommand,
+    delivery_key,
+    execute,
+    parse_json,
+    parse_plain,
+    ref_key,
+    ref_of,
+)
 from smsd.mqtt.discovery import Discovery
 from smsd.mqtt.events import publications
 from smsd.mqtt.presence import Presence
@@ -60,6 +72,7 @@ if TYPE_CHECKING:
     from smsd.config import MqttConfig
     from smsd.mqtt.state import PhoneView
     from smsd.store.db import Database
+    from smsd.store.idempotency import CommandKey
     from smsd.store.webhooks import EventRow
 
 __all__ = ["TICK", "MqttBridge", "backoff"]
@@ -72,8 +85,6 @@ soon as an event is written."""
 BATCH = 200
 STOP_GRACE = 3.0
 BACKOFF_INITIAL = 0.5
-RECENT = 512
-"""Commands remembered to recognise a redelivery."""
 
 _PAHO_LOG = logging.getLogger("smsd.mqtt.paho")
 """paho's own messages (a reset socket...): dropped; the bridge logs what matters, once."""
@@ -128,7 +139,8 @@ class MqttBridge:
         self._woken = asyncio.Event()
         self._watch: InsertWatch | None = None
         self._task: asyncio.Task[None] | None = None
-        self._recent: OrderedDict[tuple[int, str, bytes], bytes] = OrderedDict()
+        self._dups: set[int] = set()
+        """Packet ids of the messages received with the DUP flag (a redelivery), until handled."""
         self._once = LogOnce()
         self._log = structlog.get_logger("smsd.mqtt")
         self.connections = 0
@@ -190,6 +202,17 @@ class MqttBridge:
         # aiomqtt does not expose paho's manual acknowledgement: commands are acknowledged
         # only once stored (see _handle), so the broker delivers them again after a crash.
         client._client.manual_ack_set(True)  # noqa: SLF001, FBT003
+        # Nor the DUP flag, which tells a redelivery from a new message reusing a packet id.
+        paho = client._client  # noqa: SLF001 - see above
+        inner = paho.on_message
+        dups = self._dups
+
+        def on_message(paho_client: Any, userdata: Any, message: Any) -> None:  # noqa: ANN401 - paho's callback
+            (dups.add if message.dup else dups.discard)(message.mid)
+            if inner is not None:
+                inner(paho_client, userdata, message)
+
+        paho.on_message = on_message
         return client
 
     async def _run(self) -> None:
@@ -311,7 +334,15 @@ class MqttBridge:
             if topic == self.topics.send or (
                 topic.startswith(f"{self.topics.send}/") and topic != self.topics.result
             ):
-                await self._handle(client, message.mid, topic, payload, retained=message.retain)
+                delivery = (
+                    delivery_key(self._config.client_id, message.mid, topic, payload)
+                    if message.qos > 0
+                    else None
+                )
+                dup = message.mid in self._dups
+                await self._handle(
+                    client, topic, payload, delivery=delivery, dup=dup, retained=message.retain
+                )
             elif topic == birth and payload == b"online":
                 self._presence.reset()
                 await self._refresh(client)
@@ -320,25 +351,29 @@ class MqttBridge:
             # Only now (stored, result published): an exception above leaves the command
             # unacknowledged, and the broker delivers it again on the next connection.
             client._client.ack(message.mid, message.qos)  # noqa: SLF001 - see _client
+            self._dups.discard(message.mid)
 
     async def _handle(
-        self, client: aiomqtt.Client, mid: int, topic: str, payload: bytes, *, retained: bool
+        self,
+        client: aiomqtt.Client,
+        topic: str,
+        payload: bytes,
+        *,
+        delivery: CommandKey | None,
+        dup: bool,
+        retained: bool,
     ) -> None:
         if retained:
             self._once.warn(
                 self._log, f"retained:{topic}", "mqtt_retained_command_ignored", topic=topic
             )
             return
-        key = (mid, topic, hashlib.sha256(payload).digest())
-        result = self._recent.get(key)
-        if result is None:
-            result = await self._result(topic, payload)
-            self._recent[key] = result
-            while len(self._recent) > RECENT:
-                self._recent.popitem(last=False)
+        result = await self._result(topic, payload, delivery=delivery, dup=dup)
         await client.publish(self.topics.result, result, qos=1)
 
-    async def _result(self, topic: str, payload: bytes) -> bytes:
+    async def _result(
+        self, topic: str, payload: bytes, *, delivery: CommandKey | None, dup: bool
+    ) -> bytes:
         ref: object = None
         try:
             command: SendCommand
@@ -347,13 +382,25 @@ class MqttBridge:
                 command = parse_json(payload)
             else:
                 command = parse_plain(self.topics.number_of(topic) or "", payload)
-            id_scheduled = await execute(self._db, command, id_user=self._id_user)
+            by_ref = ref_key(command)
+            looked_up = [] if delivery is None or not dup else [delivery]
+            stored = await execute(
+                self._db,
+                command,
+                id_user=self._id_user,
+                keys=looked_up if by_ref is None else [*looked_up, by_ref],
+                remember=[] if delivery is None or dup else [delivery],
+            )
         except CommandError as exc:
             self._log.info("mqtt_command_refused", topic=topic, error=exc.code)
             answer: dict[str, object] = {"ok": False, "error": exc.code, "message": str(exc)}
         else:
-            self._wake()
-            self._log.info("mqtt_command_stored", id_scheduled=id_scheduled, to=command.to)
+            id_scheduled = stored.ids[0]
+            if stored.replayed:
+                self._log.info("mqtt_command_repeated", id_scheduled=id_scheduled, to=command.to)
+            else:
+                self._wake()
+                self._log.info("mqtt_command_stored", id_scheduled=id_scheduled, to=command.to)
             answer = {"ok": True, "id": id_scheduled, "to": command.to}
         if ref is not None:
             answer["ref"] = ref

@@ -11,6 +11,13 @@ Two shapes:
 ``POST /api/scheduled/`` makes, in one transaction: the command is durable when it returns. The
 result is ``{"ok": true, "id": <scheduled id>, "to": ..., "ref": ...}`` or ``{"ok": false,
 "error": <code>, "message": ..., "ref": ...}`` with a code of :data:`ERRORS`.
+
+A command is stored once (:mod:`smsd.store.idempotency`, records written in the message's
+transaction): :func:`delivery_key` names a delivery by the bridge's client id, its packet id
+and the digest of topic and payload, so the broker's redelivery of a command whose PUBACK was
+lost (even across a restart of smsd) is answered with the first result; :func:`ref_key` makes a
+JSON command's ``ref`` an idempotency key of the user: the same ``ref`` with the same command
+within 24 h answers the first result again, with another command the error ``ref_reused``.
 """
 
 from __future__ import annotations
@@ -22,20 +29,26 @@ from typing import TYPE_CHECKING
 from smsd.phone import to_e164
 from smsd.store import accounts
 from smsd.store.errors import StoreError
+from smsd.store.idempotency import CommandKey, KeyReusedError, Once, digest, once
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import MAX_TEXT, create_scheduled
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from smsd.store.db import Database
+    from smsd.store.idempotency import Recorder
 
 __all__ = [
     "ERRORS",
     "MAX_TEXT",
     "CommandError",
     "SendCommand",
+    "delivery_key",
     "execute",
     "parse_json",
     "parse_plain",
+    "ref_key",
     "ref_of",
 ]
 
@@ -49,6 +62,7 @@ ERRORS = {
     "bad_phone": "phone must be the name or id of one of the user's phones",
     "bad_priority": "priority must be an integer from -1000000 to 1000000",
     "not_stored": "the message could not be stored",
+    "ref_reused": "this ref was already used in the last 24 h for a different command",
 }
 
 
@@ -142,8 +156,39 @@ def parse_plain(number: str, payload: bytes) -> SendCommand:
     return SendCommand(to=_to(number), text=_text(text))
 
 
-async def execute(db: Database, command: SendCommand, *, id_user: int) -> int:
-    """Store the message for ``id_user`` (committed on return); return the scheduled id."""
+def delivery_key(client_id: str, mid: int, topic: str, payload: bytes) -> CommandKey:
+    """The name of one delivery of a command across restarts (packet ids are reused: digest)."""
+    fingerprint = digest(topic, payload)
+    return CommandKey("mqtt", f"{client_id}:{mid}:{fingerprint}", fingerprint)
+
+
+def ref_key(command: SendCommand) -> CommandKey | None:
+    """The ``ref`` of ``command`` as an idempotency key, with the command's digest; or ``None``."""
+    if command.ref is None:
+        return None
+    ref = json.dumps(command.ref, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    what = json.dumps(
+        [command.to, command.text, command.phone, command.priority],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return CommandKey("mqtt-ref", digest(ref), digest(what))
+
+
+async def execute(
+    db: Database,
+    command: SendCommand,
+    *,
+    id_user: int,
+    keys: Sequence[CommandKey] = (),
+    remember: Sequence[CommandKey] = (),
+) -> Once:
+    """Store the message for ``id_user`` (committed on return), unless already stored.
+
+    Unless one of ``keys`` names a command already stored, the message is stored; the answer
+    holds its scheduled id (``replayed``: the earlier command's). ``remember`` are keys
+    recorded with the message but not looked up (see :func:`smsd.store.idempotency.once`).
+    """
     id_phone: int | None = None
     if command.phone is not None:
         owned = await accounts.phones(db, id_user)
@@ -155,15 +200,24 @@ async def execute(db: Database, command: SendCommand, *, id_user: int) -> int:
         if not found:
             raise CommandError("bad_phone", f"no phone {command.phone!r} for this user")
         id_phone = found[0]
+
+    async def create(record: Recorder) -> list[int]:
+        return [
+            await create_scheduled(
+                db,
+                id_user=id_user,
+                text=command.text,
+                at=None,
+                id_phone=id_phone,
+                priority=command.priority,
+                numbers=[Recipient(number=command.to)],
+                record=record,
+            )
+        ]
+
     try:
-        return await create_scheduled(
-            db,
-            id_user=id_user,
-            text=command.text,
-            at=None,
-            id_phone=id_phone,
-            priority=command.priority,
-            numbers=[Recipient(number=command.to)],
-        )
+        return await once(db, id_user=id_user, keys=keys, remember=remember, create=create)
+    except KeyReusedError as exc:
+        raise CommandError("ref_reused") from exc
     except StoreError as exc:
         raise CommandError("not_stored", f"the message could not be stored: {exc}") from exc

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from smsd import pdu
-from smsd.store import accounts, deferral, outbox, quota, sandbox, scheduled, wakeups
+from smsd.store import accounts, deferral, idempotency, outbox, quota, sandbox, scheduled, wakeups
 from smsd.store.rows import ContactRow
 
 if TYPE_CHECKING:
@@ -143,7 +143,11 @@ class Dispatcher:
             self._log.info("sandbox_delivered", messages=len(ids))
 
     async def maintain(self) -> None:
-        """Every :data:`MAINTENANCE` seconds: renew quotas, settle and purge sandbox messages."""
+        """Every :data:`MAINTENANCE` seconds: renew quotas, purge sandbox and command records.
+
+        Sandbox messages are settled and purged; expired command records
+        (:mod:`smsd.store.idempotency`) are deleted.
+        """
         now = self._clock()
         if now - self._maintained < MAINTENANCE:
             return
@@ -155,6 +159,9 @@ class Dispatcher:
         purged = await sandbox.purge(self._db, now=now)
         if purged:
             self._log.info("sandbox_purged", messages=purged)
+        forgotten = await idempotency.purge(self._db, now=now)
+        if forgotten:
+            self._log.info("command_records_purged", records=forgotten)
 
     async def _expand(self, id_scheduled: int, now: float) -> list[int]:
         ids = await outbox.expand_scheduled(

@@ -67,6 +67,7 @@ async def create_scheduled(
     stop_mention: bool = False,
     held: bool = False,
     door_data: str | None = None,
+    record: Callable[[sqlite3.Connection, Sequence[int]], None] = lambda _conn, _ids: None,
 ) -> int:
     """Store a scheduled message and its recipients; return its id.
 
@@ -85,6 +86,9 @@ async def create_scheduled(
     :func:`smsd.rules.senders.check_sender`, :class:`InvalidValueError` otherwise; stored only:
     recipients see the SIM's number), ``stop_mention`` (the ``[stop] mention`` text is appended
     to ``text``, so it is counted in the segments and credits).
+
+    ``record`` is called with ``[id]`` inside the same transaction, last (a front door's
+    :mod:`smsd.store.idempotency` record); what it raises rolls the message back.
     """
     now = time.time()
     due_at = now if at is None else parse_wall(at)
@@ -142,6 +146,7 @@ async def create_scheduled(
                     f"SELECT ?, id FROM {source} WHERE id = ? AND id_user = ?",
                     [(id_scheduled, target, id_user) for target in ids],
                 )
+        record(conn, [id_scheduled])
         return id_scheduled
 
     return await db.write("create_scheduled", body)

@@ -24,7 +24,7 @@ from smsd.store.walltime import parse_wall, wall
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from smsd.store.db import Database
 
@@ -70,12 +70,18 @@ def _checked(items: Sequence[Submission], now: float) -> list[tuple[Submission, 
 
 
 async def submit_all(
-    db: Database, *, id_user: int, items: Sequence[Submission], now: float | None = None
+    db: Database,
+    *,
+    id_user: int,
+    items: Sequence[Submission],
+    now: float | None = None,
+    record: Callable[[sqlite3.Connection, Sequence[int]], None] = lambda _conn, _ids: None,
 ) -> list[int]:
     """Store every submission or none; return their scheduled ids, in order.
 
     :class:`SubmissionError` (with the item's index) when an item is malformed or names a phone
-    that is not ``id_user``'s; nothing is stored then.
+    that is not ``id_user``'s; nothing is stored then. ``record`` is called with the ids inside
+    the same transaction, last (a :mod:`smsd.store.idempotency` record).
     """
     moment = time.time() if now is None else now
     checked = _checked(items, moment)
@@ -101,6 +107,7 @@ async def submit_all(
                 (id_scheduled, item.number),
             )
             ids.append(id_scheduled)
+        record(conn, ids)
         return ids
 
     if not checked:

@@ -143,6 +143,18 @@ SEEDS[_LOGINS] = (
     """
 )
 
+# Command records (a repeated command stores nothing twice): found by the migration's name.
+_RECORDS = next(m.version for m in migrate.available() if m.name.endswith("_command_records.sql"))
+SEEDS[_RECORDS] = (
+    SEEDS[max(v for v in SEEDS if v < _RECORDS)]  # noqa: S608 - constant SQL of the test itself
+    + """
+    INSERT INTO command_record (id_user, scope, key, fingerprint, ids, created_at)
+        VALUES (1, 'http', 'order-1001',
+                '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', '[1]',
+                1704099700.0);
+    """
+)
+
 
 def seed_for(version: int) -> str | None:
     usable = [v for v in SEEDS if v <= version]

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
     from smsd.store.db import Database
+    from smsd.store.idempotency import Recorder
     from smsd.store.rows import Recipient
 
 __all__ = [
@@ -99,8 +100,12 @@ async def create_message(
     door_data: str,
     sender: str,
     test: bool,
+    record: Recorder,
 ) -> int:
-    """Store the message in the core (``test``: a sandbox message); return its id."""
+    """Store the message in the core (``test``: a sandbox message); return its id.
+
+    ``record`` writes the request's :mod:`smsd.store.idempotency` record in the same transaction.
+    """
     return await create_scheduled(
         db,
         id_user=id_user,
@@ -113,4 +118,5 @@ async def create_message(
         door_data=door_data,
         sender=sender,
         sandbox=test,
+        record=record,
     )

@@ -29,9 +29,11 @@ from smsd.api.gatewaysms.rendering import (
     summary,
 )
 from smsd.api.gatewaysms.replies import GatewayError, reply
+from smsd.api.idempotency import HEADER, KeyHeaderError, request_key, run_once
 from smsd.api.state import CLOCK, DB, USER, WAKE, user_of
 from smsd.store import campaign_edits, campaigns
 from smsd.store.errors import InvalidValueError, NotFoundError, StoreError, TransitionError
+from smsd.store.idempotency import KeyReusedError
 from smsd.store.rows import Recipient
 from smsd.store.walltime import wall
 
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from smsd.api.gatewaysms.recipients import Parsed
+    from smsd.store.idempotency import CommandKey, Recorder
 
 __all__ = [
     "delete_message",
@@ -145,15 +148,21 @@ def _numbers(recipients: Parsed) -> list[Recipient]:
     return [Recipient(number=number, data=data) for number, data in recipients.valid]
 
 
+def _key(request: web.Request, body: object) -> CommandKey | None:
+    try:
+        return request_key(request, "gatewaysms.messages", {"body": body})
+    except KeyHeaderError as exc:
+        raise GatewayError(422, f"Invalid request: {exc}", {HEADER: str(exc)}) from exc
+
+
 async def post_message(request: web.Request) -> web.Response:
     """Send a message to its recipients (or open a transaction)."""
-    sending = parse_sending(await _json(request))
+    body = await _json(request)
+    key = _key(request, body)
+    sending = parse_sending(body)
     user, db, now = user_of(request), request.app[DB], request.app[CLOCK]()
     sender = core.check_sender(sending.sender)
     held = bool(sending.options.transaction)
-    if not sending.test and not held:
-        needed = core.needed_credits(sending.body, _fields_of(sending.recipients))
-        await core.ensure_credit(db, id_user=user.id, needed=needed, now=now)
     door = DoorData(
         body=sending.body,
         bulk=sending.options.bulk,
@@ -162,7 +171,11 @@ async def post_message(request: web.Request) -> web.Response:
         invalid=sending.recipients.invalid,
     )
     send_at = sending.options.send_at
-    try:
+
+    async def create(record: Recorder) -> list[int]:
+        if not sending.test and not held:
+            needed = core.needed_credits(sending.body, _fields_of(sending.recipients))
+            await core.ensure_credit(db, id_user=user.id, needed=needed, now=now)
         id_message = await core.create_message(
             db,
             id_user=user.id,
@@ -175,10 +188,18 @@ async def post_message(request: web.Request) -> web.Response:
             door_data=door.dump(),
             sender=sender,
             test=sending.test,
+            record=record,
         )
+        return [id_message]
+
+    try:
+        done = await run_once(request, id_user=user.id, key=key, create=create)
+    except KeyReusedError as exc:
+        raise GatewayError(422, f"Invalid request: {HEADER}: {exc}", {HEADER: str(exc)}) from exc
     except InvalidValueError as exc:
         raise GatewayError(422, f"Invalid request: {exc}") from exc
-    if not held:
+    id_message = done.ids[0]
+    if not held and not done.replayed:
         request.app[WAKE]()
     data = [await _rendered(request, id_message)]
     message = "Transaction Open" if held else "Message Queued"

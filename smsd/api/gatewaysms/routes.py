@@ -12,6 +12,7 @@ from smsd.api.gatewaysms.handlers import (
     post_message,
     put_message,
 )
+from smsd.api.idempotency import KEY_PARAM
 from smsd.api.routing import Param, Route
 
 __all__ = ["ROUTES"]
@@ -137,7 +138,7 @@ ROUTES = (
         "/messages",
         post_message,
         "Send a message (Gateway SMS)",
-        (),
+        (KEY_PARAM,),
         _spec("201", "402", "422", body=_SEND_BODY),
         success=201,
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smsd.api.idempotency import KEY_PARAM
 from smsd.api.routing import Param, Route
 from smsd.api.smsgateway24.answers import guarded
 from smsd.api.smsgateway24.devices import get_all_devices
@@ -73,13 +74,22 @@ _OPENAPI: dict[str, object] = {
 
 _ENDPOINTS: tuple[tuple[str, Handler, str, tuple[Param, ...], bool], ...] = (
     ("gettoken", get_token, "Get a session token", _LOGIN, False),
-    ("addsms", add_sms, "Send an SMS with a token", (_TOKEN, *_SMS), False),
-    ("smstosend", sms_to_send, "Send an SMS with e-mail and password", (*_LOGIN, *_SMS), False),
+    ("addsms", add_sms, "Send an SMS with a token", (_TOKEN, *_SMS, KEY_PARAM), False),
+    (
+        "smstosend",
+        sms_to_send,
+        "Send an SMS with e-mail and password",
+        (*_LOGIN, *_SMS, KEY_PARAM),
+        False,
+    ),
     (
         "addalotofsms",
         add_a_lot_of_sms,
         "Send many SMS, all stored or none",
-        (Param("datajson", "query", required=True, description='{"token":…,"smsdata":[…]}'),),
+        (
+            Param("datajson", "query", required=True, description='{"token":…,"smsdata":[…]}'),
+            KEY_PARAM,
+        ),
         False,
     ),
     ("getallsms", get_all_sms, "List sent and received SMS", _ALL_SMS, True),

@@ -10,6 +10,10 @@ core's urgent priority. ``sendto`` with several comma-separated numbers makes on
 naming the device. A bulk (``datajson``: ``{"token": …, "smsdata": [ … ]}``, or that object as a
 JSON body) is stored all or nothing: when any item is refused, nothing is stored and the answer
 names every refused item (``smsdata[3].sendto : …``), also listed in ``errors``.
+
+An ``Idempotency-Key`` header (smsd's extension, :mod:`smsd.api.idempotency`) on any of the
+three: the same key and request again within 24 h answers the first ids and stores nothing; the
+same key with another request, or a malformed key, is an error naming ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from smsd.api.idempotency import HEADER, KeyHeaderError, request_key, run_once
 from smsd.api.smsgateway24.answers import DoorError, fail, missing, ok
 from smsd.api.smsgateway24.fields import body_text, integer, moment, numbers, read_values
 from smsd.api.smsgateway24.statuses import KIND_DIGITS
@@ -24,6 +29,7 @@ from smsd.api.smsgateway24.tokens import login_user, token_user
 from smsd.api.state import CLOCK, DB, REGION, WAKE
 from smsd.rules.credits import credits_for
 from smsd.store import accounts, quota
+from smsd.store.idempotency import KeyReusedError
 from smsd.store.submissions import Submission, SubmissionError, submit_all
 
 if TYPE_CHECKING:
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
+    from smsd.store.idempotency import CommandKey, Recorder
     from smsd.store.rows import UserRow
 
 __all__ = [
@@ -110,19 +117,38 @@ async def check_credit(request: web.Request, user: UserRow, needed: int) -> None
         ) from exc
 
 
-async def _store(request: web.Request, user: UserRow, items: list[Submission]) -> list[int]:
-    await check_credit(request, user, sum(credits_for(item.text) for item in items))
+def _key(request: web.Request, operation: str, values: Mapping[str, object]) -> CommandKey | None:
     try:
-        ids = await submit_all(request.app[DB], id_user=user.id, items=items)
-    except SubmissionError as exc:  # a device deleted meanwhile
-        raise fail("device_id", str(exc)) from exc
-    request.app[WAKE]()
-    return [_sms_id(i) for i in ids]
+        return request_key(request, f"smsgateway24.{operation}", values)
+    except KeyHeaderError as exc:
+        raise fail(HEADER, str(exc)) from exc
 
 
-async def _send(request: web.Request, user: UserRow, values: Mapping[str, object]) -> web.Response:
+async def _store(
+    request: web.Request, user: UserRow, items: list[Submission], key: CommandKey | None
+) -> list[int]:
+    async def create(record: Recorder) -> list[int]:
+        await check_credit(request, user, sum(credits_for(item.text) for item in items))
+        try:
+            return await submit_all(request.app[DB], id_user=user.id, items=items, record=record)
+        except SubmissionError as exc:  # a device deleted meanwhile
+            raise fail("device_id", str(exc)) from exc
+
+    try:
+        done = await run_once(request, id_user=user.id, key=key, create=create)
+    except KeyReusedError as exc:
+        raise fail(HEADER, str(exc)) from exc
+    if not done.replayed:
+        request.app[WAKE]()
+    return [_sms_id(i) for i in done.ids]
+
+
+async def _send(
+    request: web.Request, user: UserRow, values: Mapping[str, object], operation: str
+) -> web.Response:
+    key = _key(request, operation, values)
     items = parse_sms(values, await _owned(request, user), request.app.get(REGION))
-    ids = await _store(request, user, items)
+    ids = await _store(request, user, items, key)
     extra: dict[str, object] = {"sms_ids": ids} if len(ids) > 1 else {}
     customer = items[0].customer_id
     if customer is not None:
@@ -134,14 +160,14 @@ async def add_sms(request: web.Request) -> web.Response:
     """``addsms``: send an SMS with a token."""
     values = await read_values(request)
     user = await token_user(request, values)
-    return await _send(request, user, values)
+    return await _send(request, user, values, "addsms")
 
 
 async def sms_to_send(request: web.Request) -> web.Response:
     """``smstosend``: send an SMS with the account's e-mail and password."""
     values = await read_values(request)
     user = await login_user(request, values)
-    return await _send(request, user, values)
+    return await _send(request, user, values, "smstosend")
 
 
 def _bulk_document(values: Mapping[str, object]) -> Mapping[str, object]:
@@ -191,8 +217,9 @@ async def add_a_lot_of_sms(request: web.Request) -> web.Response:
     document = _bulk_document(values)
     token_holder = document if "token" in document else values
     user = await token_user(request, token_holder)
+    key = _key(request, "addalotofsms", document)
     items = _bulk_items(
         document.get("smsdata"), await _owned(request, user), request.app.get(REGION)
     )
-    ids = await _store(request, user, items)
+    ids = await _store(request, user, items, key)
     return ok(SAVED, count=len(ids), sms_ids=ids)

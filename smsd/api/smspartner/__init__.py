@@ -12,6 +12,7 @@ HTTP statuses), :mod:`.sending` (``/v1/send``'s checks), :mod:`.send`, :mod:`.st
 
 from __future__ import annotations
 
+from smsd.api.idempotency import KEY_PARAM
 from smsd.api.routing import Param, Route
 from smsd.api.smspartner.account import REFUSED, handlers, refused_handler
 from smsd.api.smspartner.send import send_route
@@ -56,12 +57,13 @@ def _route(method: str, path: str, name: str, summary: str, *params: Param) -> R
 
 ROUTES: tuple[Route, ...] = (
     Route(
-        "POST", "/v1/send", send_route, "SMSPartner: send an SMS", _SEND_FIELDS,
+        "POST", "/v1/send", send_route, "SMSPartner: send an SMS", (*_SEND_FIELDS, KEY_PARAM),
         auth=False, head=False, tag=_TAG,
     ),
     Route(
         "GET", "/v1/send", send_route, "SMSPartner: send an SMS (parameters in the URL)",
-        tuple(Param(p.name, "query", p.kind, p.required, p.description) for p in _SEND_FIELDS),
+        (*(Param(p.name, "query", p.kind, p.required, p.description) for p in _SEND_FIELDS),
+         KEY_PARAM),
         auth=False, head=False, tag=_TAG,
         description="SMSPartner takes every call's parameters in the body or the URL; a HEAD "
         "request does not send.",

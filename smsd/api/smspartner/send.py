@@ -8,6 +8,10 @@ and ``currency``.
 ``urlDlr`` (or the ``webhookUrl`` field or header of SMSPartner's examples) receives each
 recipient's delivery receipt, ``urlResponse`` the replies of the recipients, both in SMSPartner's
 shape (:mod:`smsd.webhooks.smspartner`); an address the webhook rules refuse is a code 9 entry.
+
+An ``Idempotency-Key`` header (smsd's extension, :mod:`smsd.api.idempotency`): the same key and
+request again within 24 h answers the first ``message_id`` and stores nothing; the same key
+with another request, or a malformed key, is a code 9 entry for ``Idempotency-Key``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from smsd.api.idempotency import HEADER, KeyHeaderError, request_key, run_once
 from smsd.api.smspartner.calls import Call, partner_call
 from smsd.api.smspartner.replies import FieldError, PartnerError
 from smsd.api.smspartner.sending import SendRequest, parse_send
@@ -25,6 +30,7 @@ from smsd.rules.credits import credits_for
 from smsd.store import accounts, quota
 from smsd.store.billing import billing
 from smsd.store.errors import InvalidValueError, NotFoundError
+from smsd.store.idempotency import KeyReusedError
 from smsd.store.options import STOP_MENTION, option
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import create_scheduled, with_mention
@@ -33,6 +39,8 @@ from smsd.webhooks.policy import UrlRefusedError, check_url
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from smsd.store.idempotency import CommandKey, Recorder
 
 __all__ = ["CALLBACK_FORMAT", "send"]
 
@@ -93,8 +101,19 @@ async def _check_credit(request: web.Request, call: Call, checked: SendRequest) 
         ) from exc
 
 
+def _key(request: web.Request, call: Call) -> CommandKey | None:
+    try:
+        return request_key(request, "smspartner.send", call.values)
+    except KeyHeaderError as exc:
+        raise PartnerError(9, errors=[FieldError(HEADER, str(exc))]) from exc
+
+
 async def _store(
-    request: web.Request, call: Call, checked: SendRequest, urls: tuple[str | None, str | None]
+    request: web.Request,
+    call: Call,
+    checked: SendRequest,
+    urls: tuple[str | None, str | None],
+    record: Recorder,
 ) -> int:
     at = checked.at.strftime("%Y-%m-%d %H:%M:%S") if checked.at else wall(request.app[CLOCK]())
     try:
@@ -112,6 +131,7 @@ async def _store(
             commercial=await _commercial(request, call),
             sender=checked.sender,
             stop_mention=checked.stop_mention,
+            record=record,
         )
     except InvalidValueError as exc:  # the core's rules (a sender it refuses …)
         field = "sender" if checked.sender and "sender" in str(exc) else "message"
@@ -126,6 +146,7 @@ async def send(request: web.Request, call: Call) -> dict[str, object]:
     """Send (or schedule) one message to the numbers given."""
     db = request.app[DB]
     config = request.app[CONFIG].smspartner
+    key = _key(request, call)
     checked = parse_send(
         call.values,
         region=config.default_region,
@@ -134,9 +155,18 @@ async def send(request: web.Request, call: Call) -> dict[str, object]:
         mention=await option(db, STOP_MENTION),
     )
     urls = _callbacks(request, call)
-    await _check_credit(request, call, checked)
-    id_scheduled = await _store(request, call, checked, urls)
-    request.app[WAKE]()
+
+    async def create(record: Recorder) -> list[int]:
+        await _check_credit(request, call, checked)
+        return [await _store(request, call, checked, urls, record)]
+
+    try:
+        done = await run_once(request, id_user=call.user.id, key=key, create=create)
+    except KeyReusedError as exc:
+        raise PartnerError(9, errors=[FieldError(HEADER, str(exc))]) from exc
+    id_scheduled = done.ids[0]
+    if not done.replayed:
+        request.app[WAKE]()
     prices = await billing(db)
     cost = Decimal(0) if checked.sandbox else prices.cost(checked.nb_sms)
     return {
