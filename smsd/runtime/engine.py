@@ -2,7 +2,8 @@
 
 The daemon builds an :class:`Engine` over an open store, adds the configured phones (and the
 hot-plug watcher adds and removes more), and runs it. The HTTP API is given :meth:`Engine.wake`
-to call after it commits new messages.
+to call after it commits new messages. While the engine lives, a message due now is expanded as
+it is accepted (:mod:`smsd.store.expansion`) and wakes the senders itself.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.runtime.adapterdata import adapter_data
 from smsd.runtime.balance import BalanceWatch
-from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
+from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain, plan_segments
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
 from smsd.runtime.sender import Sender
@@ -26,6 +27,7 @@ from smsd.runtime.supervision import supervised
 from smsd.runtime.ussd import UssdService
 from smsd.store import accounts, outbox
 from smsd.store import ussd as ussd_store
+from smsd.store.expansion import AcceptExpansion
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -77,6 +79,8 @@ class Engine:
             clock=clock,
             quiet=quiet,
         )
+        self._accepting = AcceptExpansion(render=render, plan=plan_segments, wake=self.wake_senders)
+        db.accept_expansion = self._accepting
         self._tasks: set[asyncio.Task[None]] = set()
         self._statuses: dict[int, str] = {}
         self._log = structlog.get_logger("smsd.engine")
@@ -105,6 +109,8 @@ class Engine:
 
     async def close(self) -> None:
         """Stop every phone: modems close their ports, senders finish the segment in flight."""
+        if self._db.accept_expansion is self._accepting:
+            self._db.accept_expansion = None  # what comes now waits for the next start
         await self.ussd.close()
         for name in list(self.phones):
             await self.remove_phone(name)

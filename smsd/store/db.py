@@ -38,6 +38,8 @@ from smsd.store.writer import AsyncConnection, SqliteThread
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
+    from smsd.store.expansion import AcceptExpansion
+
     Params = Sequence[object] | Mapping[str, object]
 
 T = TypeVar("T")
@@ -97,6 +99,9 @@ class Database:
         self._reader = reader
         self._lock = asyncio.Lock()
         self._group = GroupWriter(writer, self._lock)
+        self.accept_expansion: AcceptExpansion | None = None
+        """Set by the runtime: messages due now are expanded as they are accepted
+        (:mod:`smsd.store.expansion`); ``None`` leaves every one to the dispatcher."""
 
     @classmethod
     async def open(
