@@ -116,8 +116,13 @@ class Engine:
             await self.remove_phone(name)
 
     def wake(self) -> None:
-        """New scheduled messages were committed (the API calls this)."""
-        self.dispatcher.wake()
+        """New scheduled messages were committed (the API calls this).
+
+        Skipped when the caller's last write expanded every message it accepted (they are
+        queued, and the senders were woken): the dispatcher would find nothing.
+        """
+        if self._db.dispatcher_needed():
+            self.dispatcher.wake()
 
     def wake_senders(self) -> None:
         """New outgoing messages are queued: every idle sender looks at once."""

@@ -138,6 +138,8 @@ async def create_scheduled(
         return id_scheduled, expand_on_accept(conn, id_scheduled, now=now, hook=hook)
 
     id_scheduled, expanded = await db.write("create_scheduled", body)
+    if expanded is not None:
+        db.accepted_in_full()
     if hook is not None and expanded:
         hook.wake()
     return id_scheduled

@@ -85,9 +85,10 @@ async def submit_all(
     checked = _checked(items, moment)
     hook = accepting(db, due=True, recipients=len(checked))  # each item's time: checked below
     expanded = False
+    left = False  # some item is left to the dispatcher
 
     def body(conn: sqlite3.Connection) -> list[int]:
-        nonlocal expanded
+        nonlocal expanded, left
         owned = {
             int(r[0]) for r in conn.execute("SELECT id FROM phone WHERE id_user = ?", (id_user,))
         }
@@ -108,13 +109,18 @@ async def submit_all(
                 (id_scheduled, item.number),
             )
             ids.append(id_scheduled)
+            made = None
             if hook is not None and not commercial and due_at <= moment:
-                expanded |= bool(expand_on_accept(conn, id_scheduled, now=moment, hook=hook))
+                made = expand_on_accept(conn, id_scheduled, now=moment, hook=hook)
+            expanded |= bool(made)
+            left |= made is None
         return ids
 
     if not checked:
         return []
     ids = await db.write("submit_all", body)
+    if not left:
+        db.accepted_in_full()
     if hook is not None and expanded:
         hook.wake()
     return ids
