@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 
 from smsd import pdu
 from smsd.store import accounts, deferral, submissions
-from smsd.store.db import Database
 from smsd.store.expansion import AcceptExpansion
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import create_scheduled, expand_scheduled
 from smsd.store.walltime import wall
+
+if TYPE_CHECKING:
+    from smsd.store.db import Database
 
 
 def _plan(text: str) -> int:
