@@ -103,7 +103,10 @@ _MEMBERS = (
 )
 
 
-def _load(conn: sqlite3.Connection, id_scheduled: int, *, conditional: bool) -> _Loaded | None:
+def _load(
+    conn: sqlite3.Connection, id_scheduled: int, *, conditional: bool, campaign: bool = True
+) -> _Loaded | None:
+    """What expanding needs; ``campaign=False``: the caller knows it names no group."""
     scheduled = conn.execute(
         "SELECT * FROM scheduled WHERE id = ? AND expanded_at IS NULL AND held = 0",
         (id_scheduled,),
@@ -115,16 +118,24 @@ def _load(conn: sqlite3.Connection, id_scheduled: int, *, conditional: bool) -> 
         "SELECT number, data FROM scheduled_number WHERE id_scheduled = ? ORDER BY id",
         (id_scheduled,),
     ).fetchall()
-    members = [r for sql in _MEMBERS for r in conn.execute(sql, (id_scheduled, id_user))]
-    conditions = [
-        str(r[0])
-        for r in conn.execute(
-            "SELECT g.condition FROM scheduled_conditional_group AS t "
-            "JOIN conditional_group AS g ON g.id = t.id_conditional_group "
-            "WHERE t.id_scheduled = ? AND g.id_user = ? ORDER BY t.id",
-            (id_scheduled, id_user),
-        )
+    members = [
+        r
+        for sql in _MEMBERS[: 2 if campaign else 1]
+        for r in conn.execute(sql, (id_scheduled, id_user))
     ]
+    conditions = (
+        [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT g.condition FROM scheduled_conditional_group AS t "
+                "JOIN conditional_group AS g ON g.id = t.id_conditional_group "
+                "WHERE t.id_scheduled = ? AND g.id_user = ? ORDER BY t.id",
+                (id_scheduled, id_user),
+            )
+        ]
+        if campaign
+        else []
+    )
     everyone: list[sqlite3.Row] = []
     if conditions and conditional:
         everyone = conn.execute(
@@ -259,14 +270,15 @@ def expand_on_accept(
     """Expand a message just stored, in the transaction storing it; ``None``: the dispatcher's.
 
     The caller has checked what only it knows (due now, not held, not commercial, not sandbox,
-    numbers and contacts only, at most ``hook.most_recipients`` of them). An expansion that
+    numbers and contacts only — no group or conditional group is read —, at most
+    ``hook.most_recipients`` of them). An expansion that
     raises is rolled back to a savepoint of its own: the message stays stored, unexpanded, for
     the dispatcher. ``[]`` when it had nobody to send to (marked expanded, as the dispatcher
     would).
     """
     conn.execute("SAVEPOINT expand_on_accept")
     try:
-        loaded = _load(conn, id_scheduled, conditional=False)
+        loaded = _load(conn, id_scheduled, conditional=False, campaign=False)
         if loaded is None or loaded.conditions:
             ids = None
         else:
