@@ -99,6 +99,10 @@ class Sender:
         """Messages a failed step left ``sending`` whose settlement the store refused so far."""
         self._next: outbox.Claim | None = None
         """The next message, claimed in the transaction that recorded the last one sent."""
+        self._refused = False
+        """The last claim failed a message its user's quota could not pay for."""
+        self._found_none = False
+        """The claim that rode with the last ``mark_sent`` found nothing to take."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
@@ -170,7 +174,10 @@ class Sender:
         claim = await self._claim(now, include_unpinned=unpinned)
         self._busy = claim is not None
         if claim is None:
-            return 0.0
+            # Nothing this phone may take now: sleep until a timer or new work (new work since
+            # the loop's last look sets the event, so the wait ends at once). After a quota
+            # refusal another message may be waiting: look again.
+            return 0.0 if self._refused else await self._idle_wait(now)
         return await self._send_claimed(claim)
 
     async def _send_claimed(self, claim: outbox.Claim) -> float:
@@ -189,6 +196,9 @@ class Sender:
         finally:
             phone.busy = False
             phone.last_send = self._clock()
+        if self._found_none:  # the claim that rode with mark_sent found nothing: no look again
+            self._found_none = False
+            return await self._idle_wait(self._clock())
         return 0.0
 
     async def _idle_wait(self, now: float) -> float:
@@ -220,6 +230,7 @@ class Sender:
             if await self._finish(claim) and (held := claim.result()) is not None:
                 await self._finish(self._child(self._hand_back(held.message), "hand-back"))
             raise
+        self._refused = bool(refused)
         for id_sended, reason in refused:  # the quota could not pay: failed in the claim
             self._log.warning("sms_failed", sended=id_sended, reason=reason)
         return taken
@@ -389,6 +400,7 @@ class Sender:
             refused=refused,
         )
         self._busy = self._next is not None  # nothing queued: the next look reads first
+        self._found_none = self._next is None and not refused
         for id_sended, reason in refused:  # the quota could not pay: failed in the claim
             self._log.warning("sms_failed", sended=id_sended, reason=reason)
 
