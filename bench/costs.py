@@ -143,7 +143,7 @@ def count_events(counts: Counts) -> None:
     structlog.configure(processors=[counter, *processors])
 
 
-def _config(workdir: Path) -> Path:
+def _config(workdir: Path, modems: int) -> Path:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -152,7 +152,10 @@ def _config(workdir: Path) -> Path:
         '[daemon]\ndatabase = "smsd.sqlite3"\nlog_format = "json"\nlog_level = "info"\n'
         f'\n[api]\nlisten = "127.0.0.1:{port}"\n'
         f'\n[[users]]\nemail = "bench@example.org"\napi_key = "{API_KEY}"\nadmin = true\n'
-        '\n[[phones]]\nname = "m1"\ndevice = "virtual"\ndelivery_reports = false\n',
+        + "".join(
+            f'\n[[phones]]\nname = "m{n}"\ndevice = "virtual"\ndelivery_reports = false\n'
+            for n in range(1, modems + 1)
+        ),
         encoding="utf-8",
     )
     return path
@@ -183,11 +186,11 @@ async def _until_sent(database: Path, count: int, timeout: float) -> None:
     await asyncio.sleep(0.3)  # let the last transitions and logs settle
 
 
-async def measure(messages: int, warmup: int, workdir: Path) -> dict[str, Any]:
+async def measure(messages: int, warmup: int, workdir: Path, modems: int = 1) -> dict[str, Any]:
     counts = Counts()
     instrument(counts)
     count_events(counts)
-    config = load_config(_config(workdir))
+    config = load_config(_config(workdir, modems))
     daemon = Daemon(config, announce=lambda _text: None)
     serving = asyncio.create_task(daemon.serve())
     try:
@@ -222,11 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--modems", type=int, default=1, help="built-in virtual modems")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-costs-") as tmp:
-        figures = asyncio.run(measure(args.messages, args.warmup, Path(tmp)))
-    print(f"per one-segment message, one client, {args.messages} messages:")
+        figures = asyncio.run(measure(args.messages, args.warmup, Path(tmp), args.modems))
+    print(f"per one-segment message, one client, {args.messages} messages, {args.modems} modem(s):")
     for kind, values in figures.items():
         total = round(sum(values.values()), 2)
         detail = ", ".join(f"{name} {value}" for name, value in values.items())
