@@ -25,6 +25,7 @@ from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
 from smsd.runtime.sender import Sender
 from smsd.runtime.supervision import supervised
 from smsd.runtime.ussd import UssdService
+from smsd.scheduling import eligible_for_unpinned
 from smsd.store import accounts, outbox
 from smsd.store import ussd as ussd_store
 from smsd.store.expansion import AcceptExpansion
@@ -79,7 +80,7 @@ class Engine:
             clock=clock,
             quiet=quiet,
         )
-        self._accepting = AcceptExpansion(render=render, plan=plan_segments, wake=self.wake_senders)
+        self._accepting = AcceptExpansion(render=render, plan=plan_segments, wake=self.wake_for)
         db.accept_expansion = self._accepting
         self._tasks: set[asyncio.Task[None]] = set()
         self._statuses: dict[int, str] = {}
@@ -127,6 +128,24 @@ class Engine:
     def wake_senders(self) -> None:
         """New outgoing messages are queued: every idle sender looks at once."""
         for phone in self.phones.values():
+            phone.work.set()
+
+    def wake_for(self, messages: int, free: bool) -> None:  # noqa: FBT001 - the store's hook
+        """``messages`` new outgoing messages were queued as they were accepted.
+
+        Free ones (neither pinned nor grouped) may go through any available phone of the top
+        priority: as many idle ones as there are messages are woken, not every sender (the
+        others would only lose the claim and read their timers again); a busy phone claims its
+        next message when its send ends. Anything else wakes every sender.
+        """
+        phones = list(self.phones.values())
+        candidates = [p.candidate() for p in phones]
+        takers = [p for p in phones if eligible_for_unpinned(p.candidate(), candidates)]
+        idle = [p for p in takers if not p.busy]
+        if not free or not idle:
+            self.wake_senders()
+            return
+        for phone in idle[:messages]:
             phone.work.set()
 
     # ------------------------------------------------------------------ phones

@@ -66,12 +66,14 @@ class AcceptExpansion:
 
     ``render`` and ``plan`` are the dispatcher's hooks (:func:`expand_scheduled`); they run in
     the writer's thread, so they must be plain functions that touch no event loop. ``wake`` is
-    called on the event loop once messages expanded this way are committed (the senders look).
+    called on the event loop once messages expanded this way are committed (the senders look),
+    with how many and whether every one of them is free (neither pinned to a phone nor sent
+    through a phone group: any phone of the top priority may take it).
     """
 
     render: Render
     plan: Plan
-    wake: Callable[[], None]
+    wake: Callable[[int, bool], None]
     most_recipients: int = MOST_RECIPIENTS
 
 

@@ -141,7 +141,7 @@ async def create_scheduled(
     if expanded is not None:
         db.accepted_in_full()
     if hook is not None and expanded:
-        hook.wake()
+        hook.wake(len(expanded), id_phone is None and id_phone_group is None)
     return id_scheduled
 
 

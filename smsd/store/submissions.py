@@ -84,7 +84,7 @@ async def submit_all(
     moment = time.time() if now is None else now
     checked = _checked(items, moment)
     hook = accepting(db, due=True, recipients=len(checked))  # each item's time: checked below
-    expanded = False
+    expanded = 0  # messages expanded as they were accepted
     left = False  # some item is left to the dispatcher
 
     def body(conn: sqlite3.Connection) -> list[int]:
@@ -112,7 +112,7 @@ async def submit_all(
             made = None
             if hook is not None and not commercial and due_at <= moment:
                 made = expand_on_accept(conn, id_scheduled, now=moment, hook=hook)
-            expanded |= bool(made)
+            expanded += len(made or ())
             left |= made is None
         return ids
 
@@ -122,5 +122,5 @@ async def submit_all(
     if not left:
         db.accepted_in_full()
     if hook is not None and expanded:
-        hook.wake()
+        hook.wake(expanded, all(item.id_phone is None for item in items))
     return ids

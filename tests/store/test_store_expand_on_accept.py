@@ -29,9 +29,11 @@ def _verbatim(text: str, _recipient: Recipient, _metas: dict[str, object]) -> st
 class Wakes:
     def __init__(self) -> None:
         self.count = 0
+        self.calls: list[tuple[int, bool]] = []
 
-    def __call__(self) -> None:
+    def __call__(self, messages: int, free: bool) -> None:
         self.count += 1
+        self.calls.append((messages, free))
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ async def test_a_message_due_now_is_queued_when_its_acceptance_returns_in_one_co
         {"destination": "+33612345678", "state": "queued", "segments": 2, "parts": 2},
         {"destination": "+33612345679", "state": "queued", "segments": 2, "parts": 2},
     ]
-    assert wakes.count == 1  # the senders look at once
+    assert wakes.calls == [(2, True)]  # the senders look at once: two free messages
     assert not db.dispatcher_needed()  # the door's wake would find nothing...
     assert db.dispatcher_needed()  # ...once: the next wake looks again
 
@@ -200,7 +202,7 @@ async def test_a_bulk_expands_what_is_due_now_and_leaves_the_rest(db, user, wake
     )
     assert [r["state"] for r in await _sended(db, ids[0])] == ["queued"]
     assert await _sended(db, ids[1]) == []
-    assert wakes.count == 1
+    assert wakes.calls == [(1, True)]
     assert db.dispatcher_needed()  # the later one is the dispatcher's
 
 
@@ -208,3 +210,10 @@ async def test_another_write_after_the_acceptance_makes_the_wake_count(db, user,
     await create_scheduled(db, id_user=user, text="hi", at=None, numbers=[Recipient("+3361")])
     await accounts.set_setting(db, id_user=user, name="x", value="1")
     assert db.dispatcher_needed()
+
+
+async def test_a_message_pinned_to_a_phone_is_not_free(db, user, phone, wakes) -> None:
+    await create_scheduled(
+        db, id_user=user, text="hi", at=None, numbers=[Recipient("+3361")], id_phone=phone
+    )
+    assert wakes.calls == [(1, False)]
