@@ -37,7 +37,7 @@ from aiohttp import web
 
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.params import read_params
-from smsd.api.state import CONFIG, DB, KEYS, USER
+from smsd.api.state import CONFIG, DB, KEYS, SETTINGS, USER
 from smsd.store import accounts
 from smsd.store.errors import DatabaseFullError, DatabaseReadOnlyError, StoreError
 
@@ -223,12 +223,14 @@ async def authenticate_key(
     if not isinstance(key, str) or not key:
         _log.debug("api_auth_failed", client=client, path=request.path, reason="missing key")
         raise AuthError(ErrorCode.INVALID_CREDENTIALS, 401)
-    user = await accounts.user_by_api_key(request.app[DB], key)
-    if user is None:
+    # The user's settings come in the same visit to the store: most handlers need them.
+    found = await accounts.key_owner(request.app[DB], key)
+    if found is None:
         _log.warning("api_auth_failed", client=client, path=request.path, reason="unknown key")
         if limiter is not None:
             limiter.fail(client)
         raise AuthError(ErrorCode.INVALID_CREDENTIALS, 401)
+    user, request[SETTINGS] = found
     if user.status == "suspended":
         _log.info("api_auth_failed", client=client, path=request.path, reason="suspended user")
         raise AuthError(ErrorCode.SUSPENDED_USER, 403)

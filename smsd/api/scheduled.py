@@ -38,7 +38,7 @@ from smsd.api.params import Params, Upload, read_params
 from smsd.api.replies import no_content, success
 from smsd.api.routing import Param, Route
 from smsd.api.sendoptions import OPTION_FIELDS, SendOptions, send_options
-from smsd.api.state import CLOCK, DB, REGION, WAKE, user_of
+from smsd.api.state import CLOCK, DB, REGION, WAKE, settings_of, user_of
 from smsd.api.webhooks import message_url
 from smsd.phone import to_e164
 from smsd.store import accounts
@@ -249,7 +249,7 @@ async def post_scheduled(request: web.Request) -> web.Response:
     key = _key(request, "raspisms.scheduled", params.query, params.form, params.files)
     db = request.app[DB]
     campaign = parse_campaign(
-        params, settings=await accounts.settings(db, user.id), region=request.app.get(REGION)
+        params, settings=await settings_of(request), region=request.app.get(REGION)
     )
     await _check_phones(request, campaign, user.id)
     url_dlr = message_url(request, params.form, "url_dlr")

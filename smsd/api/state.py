@@ -16,6 +16,7 @@ from aiohttp import web
 
 from smsd.config import ApiConfig
 from smsd.model import PhoneSnapshot
+from smsd.store import accounts
 from smsd.store.db import Database
 from smsd.store.rows import UserRow
 from smsd.webhooks.keys import KeyRing
@@ -27,12 +28,14 @@ __all__ = [
     "KEYS",
     "PHONES",
     "REGION",
+    "SETTINGS",
     "USER",
     "WAKE",
     "Clock",
     "PhoneControl",
     "PhoneSnapshot",
     "Wake",
+    "settings_of",
     "user_of",
 ]
 
@@ -76,3 +79,15 @@ USER = web.RequestKey("user", UserRow)
 def user_of(request: web.Request) -> UserRow:
     """The user the request authenticated as (set by :mod:`smsd.api.auth`)."""
     return request[USER]
+
+
+SETTINGS = web.RequestKey[dict[str, str]]("settings")
+"""Request key of the authenticated user's settings, read with the key (:mod:`smsd.api.auth`)."""
+
+
+async def settings_of(request: web.Request) -> dict[str, str]:
+    """The authenticated user's settings: those read with the key, else read now."""
+    found = request.get(SETTINGS)
+    if found is None:
+        found = request[SETTINGS] = await accounts.settings(request.app[DB], user_of(request).id)
+    return found

@@ -64,6 +64,7 @@ from smsd.mqtt.events import publications
 from smsd.mqtt.presence import Presence
 from smsd.mqtt.topics import Topics
 from smsd.store import mqtt as store
+from smsd.store.changes import InsertWatch, watch_inserts
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -78,8 +79,9 @@ __all__ = ["TICK", "MqttBridge", "backoff"]
 
 TICK = 1.0
 """Seconds between two looks at the phones' state."""
-POLL = 0.2
-"""Seconds between two looks at the outbox when nothing wakes the bridge."""
+POLL = 60.0
+"""Longest sleep of the events loop (a safety net): an insert watch on the outbox wakes it as
+soon as an event is written."""
 BATCH = 200
 STOP_GRACE = 3.0
 BACKOFF_INITIAL = 0.5
@@ -135,6 +137,7 @@ class MqttBridge:
         )
         self._stopping = asyncio.Event()
         self._woken = asyncio.Event()
+        self._watch: InsertWatch | None = None
         self._task: asyncio.Task[None] | None = None
         self._dups: set[int] = set()
         """Packet ids of the messages received with the DUP flag (a redelivery), until handled."""
@@ -146,6 +149,8 @@ class MqttBridge:
     async def start(self) -> None:
         """Turn the outbox triggers on for the bridge's user and start connecting."""
         await store.start_events(self._db, self._id_user)
+        # An event written wakes the events loop at once: nothing waits for the poll.
+        self._watch = await watch_inserts(self._db, "webhook_event", self._woken.set, owner="mqtt")
         self._task = asyncio.create_task(self._run(), name="mqtt-bridge")
         self._task.add_done_callback(self._ended)
 
@@ -288,6 +293,8 @@ class MqttBridge:
     async def _events(self, client: aiomqtt.Client) -> None:
         retain = self._config.retain_events
         while True:
+            if self._watch is not None:
+                await self._watch.settled()  # the events that woke the loop are committed
             events = await store.pending_events(self._db, limit=BATCH)
             if not events:
                 with contextlib.suppress(TimeoutError):

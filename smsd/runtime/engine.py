@@ -2,7 +2,8 @@
 
 The daemon builds an :class:`Engine` over an open store, adds the configured phones (and the
 hot-plug watcher adds and removes more), and runs it. The HTTP API is given :meth:`Engine.wake`
-to call after it commits new messages.
+to call after it commits new messages. While the engine lives, a message due now is expanded as
+it is accepted (:mod:`smsd.store.expansion`) and wakes the senders itself.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import structlog
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.runtime.adapterdata import adapter_data
-from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain
+from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain, plan_segments
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
 from smsd.runtime.sender import Sender
 from smsd.runtime.supervision import supervised
 from smsd.runtime.ussd import UssdService
+from smsd.scheduling import eligible_for_unpinned
 from smsd.store import accounts, outbox
 from smsd.store import ussd as ussd_store
+from smsd.store.expansion import AcceptExpansion
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -76,6 +79,8 @@ class Engine:
             clock=clock,
             quiet=quiet,
         )
+        self._accepting = AcceptExpansion(render=render, plan=plan_segments, wake=self.wake_for)
+        db.accept_expansion = self._accepting
         self._tasks: set[asyncio.Task[None]] = set()
         self._statuses: dict[int, str] = {}
         self._log = structlog.get_logger("smsd.engine")
@@ -104,17 +109,42 @@ class Engine:
 
     async def close(self) -> None:
         """Stop every phone: modems close their ports, senders finish the segment in flight."""
+        if self._db.accept_expansion is self._accepting:
+            self._db.accept_expansion = None  # what comes now waits for the next start
         await self.ussd.close()
         for name in list(self.phones):
             await self.remove_phone(name)
 
     def wake(self) -> None:
-        """New scheduled messages were committed (the API calls this)."""
-        self.dispatcher.wake()
+        """New scheduled messages were committed (the API calls this).
+
+        Skipped when the caller's last write expanded every message it accepted (they are
+        queued, and the senders were woken): the dispatcher would find nothing.
+        """
+        if self._db.dispatcher_needed():
+            self.dispatcher.wake()
 
     def wake_senders(self) -> None:
         """New outgoing messages are queued: every idle sender looks at once."""
         for phone in self.phones.values():
+            phone.work.set()
+
+    def wake_for(self, messages: int, free: bool) -> None:  # noqa: FBT001 - the store's hook
+        """``messages`` new outgoing messages were queued as they were accepted.
+
+        Free ones (neither pinned nor grouped) may go through any available phone of the top
+        priority: as many idle ones as there are messages are woken, not every sender (the
+        others would only lose the claim and read their timers again); a busy phone claims its
+        next message when its send ends. Anything else wakes every sender.
+        """
+        phones = list(self.phones.values())
+        candidates = [p.candidate() for p in phones]
+        takers = [p for p in phones if eligible_for_unpinned(p.candidate(), candidates)]
+        idle = [p for p in takers if not p.busy]
+        if not free or not idle:
+            self.wake_senders()
+            return
+        for phone in idle[:messages]:
             phone.work.set()
 
     # ------------------------------------------------------------------ phones

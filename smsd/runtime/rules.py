@@ -121,7 +121,7 @@ class RuleRunner:
     async def run(self) -> None:
         """Handle received messages until cancelled (then stop the commands running)."""
         try:
-            watch = await watch_inserts(self._db, "received", self._woken.set)
+            watch = await watch_inserts(self._db, "received", self._woken.set, owner="rules")
             while True:
                 try:
                     await watch.settled()  # the messages that woke us are committed: readable

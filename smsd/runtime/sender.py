@@ -2,7 +2,9 @@
 
 Each step is committed before the modem is told anything: ``claim`` (message and its unsent
 segments go to ``sending``) → ``AT+CMGS`` per segment → ``mark_segment_sent`` with the reference →
-``mark_sent``. The claim and the send of a message run in child tasks awaited through
+``mark_sent``. A phone free to go on (no pacing, no limits) takes its next message in the same
+commit as ``mark_sent`` (:func:`smsd.store.outbox.mark_sent_and_claim`); a sender cancelled before
+sending it hands it back. The claim and the send of a message run in child tasks awaited through
 ``asyncio.shield``: cancelling the sender (shutdown, unplug) lets the segment in flight finish and
 be recorded, then hands the segments not yet sent back to the queue (``requeue`` without counting
 an attempt), so a clean stop never leaves a message ``sending``. A crash at any instant leaves
@@ -95,9 +97,24 @@ class Sender:
         without looking first."""
         self._unsettled: list[Settlement] = []
         """Messages a failed step left ``sending`` whose settlement the store refused so far."""
+        self._next: outbox.Claim | None = None
+        """The next message, claimed in the transaction that recorded the last one sent."""
+        self._refused = False
+        """The last claim failed a message its user's quota could not pay for."""
+        self._found_none = False
+        """The claim that rode with the last ``mark_sent`` found nothing to take."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            claimed, self._next = self._next, None
+            if claimed is not None:  # taken with the last send, never submitted: back it goes
+                await self._finish(self._child(self._hand_back(claimed.message), "hand-back"))
+            raise
+
+    async def _loop(self) -> None:
         phone = self._phone
         while True:
             phone.work.clear()
@@ -131,6 +148,12 @@ class Sender:
 
     async def _step(self) -> float:
         """Send one message if one may go now; return how long to wait otherwise."""
+        if self._next is not None:  # claimed with the last send: it goes now
+            claim, self._next = self._next, None
+            return await self._send_claimed(claim)
+        return await self._claim_and_send()
+
+    async def _claim_and_send(self) -> float:
         phone = self._phone
         if not phone.modem.ready.is_set():
             return IDLE_WAIT
@@ -151,7 +174,15 @@ class Sender:
         claim = await self._claim(now, include_unpinned=unpinned)
         self._busy = claim is not None
         if claim is None:
-            return 0.0
+            # Nothing this phone may take now: sleep until a timer or new work (new work since
+            # the loop's last look sets the event, so the wait ends at once). After a quota
+            # refusal another message may be waiting: look again.
+            return 0.0 if self._refused else await self._idle_wait(now)
+        return await self._send_claimed(claim)
+
+    async def _send_claimed(self, claim: outbox.Claim) -> float:
+        """Send a claimed message, shielded; a cancelled sender lets the segment in flight end."""
+        phone = self._phone
         phone.busy = True
         try:
             send = self._child(self._send(claim), "send")
@@ -165,6 +196,9 @@ class Sender:
         finally:
             phone.busy = False
             phone.last_send = self._clock()
+        if self._found_none:  # the claim that rode with mark_sent found nothing: no look again
+            self._found_none = False
+            return await self._idle_wait(self._clock())
         return 0.0
 
     async def _idle_wait(self, now: float) -> float:
@@ -196,6 +230,7 @@ class Sender:
             if await self._finish(claim) and (held := claim.result()) is not None:
                 await self._finish(self._child(self._hand_back(held.message), "hand-back"))
             raise
+        self._refused = bool(refused)
         for id_sended, reason in refused:  # the quota could not pay: failed in the claim
             self._log.warning("sms_failed", sended=id_sended, reason=reason)
         return taken
@@ -336,7 +371,7 @@ class Sender:
             self._wake_peers()
             log.info("sms_requeued", reason=str(exc))
             return
-        await outbox.mark_sent(self._db, message.id, now=self._clock(), last=last)
+        await self._record_sent(message, last)
         attempt.in_flight = False
         log.info(
             "sms_sent",
@@ -344,6 +379,48 @@ class Sender:
             segments=len(segments),
             references=references,
         )
+
+    async def _record_sent(
+        self, message: outbox.QueuedMessage, last: tuple[int, int | None] | None
+    ) -> None:
+        """``mark_sent``; when this phone may go on at once, its next claim in the same commit."""
+        now = self._clock()
+        unpinned = self._goes_on()
+        if unpinned is None:
+            await outbox.mark_sent(self._db, message.id, now=now, last=last)
+            return
+        refused: list[tuple[int, str]] = []
+        self._next = await outbox.mark_sent_and_claim(
+            self._db,
+            message.id,
+            now=now,
+            last=last,
+            id_phone=self._phone.id_phone,
+            include_unpinned=unpinned,
+            refused=refused,
+        )
+        self._busy = self._next is not None  # nothing queued: the next look reads first
+        self._found_none = self._next is None and not refused
+        for id_sended, reason in refused:  # the quota could not pay: failed in the claim
+            self._log.warning("sms_failed", sended=id_sended, reason=reason)
+
+    def _goes_on(self) -> bool | None:
+        """Whether the next claim may ride with ``mark_sent`` (and ``include_unpinned``).
+
+        ``None`` when the next claim must wait for :meth:`_step`'s checks: the sender stops,
+        has a settlement pending, or the phone paces its sends, counts limits or is unavailable.
+        """
+        phone = self._phone
+        if (
+            self._stopping
+            or self._unsettled
+            or phone.settings.limits
+            or phone.settings.min_interval > 0
+            or not phone.modem.ready.is_set()
+            or not phone.available
+        ):
+            return None
+        return eligible_for_unpinned(phone.candidate(), [p.candidate() for p in self._peers()])
 
     def _settlement(
         self, message: outbox.QueuedMessage, exc: BaseException, *, in_flight: bool

@@ -22,6 +22,7 @@ from smsd.store.errors import InvalidValueError, NotFoundError
 from smsd.store.rows import PHONE_STATUSES, ContactRow, PhoneRow, UserRow
 
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Sequence
 
     from smsd.store.db import Database
@@ -129,19 +130,38 @@ async def user_by_api_key(db: Database, api_key: str) -> UserRow | None:
     The returned row carries the key as presented (the store only knows its digest), which the
     API needs for RaspiSMS's ``next``/``prev`` links.
     """
+    found = await key_owner(db, api_key, settings=False)
+    return None if found is None else found[0]
+
+
+async def key_owner(
+    db: Database, api_key: str, *, settings: bool = True
+) -> tuple[UserRow, dict[str, str]] | None:
+    """The user owning ``api_key`` and their settings (as :func:`settings`), in one read.
+
+    ``None`` when no user has the key; ``settings=False`` reads the user alone (``{}``).
+    """
     digest = key_digest(api_key)
-    found = await db.fetchone(
-        "SELECT id, email, key_digest, status, admin FROM user WHERE key_digest = ?", (digest,)
-    )
-    if found is None or not hmac.compare_digest(str(found["key_digest"]), digest):
-        return None
-    return UserRow(
-        id=int(found["id"]),
-        email=str(found["email"]),
-        api_key=api_key,
-        status=str(found["status"]),
-        admin=bool(found["admin"]),
-    )
+
+    def body(conn: sqlite3.Connection) -> tuple[UserRow, dict[str, str]] | None:
+        found = conn.execute(
+            "SELECT id, email, key_digest, status, admin FROM user WHERE key_digest = ?",
+            (digest,),
+        ).fetchone()
+        if found is None or not hmac.compare_digest(str(found["key_digest"]), digest):
+            return None
+        user = UserRow(
+            id=int(found["id"]),
+            email=str(found["email"]),
+            api_key=api_key,
+            status=str(found["status"]),
+            admin=bool(found["admin"]),
+        )
+        if not settings:
+            return user, {}
+        return user, _settings(conn, user.id)
+
+    return await db.read(body)
 
 
 async def user_exists(db: Database, id_user: int) -> bool:
@@ -173,8 +193,12 @@ async def set_setting(db: Database, *, id_user: int, name: str, value: str) -> N
 
 async def settings(db: Database, id_user: int) -> dict[str, str]:
     """A user's settings as stored (absent ones take RaspiSMS's defaults in the caller)."""
-    found = await db.fetchall("SELECT name, value FROM setting WHERE id_user = ?", (id_user,))
-    return {str(r["name"]): str(r["value"]) for r in found}
+    return await db.read(lambda conn: _settings(conn, id_user))
+
+
+def _settings(conn: sqlite3.Connection, id_user: int) -> dict[str, str]:
+    found = conn.execute("SELECT name, value FROM setting WHERE id_user = ?", (id_user,))
+    return {str(r[0]): str(r[1]) for r in found}
 
 
 # ---------------------------------------------------------------------- phones
@@ -382,6 +406,7 @@ __all__ = [
     "first_admin",
     "generate_key",
     "key_digest",
+    "key_owner",
     "owns_phone_group",
     "phones",
     "set_phone_status",

@@ -64,10 +64,13 @@ def run_batch(
 ) -> list[_Outcome]:
     """Run ``bodies`` in one transaction, each in its own savepoint (in the writer's thread).
 
-    A body that raises is rolled back alone and its exception is its outcome. An error of the
+    A body that raises is rolled back alone and its exception is its outcome (a lone body runs
+    without a savepoint: its transaction is all it has to roll back). An error of the
     transaction itself (``BEGIN``, ``COMMIT``, a failed savepoint rollback) propagates after a
     ``ROLLBACK``: then no body's change is kept.
     """
+    if len(bodies) == 1:
+        return [_run_alone(conn, bodies[0])]
     conn.execute("BEGIN IMMEDIATE")
     outcomes: list[_Outcome] = []
     try:
@@ -93,6 +96,28 @@ def run_batch(
             conn.execute("ROLLBACK")
         raise
     return outcomes
+
+
+def _run_alone(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], Any]) -> _Outcome:
+    """One body in its own transaction: no savepoint needed, a failure rolls it all back."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        value = body(conn)
+    except Exception as exc:  # noqa: BLE001 - the body's own failure is its outcome
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return _Outcome(ok=False, value=exc)
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+    return _Outcome(ok=True, value=value)
 
 
 class GroupWriter:

@@ -6,6 +6,10 @@ by every writer. :func:`watch_inserts` installs a ``TEMP`` trigger on the writer
 calls a function of ours for every row inserted into the table, and that function schedules the
 caller's callback on the event loop.
 
+Each watcher names itself (``owner``): one table may have several watchers (the webhook sender
+and the MQTT bridge both wait for webhook events), each with its own trigger; a watcher that
+watches again (a task restarted) replaces its own trigger and nobody else's.
+
 The trigger fires inside the writer's transaction, before its ``COMMIT``: a reader woken then
 may not see the row yet. :meth:`InsertWatch.settled` waits for a no-op write queued after the
 insert; the store runs writes in order, so once it is done the transaction holding the row has
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +33,8 @@ __all__ = ["InsertWatch", "watch_inserts"]
 
 WATCHED = frozenset({"received", "webhook_event"})
 """Tables a watch may be put on (the name goes into SQL text)."""
+_OWNER = re.compile(r"[a-z][a-z0-9_]{0,30}")
+"""What an owner's name may be (it goes into SQL text too)."""
 
 
 class InsertWatch:
@@ -57,17 +64,22 @@ def _nothing(_conn: sqlite3.Connection) -> None:
     """A write that changes nothing: its commit follows every write queued before it."""
 
 
-async def watch_inserts(db: Database, table: str, callback: Callable[[], None]) -> InsertWatch:
+async def watch_inserts(
+    db: Database, table: str, callback: Callable[[], None], *, owner: str
+) -> InsertWatch:
     """Call ``callback`` on the event loop whenever the writer inserts a row into ``table``.
 
-    The watch lasts as long as the store's connection. ``callback`` must be cheap and must not
-    raise (it typically sets an :class:`asyncio.Event`).
+    The watch lasts as long as the store's connection, or until ``owner`` watches ``table``
+    again (the new callback replaces the old one). ``callback`` must be cheap and must not raise
+    (it typically sets an :class:`asyncio.Event`).
     """
     if table not in WATCHED:
         raise ValueError(f"no insert watch for table {table!r}")
+    if not _OWNER.fullmatch(owner):
+        raise ValueError(f"not a watcher's name: {owner!r}")
     loop = asyncio.get_running_loop()
     watch = InsertWatch(db, table, callback)
-    function = f"smsd_inserted_{table}"
+    function = f"smsd_inserted_{table}_{owner}"
 
     def notify() -> None:  # in the writer's thread, inside its transaction
         with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more

@@ -22,6 +22,7 @@ import asyncio
 import os
 import sqlite3
 from contextlib import asynccontextmanager, suppress
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from smsd.phpvalues import INT64_MAX
@@ -37,6 +38,8 @@ from smsd.store.writer import AsyncConnection, SqliteThread
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+
+    from smsd.store.expansion import AcceptExpansion
 
     Params = Sequence[object] | Mapping[str, object]
 
@@ -56,6 +59,10 @@ default with no loss of throughput.
 """
 
 Check = Literal["quick", "full", "none"]
+
+_NOTHING_LEFT: ContextVar[bool] = ContextVar("smsd_store_nothing_left", default=False)
+"""Set in a task whose last write accepted messages and expanded them all (nothing for the
+dispatcher); any other write in that task clears it (see :meth:`Database.dispatcher_needed`)."""
 
 
 def page_offset(page: int, limit: int) -> int:
@@ -109,6 +116,9 @@ class Database:
         self._reader = reader
         self._lock = asyncio.Lock()
         self._group = GroupWriter(writer, self._lock)
+        self.accept_expansion: AcceptExpansion | None = None
+        """Set by the runtime: messages due now are expanded as they are accepted
+        (:mod:`smsd.store.expansion`); ``None`` leaves every one to the dispatcher."""
 
     @classmethod
     async def open(
@@ -228,6 +238,7 @@ class Database:
                 return await body(conn)
 
         _ = self._conn()  # raises when closed
+        _NOTHING_LEFT.set(False)
         done = self._group.submit_alone(action, run)
         done.add_done_callback(_retrieve)
         return await asyncio.shield(done)
@@ -242,9 +253,32 @@ class Database:
         cancelled meanwhile leaves the transition to commit or roll back on its own.
         """
         _ = self._conn()  # raises when closed
+        _NOTHING_LEFT.set(False)
         done = self._group.submit(action, body)
         done.add_done_callback(_retrieve)
         return await asyncio.shield(done)
+
+    @staticmethod
+    def accepted_in_full() -> None:
+        """Note that this task's last write left the dispatcher nothing to do.
+
+        Called by the store functions that accept messages (:mod:`smsd.store.expansion`) when
+        every message they stored was expanded as it was accepted.
+        """
+        _NOTHING_LEFT.set(True)
+
+    @staticmethod
+    def dispatcher_needed() -> bool:
+        """Whether a wake of the dispatcher from this task may find work; resets the answer.
+
+        ``False`` only right after this task's last write accepted messages and expanded them
+        all: the front door's customary wake then has nothing to look for, and the read it
+        would cost is saved. Anything else (another write since, another task) says ``True``.
+        """
+        if _NOTHING_LEFT.get():
+            _NOTHING_LEFT.set(False)
+            return False
+        return True
 
     async def read(self, body: Callable[[sqlite3.Connection], T]) -> T:
         """Run the plain function ``body`` on the query-only reader, in its thread, at once.

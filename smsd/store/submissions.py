@@ -6,6 +6,9 @@ outgoing message, so its scheduled id names that message for its whole life
 (:mod:`smsd.store.history` follows it). :func:`submit_all` stores a whole bulk or nothing: a
 phone that is not the user's (or was deleted meanwhile) fails the whole call, naming the item.
 
+A submission due now is expanded as it is stored when the runtime allows it (see
+:func:`smsd.store.expansion.expand_on_accept`), like any scheduled message.
+
 ``customer_id`` is an integer the client attached to the message, kept and shown back
 (``scheduled.customer_id``). Like any scheduled message, a submission is commercial when its
 user's ``commercial`` setting says so (held by quiet hours), charged to the user's quota when it
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.store.errors import InvalidValueError
+from smsd.store.expansion import accepting, expand_on_accept
 from smsd.store.scheduled import user_commercial
 from smsd.store.walltime import parse_wall, wall
 
@@ -81,12 +85,16 @@ async def submit_all(
 
     :class:`SubmissionError` (with the item's index) when an item is malformed or names a phone
     that is not ``id_user``'s; nothing is stored then. ``record`` is called with the ids inside
-    the same transaction, last (a :mod:`smsd.store.idempotency` record).
+    the same transaction, once they are stored (a :mod:`smsd.store.idempotency` record).
     """
     moment = time.time() if now is None else now
     checked = _checked(items, moment)
+    hook = accepting(db, due=True, recipients=len(checked))  # each item's time: checked below
+    expanded = 0  # messages expanded as they were accepted
+    left = False  # some item is left to the dispatcher
 
     def body(conn: sqlite3.Connection) -> list[int]:
+        nonlocal expanded, left
         owned = {
             int(r[0]) for r in conn.execute("SELECT id FROM phone WHERE id_user = ?", (id_user,))
         }
@@ -107,9 +115,19 @@ async def submit_all(
                 (id_scheduled, item.number),
             )
             ids.append(id_scheduled)
+            made = None
+            if hook is not None and not commercial and due_at <= moment:
+                made = expand_on_accept(conn, id_scheduled, now=moment, hook=hook)
+            expanded += len(made or ())
+            left |= made is None
         record(conn, ids)
         return ids
 
     if not checked:
         return []
-    return await db.write("submit_all", body)
+    ids = await db.write("submit_all", body)
+    if not left:
+        db.accepted_in_full()
+    if hook is not None and expanded:
+        hook.wake(expanded, all(item.id_phone is None for item in items))
+    return ids

@@ -305,11 +305,19 @@ async def due_events(
     return [EventRow.of(r) for r in found]
 
 
-async def next_due(db: Database, channel: str = WEBHOOK_CHANNEL) -> float | None:
-    """When the earliest pending event is due, or ``None`` when nothing is pending."""
+async def next_due(
+    db: Database, channel: str = WEBHOOK_CHANNEL, *, after: float | None = None
+) -> float | None:
+    """When the earliest pending event is due, or ``None`` when nothing is pending.
+
+    With ``after``, only events due later than that instant count: those due by then were
+    offered to a consumer that looked at ``after`` (handed out, or held back by something that
+    wakes the consumer itself), and must not hide a later one behind them.
+    """
     found = await db.fetchone(
-        "SELECT min(next_attempt_at) FROM webhook_event WHERE state = 'pending' AND channel = ?",
-        (channel,),
+        "SELECT min(next_attempt_at) FROM webhook_event WHERE state = 'pending' AND channel = ? "
+        "AND next_attempt_at > ?",
+        (channel, float("-inf") if after is None else after),
     )
     return None if found is None or found[0] is None else float(found[0])
 

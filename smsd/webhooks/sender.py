@@ -59,12 +59,12 @@ if TYPE_CHECKING:
 
 __all__ = ["POLL_INTERVAL", "PURGE_INTERVAL", "WebhookSender", "retry_delay"]
 
-POLL_INTERVAL = 5.0
+POLL_INTERVAL = 60.0
 """Longest sleep of the sender (a safety net). It is woken when an event row is inserted (an
-insert watch on the writer connection), when a delivery ends, and when the earliest pending
-retry or a target's hold comes due. A wake can still be missed now and then after a failed
-attempt (about one retry test run in six waited for this net), so the net is short: a retry is
-never late by more than this."""
+insert watch on the writer connection), when a delivery ends, and when the earliest retry due
+after its last look or a target's hold comes due (see :meth:`WebhookSender._idle_wait`)."""
+STORE_RETRY = 5.0
+"""Seconds before the sender looks again after the store refused a read or a write."""
 PURGE_INTERVAL = 60.0
 """Seconds between two clean-ups of finished events and closed reply windows."""
 STOP_GRACE = 5.0
@@ -137,6 +137,8 @@ class WebhookSender:
         self._held: dict[str, float] = {}  # target -> no new attempt before this instant
         self._holds: dict[str, float] = {}  # holds not yet written to the table
         self._next_purge = 0.0
+        self._looked_at = float("-inf")  # the instant the last dispatch looked for due events
+        self._store_failed = False
         self._once = LogOnce()
         self._log = structlog.get_logger("smsd.webhooks")
 
@@ -151,7 +153,9 @@ class WebhookSender:
             return
         await store.set_reply_window(self._db, self._config.reply_window)
         # An inserted event wakes the sender at once: no delivery waits for the poll.
-        self._watch = await watch_inserts(self._db, "webhook_event", self._woken.set)
+        self._watch = await watch_inserts(
+            self._db, "webhook_event", self._woken.set, owner="webhooks"
+        )
         self._session = self._factory()
         self._runner = asyncio.create_task(self._run(), name="webhook-sender")
         self._runner.add_done_callback(self._ended)
@@ -211,8 +215,10 @@ class WebhookSender:
                 await self._dispatch()
                 await self._housekeeping()
                 self._once.clear("store")
+                self._store_failed = False
             except StoreError as exc:
                 self._once.warn(self._log, "store", "webhook_store_error", error=str(exc))
+                self._store_failed = True
             await self._sleep()
 
     async def _sleep(self) -> None:
@@ -222,17 +228,27 @@ class WebhookSender:
         self._woken.clear()
 
     async def _idle_wait(self) -> float:
-        """Seconds until the next retry, hold or clean-up is due (at most the poll interval)."""
+        """Seconds until the next retry, hold or clean-up is due (at most the poll interval).
+
+        The events due when :meth:`_dispatch` last looked were handed out or are held back by
+        something that wakes the sender itself (a delivery of the same target or message ends,
+        a hold runs out). Every event due after that look is waited for, even one that came due
+        while the sender was busy since: it is due now, so the sender looks again at once.
+        Measuring from the clock read here instead (a later instant) would skip an event that
+        came due in between and leave its retry to the safety net.
+        """
         if self._woken.is_set():
             return 0.0
+        if self._store_failed:  # the look may not have happened: try again soon, not at once
+            return min(self._poll, STORE_RETRY)
         now = self._clock()
         wait = min(self._poll, self._next_purge - now, *(t - now for t in self._held.values()))
         if self._config.concurrency > len(self._inflight):
             try:
-                due = await store.next_due(self._db)
+                due = await store.next_due(self._db, after=self._looked_at)
             except StoreError:
-                due = None
-            if due is not None and due > now:  # those due now are in flight or wait for a slot
+                due, wait = None, min(wait, STORE_RETRY)
+            if due is not None:
                 wait = min(wait, due - now)
         return max(wait, 0.01)
 
@@ -265,6 +281,7 @@ class WebhookSender:
             exclude_ids=sorted(self._inflight),
             exclude_targets=sorted(excluded),
         )
+        self._looked_at = now
         for event in events:
             if free <= 0:
                 break
@@ -287,6 +304,7 @@ class WebhookSender:
         if target is not None:
             self._held[target] = self._clock() + self._config.retry_max
         self._release(event_id)
+        self._woken.set()  # a slot is free and a hold starts: the sleep is measured again
 
     def _release(self, event_id: int) -> None:
         target = self._inflight.pop(event_id, None)

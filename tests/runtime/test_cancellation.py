@@ -2,7 +2,8 @@
 
 The send path of one two-segment message: ``claim_next`` → per segment (``AT+CMGS`` prompt, PDU
 submit) → ``mark_segment_sent`` after the first, ``mark_sent`` (which records the last segment too)
-after the second; ``requeue`` after a temporary refusal. The sender task is cancelled at each of
+after the second (``mark_sent_and_claim``: the next message is claimed in the same commit);
+``requeue`` after a temporary refusal. The sender task is cancelled at each of
 these awaits (store calls: the task cancels itself as it enters the call; modem calls: the test
 cancels it while the virtual modem holds the prompt or the network's answer back). Afterwards:
 
@@ -63,7 +64,8 @@ CASES = [
          faults=lambda: Faults(prompt_delay=SLOW)),
     Case("submit-2", segments_on_wire=2, after_cancel="sent", after_recovery="sent",
          faults=lambda: Faults(submit_delay=SLOW)),
-    Case("mark_sent", store_call="mark_sent", segments_on_wire=2, after_cancel="sent",
+    # A phone free to go on records the send and claims its next message in one transition.
+    Case("mark_sent", store_call="mark_sent_and_claim", segments_on_wire=2, after_cancel="sent",
          after_recovery="sent"),
     Case("requeue", store_call="requeue", after_cancel="queued", after_recovery="sent",
          faults=lambda: Faults(cms_errors=[38])),
@@ -249,3 +251,29 @@ async def test_engine_close_lets_the_segment_in_flight_finish(rig) -> None:
     state, _uid, segments = await row_state(rig, id_sended)
     assert segments == [("sent", vm.submitted[0].reference)]
     assert state == "sent"
+
+
+async def test_cancel_as_the_next_message_rides_with_the_send_hands_it_back(
+    rig, monkeypatch
+) -> None:
+    """The message claimed with the last ``mark_sent`` is never submitted: it goes back."""
+    phone = await rig.add("m1", Faults(submit_delay=0.3), health_interval=60.0)
+    calls = cancel_sender_in(monkeypatch, "mark_sent_and_claim", 1)
+    await rig.start()
+    first = await schedule(rig, "first", "+33611111111")
+    second = await schedule(rig, "second", "+33622222222")
+    await until(lambda: len(calls) >= 1, timeout=10)
+    with contextlib.suppress(asyncio.CancelledError):
+        await sender_task(phone)
+    await channel_sound(rig, phone)
+    monkeypatch.undo()
+    assert (await row_state(rig, first))[0] == "sent"
+    assert (await row_state(rig, second))[0] == "queued"  # claimed, then handed back
+    reason = await rig.db.fetchone("SELECT reason FROM sended WHERE id = ?", (second,))
+    assert reason is not None
+    assert reason["reason"] == sender_module.STOPPED  # it was claimed with the send
+    assert await wire_counts(rig) == {("+33611111111", 1): 1}
+
+    await restart_sender(rig, phone)
+    await until(lambda: _settled(rig, second), timeout=15)
+    assert await wire_counts(rig) == {("+33611111111", 1): 1, ("+33622222222", 1): 1}

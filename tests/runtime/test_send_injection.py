@@ -1,10 +1,11 @@
 """Every exception the AT layer or the store can raise, injected at each await of the send path.
 
 The send path of a claimed message: ``AT+CMGS`` (the error injected before the PDU is written, or
-after the modem took it), then the store transition that records the outcome (``mark_segment_sent``,
-``mark_sent``, ``requeue``, ``mark_failed``, ``mark_unknown``); before it, ``claim_next``. Whatever
-is raised, the message ends in a defined state (never left ``sending``), a segment that may have
-left is never sent again, and the sender goes on with the next message.
+after the modem took it), then the store transition that records the outcome
+(``mark_segment_sent``, ``mark_sent_and_claim``, ``requeue``, ``mark_failed``, ``mark_unknown``);
+before it, ``claim_next``. Whatever is raised, the message ends in a defined state (never left
+``sending``), a segment that may have left is never sent again, and the sender goes on with the
+next message.
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ async def test_at_error_at_cmgs(rig, phone, monkeypatch, kind, after_write: bool
 STORE_POINTS = [
     ("claim_next", Faults(), "hello", "sent", 1),
     ("mark_segment_sent", Faults(), LONG, "unknown", 1),
-    ("mark_sent", Faults(), "hello", "unknown", 1),
+    # A phone free to go on records the send with its next claim (mark_sent_and_claim).
+    ("mark_sent_and_claim", Faults(), "hello", "unknown", 1),
     ("requeue", Faults(cms_errors=[500]), "hello", "queued", 0),
     ("mark_failed", Faults(cms_errors=[1]), "hello", "queued", 0),
     ("mark_unknown", Faults(), "hello", "unknown", 1),  # after a timeout once the PDU is out
@@ -166,7 +168,7 @@ async def test_store_error_in_send_path(rig, phone, monkeypatch, kind, point) ->
 
 async def test_a_settlement_the_store_refuses_is_kept_and_retried(rig, phone, monkeypatch) -> None:
     monkeypatch.setattr(sender_module, "SETTLE_RETRY", 0.1)
-    inject_store(monkeypatch, "mark_sent", StoreError("disk gone"))
+    inject_store(monkeypatch, "mark_sent_and_claim", StoreError("disk gone"))
     refused = inject_store(monkeypatch, "mark_unknown", StoreError("still gone"))
     id_sended = await schedule(rig, "hello", "+33611111111")
     await until(lambda: len(refused) >= 2, timeout=10)

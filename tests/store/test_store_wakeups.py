@@ -27,7 +27,7 @@ async def _receive(db, user: int, phone: int, n: int) -> int | None:
 
 async def test_an_insert_wakes_the_watcher_and_settled_makes_it_readable(db, user, phone):
     woken = asyncio.Event()
-    watch = await watch_inserts(db, "received", woken.set)
+    watch = await watch_inserts(db, "received", woken.set, owner="test")
     assert not watch.pending
     id_received = await _receive(db, user, phone, 1)
     async with asyncio.timeout(2):
@@ -41,7 +41,7 @@ async def test_an_insert_wakes_the_watcher_and_settled_makes_it_readable(db, use
 
 async def test_rows_of_other_tables_do_not_wake_the_watcher(db, user, phone):
     woken = asyncio.Event()
-    await watch_inserts(db, "received", woken.set)
+    await watch_inserts(db, "received", woken.set, owner="test")
     await queue(db, user, "+33611111111")
     await asyncio.sleep(0.05)
     assert not woken.is_set()
@@ -49,7 +49,7 @@ async def test_rows_of_other_tables_do_not_wake_the_watcher(db, user, phone):
 
 async def test_a_rolled_back_insert_wakes_but_settles_to_nothing(db, user, phone):
     woken = asyncio.Event()
-    watch = await watch_inserts(db, "received", woken.set)
+    watch = await watch_inserts(db, "received", woken.set, owner="test")
 
     def insert_then_fail(conn):
         conn.execute(
@@ -69,7 +69,27 @@ async def test_a_rolled_back_insert_wakes_but_settles_to_nothing(db, user, phone
 
 async def test_an_unknown_table_is_refused(db):
     with pytest.raises(ValueError, match="no insert watch"):
-        await watch_inserts(db, "sended; DROP TABLE user", lambda: None)
+        await watch_inserts(db, "sended; DROP TABLE user", lambda: None, owner="test")
+
+
+async def test_two_watchers_of_one_table_are_both_woken(db, user, phone):
+    # The webhook sender and the MQTT bridge both wait for webhook events: a second watch must
+    # not take the first one's wake away.
+    first, second, replaced = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    await watch_inserts(db, "received", replaced.set, owner="one")
+    await watch_inserts(db, "received", first.set, owner="one")  # restarted: replaces its own
+    await watch_inserts(db, "received", second.set, owner="two")
+    await _receive(db, user, phone, 1)
+    async with asyncio.timeout(2):
+        await first.wait()
+        await second.wait()
+    await asyncio.sleep(0.05)
+    assert not replaced.is_set()
+
+
+async def test_a_bad_owner_name_is_refused(db):
+    with pytest.raises(ValueError, match="watcher's name"):
+        await watch_inserts(db, "received", lambda: None, owner="x; DROP TABLE user")
 
 
 async def test_next_scheduled_is_the_earliest_later_message_or_its_deferral(db, user):
