@@ -49,6 +49,19 @@ NOT_AT_START = {
     "smsd.modem.probe": "[hotplug] devices or smsd modems --probe",
     "xml.sax": "nothing (SMSPartner's XML answers escape with html.escape)",
     "configparser": "reading a gammu configuration file (adapters)",
+    "smsd.api.smspartner.calls": "the first request to the SMSPartner door",
+    "smsd.api.smspartner.send": "the first request to the SMSPartner door",
+    "smsd.api.smspartner.sending": "the first request to the SMSPartner door",
+    "smsd.api.smspartner.status": "the first request to the SMSPartner door",
+    "smsd.api.smspartner.account": "the first request to the SMSPartner door",
+    "smsd.api.gatewaysms.handlers": "the first request to the Gateway SMS door",
+    "smsd.api.gatewaysms.parsing": "the first request to the Gateway SMS door",
+    "smsd.api.gatewaysms.rendering": "the first request to the Gateway SMS door",
+    "smsd.api.smsgateway24.answers": "the first request to the SMSGateway24 door",
+    "smsd.api.smsgateway24.sending": "the first request to the SMSGateway24 door",
+    "smsd.api.smsgateway24.devices": "the first request to the SMSGateway24 door",
+    "smsd.api.smsgateway24.tokens": "the first request to the SMSGateway24 door",
+    "smsd.runtime.balance": "a phone with balance_ussd",
     "hypothesis": "tests only",
     "pytest": "tests only",
 }
@@ -76,6 +89,9 @@ log_format = "json"
 
 [api]
 listen = "127.0.0.1:0"
+
+[api.smspartner]
+commercial = false  # sent now whatever the hour (not held in quiet hours)
 
 [[users]]
 email = "ops@example.org"
@@ -249,6 +265,63 @@ async def test_features_load_on_first_use_and_work(pty_modem: PtyModem, daemon_o
         assert name in after, name
     for name in ("aiomqtt", "aiosmtpd", "holidays", "smsd.modem.virtual", "hypothesis"):
         assert name not in after, name
+
+
+async def test_each_door_loads_on_its_first_request(pty_modem: PtyModem, daemon_on) -> None:
+    daemon = daemon_on(pty_modem.path)
+    base = await daemon.base_url()
+    doors = {
+        "smspartner": {"smsd.api.smspartner.send", "smsd.api.smspartner.account"},
+        "gatewaysms": {"smsd.api.gatewaysms.handlers"},
+        "smsgateway24": {"smsd.api.smsgateway24.answers", "smsd.api.smsgateway24.devices"},
+    }
+    everything = set().union(*doors.values())
+    assert not everything & await daemon.modules()
+
+    async with aiohttp.ClientSession() as http:
+        # SMSPartner: a send reaches the modem; the key check and the account call answer.
+        async with http.post(
+            f"{base}/v1/send",
+            json={"apiKey": API_KEY, "phoneNumbers": "+33612345678", "message": "partner"},
+        ) as reply:
+            assert reply.status == 200, await reply.text()
+            answer = await reply.json()
+        assert answer["success"] is True, answer
+        await _wait_submitted(pty_modem, 1)
+        assert pty_modem.modem.submitted[0].submit.text == "partner"
+        async with http.get(f"{base}/v1/me", params={"apiKey": "x" * 32}) as reply:
+            assert reply.status == 400
+            assert (await reply.json())["code"] == 10
+        async with http.get(f"{base}/v1/me", params={"apiKey": API_KEY}) as reply:
+            assert (await reply.json())["user"]["username"] == "ops@example.org"
+        loaded = await daemon.modules()
+        assert doors["smspartner"] <= loaded
+        assert not (doors["gatewaysms"] | doors["smsgateway24"]) & loaded
+
+        # Gateway SMS: a wrong bearer token is refused in the door's envelope; a send goes out.
+        body = {"sender": "alberto", "body": "gateway", "recipients": "+33612345679"}
+        wrong = {"Authorization": "Bearer " + "x" * 32}
+        async with http.post(f"{base}/messages", json=body, headers=wrong) as reply:
+            assert reply.status == 401
+            assert (await reply.json())["success"] is False
+        bearer = {"Authorization": f"Bearer {API_KEY}"}
+        async with http.post(f"{base}/messages", json=body, headers=bearer) as reply:
+            assert reply.status == 201, await reply.text()
+            assert (await reply.json())["success"] is True
+        await _wait_submitted(pty_modem, 2)
+        assert pty_modem.modem.submitted[1].submit.text == "gateway"
+        loaded = await daemon.modules()
+        assert doors["gatewaysms"] <= loaded
+        assert not doors["smsgateway24"] & loaded
+
+        # SMSGateway24: the devices are the modems; a bad token gets the provider's error.
+        url = f"{base}/getdata/getalldevices"
+        async with http.get(url, params={"token": API_KEY}) as reply:
+            devices = await reply.json()
+        assert (devices["error"], devices["count"]) == (0, 1), devices
+        async with http.get(url, params={"token": "nope"}) as reply:
+            assert (await reply.json())["error"] == 1
+        assert doors["smsgateway24"] <= await daemon.modules()
 
 
 async def test_embedded_default_loads_the_virtual_modem_it_uses(daemon_on) -> None:

@@ -14,19 +14,23 @@ side effects (``/api/send-sms/`` sends: a HEAD or a link prefetch must not).
 reached us (``X-Forwarded-Proto`` and ``X-Forwarded-Host`` when a proxy sets them, else the
 connection's scheme and the ``Host`` header), followed by the prefix when the request came
 through it.
+
+:func:`lazy` is a handler that imports its module on the first request: a door's route table
+(paths, parameters, OpenAPI fields) costs little at start, its handlers load when first used.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from aiohttp import web
 
 from smsd.api.auth import requires_key
 
-__all__ = ["PREFIX_MATCHED", "Handler", "Param", "Route", "RouteTable", "base_url"]
+__all__ = ["PREFIX_MATCHED", "Handler", "Param", "Route", "RouteTable", "base_url", "lazy"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Location = Literal["path", "query", "form", "header"]
@@ -108,6 +112,39 @@ class RouteTable:
                     resource.add_route(route.method, handler)
                     if route.method == "GET" and route.head:
                         resource.add_route("HEAD", handler)
+
+
+def _attribute(target: str) -> object:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def lazy(target: str, name: str, *, wrap: str | None = None, args: tuple[str, ...] = ()) -> Handler:
+    """A handler named ``name`` that imports ``target`` (``"module:attribute"``) when first called.
+
+    The attribute is the handler; with ``args`` it is a factory called with them; with ``wrap``
+    (``"module:decorator"``) the result is decorated. This is resolved once, on the first
+    request; later requests call the resolved handler directly.
+    """
+    resolved: Handler | None = None
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal resolved
+        if resolved is None:
+            resolved = _resolve(target, wrap, args)
+        return await resolved(request)
+
+    handler.__name__ = name
+    return handler
+
+
+def _resolve(target: str, wrap: str | None, args: tuple[str, ...]) -> Handler:
+    found = _attribute(target)
+    if args:
+        found = cast("Callable[..., object]", found)(*args)
+    if wrap is not None:
+        found = cast("Callable[[object], object]", _attribute(wrap))(found)
+    return cast("Handler", found)
 
 
 def _wrap(route: Route, base: str) -> Handler:

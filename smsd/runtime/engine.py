@@ -18,7 +18,6 @@ import structlog
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.runtime.adapterdata import adapter_data
-from smsd.runtime.balance import BalanceWatch
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain, plan_segments
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
@@ -203,6 +202,8 @@ class Engine:
             ),
         ]
         if settings.balance_ussd is not None:
+            from smsd.runtime.balance import BalanceWatch  # noqa: PLC0415 - only when used
+
             watch = BalanceWatch(
                 self._db, phone, self.ussd, wake=self.wake_senders, clock=self._clock
             )

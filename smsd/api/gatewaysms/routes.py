@@ -1,23 +1,17 @@
-"""The ``/messages`` route table with each route's OpenAPI description (bearer token, JSON)."""
+"""The ``/messages`` route table with each route's OpenAPI description (bearer token, JSON).
+
+The handlers (:mod:`.handlers`) are imported by the door's first request.
+"""
 
 from __future__ import annotations
 
-from smsd.api.gatewaysms.handlers import (
-    delete_message,
-    gateway,
-    get_message,
-    get_recipient,
-    get_recipients,
-    list_messages,
-    post_message,
-    put_message,
-)
 from smsd.api.idempotency import KEY_PARAM
-from smsd.api.routing import Param, Route
+from smsd.api.routing import Param, Route, lazy
 
 __all__ = ["ROUTES"]
 
 _TAG = "gatewaysms"
+_HANDLERS = "smsd.api.gatewaysms.handlers"
 _ENVELOPE: dict[str, object] = {
     "type": "object",
     "required": ["data", "success", "message", "error"],
@@ -110,17 +104,16 @@ _NUMBER = Param("number", "path", description="recipient number, +39-3491234567 
 def _route(  # noqa: PLR0917 - one line per route below
     method: str,
     path: str,
-    handler: object,
+    handler: str,
     summary: str,
     params: tuple[Param, ...],
     spec: dict[str, object],
     success: int = 200,
 ) -> Route:
-    assert callable(handler)
     return Route(
         method,
         path,
-        gateway(handler),
+        lazy(f"{_HANDLERS}:{handler}", handler, wrap=f"{_HANDLERS}:gateway"),
         summary,
         params,
         auth=False,
@@ -132,11 +125,11 @@ def _route(  # noqa: PLR0917 - one line per route below
 
 
 ROUTES = (
-    _route("GET", "/messages", list_messages, "List messages (Gateway SMS)", (), _spec("200")),
+    _route("GET", "/messages", "list_messages", "List messages (Gateway SMS)", (), _spec("200")),
     _route(
         "POST",
         "/messages",
-        post_message,
+        "post_message",
         "Send a message (Gateway SMS)",
         (KEY_PARAM,),
         _spec("201", "402", "422", body=_SEND_BODY),
@@ -145,7 +138,7 @@ ROUTES = (
     _route(
         "GET",
         "/messages/{id}",
-        get_message,
+        "get_message",
         "One message (Gateway SMS)",
         (_ID,),
         _spec("200", "404"),
@@ -153,7 +146,7 @@ ROUTES = (
     _route(
         "PUT",
         "/messages/{id}",
-        put_message,
+        "put_message",
         "Add recipients, close a transaction (Gateway SMS)",
         (_ID,),
         _spec("200", "402", "404", "406", "422", body=_AMEND_BODY),
@@ -161,7 +154,7 @@ ROUTES = (
     _route(
         "DELETE",
         "/messages/{id}",
-        delete_message,
+        "delete_message",
         "Cancel what is not sent yet (Gateway SMS)",
         (_ID,),
         _spec("200", "404", "406"),
@@ -169,7 +162,7 @@ ROUTES = (
     _route(
         "GET",
         "/messages/{id}/recipients",
-        get_recipients,
+        "get_recipients",
         "A message's recipients (Gateway SMS)",
         (_ID,),
         _spec("200", "404"),
@@ -177,7 +170,7 @@ ROUTES = (
     _route(
         "GET",
         "/messages/{id}/recipients/{number}",
-        get_recipient,
+        "get_recipient",
         "One recipient of a message (Gateway SMS)",
         (_ID, _NUMBER),
         _spec("200", "404"),

@@ -3,27 +3,19 @@
 Routes authenticate themselves (a ``token``, or ``email`` and ``pass``), so the table's API-key
 check is off for them; every handler runs inside :func:`~smsd.api.smsgateway24.answers.guarded`.
 A route that sends or stores answers GET but not HEAD (a HEAD or a link prefetch must not send).
+The handlers (``module:function`` below) are imported by the door's first request.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from smsd.api.idempotency import KEY_PARAM
-from smsd.api.routing import Param, Route
-from smsd.api.smsgateway24.answers import guarded
-from smsd.api.smsgateway24.devices import get_all_devices
-from smsd.api.smsgateway24.lists import save_contact, save_paket, save_tag
-from smsd.api.smsgateway24.messages import get_all_sms, get_sms_status
-from smsd.api.smsgateway24.sending import add_a_lot_of_sms, add_sms, sms_to_send
-from smsd.api.smsgateway24.tokens import get_token
-
-if TYPE_CHECKING:
-    from smsd.api.routing import Handler
+from smsd.api.routing import Param, Route, lazy
 
 __all__ = ["TAG", "routes"]
 
 TAG = "smsgateway24"
+_PACKAGE = "smsd.api.smsgateway24"
+_GUARDED = f"{_PACKAGE}.answers:guarded"
 
 _TOKEN = Param("token", "query", required=True, description="from gettoken, or the API key")
 _LOGIN = (
@@ -72,19 +64,19 @@ _OPENAPI: dict[str, object] = {
 }
 """The provider's answer shape, instead of the RaspiSMS envelope, in the OpenAPI document."""
 
-_ENDPOINTS: tuple[tuple[str, Handler, str, tuple[Param, ...], bool], ...] = (
-    ("gettoken", get_token, "Get a session token", _LOGIN, False),
-    ("addsms", add_sms, "Send an SMS with a token", (_TOKEN, *_SMS, KEY_PARAM), False),
+_ENDPOINTS: tuple[tuple[str, str, str, tuple[Param, ...], bool], ...] = (
+    ("gettoken", "tokens:get_token", "Get a session token", _LOGIN, False),
+    ("addsms", "sending:add_sms", "Send an SMS with a token", (_TOKEN, *_SMS, KEY_PARAM), False),
     (
         "smstosend",
-        sms_to_send,
+        "sending:sms_to_send",
         "Send an SMS with e-mail and password",
         (*_LOGIN, *_SMS, KEY_PARAM),
         False,
     ),
     (
         "addalotofsms",
-        add_a_lot_of_sms,
+        "sending:add_a_lot_of_sms",
         "Send many SMS, all stored or none",
         (
             Param("datajson", "query", required=True, description='{"token":…,"smsdata":[…]}'),
@@ -92,25 +84,25 @@ _ENDPOINTS: tuple[tuple[str, Handler, str, tuple[Param, ...], bool], ...] = (
         ),
         False,
     ),
-    ("getallsms", get_all_sms, "List sent and received SMS", _ALL_SMS, True),
+    ("getallsms", "messages:get_all_sms", "List sent and received SMS", _ALL_SMS, True),
     (
         "getsmsstatus",
-        get_sms_status,
+        "messages:get_sms_status",
         "Status of one SMS",
         (_TOKEN, Param("sms_id", "query", "integer", required=True)),
         True,
     ),
-    ("getalldevices", get_all_devices, "List devices (modems) and SIMs", (_TOKEN,), True),
+    ("getalldevices", "devices:get_all_devices", "List devices (modems) and SIMs", (_TOKEN,), True),
     (
         "savetag",
-        save_tag,
+        "lists:save_tag",
         "Create a contact list (tag)",
         (_TOKEN, Param("title", "query", required=True)),
         False,
     ),
     (
         "savecontact",
-        save_contact,
+        "lists:save_contact",
         "Add a contact to a contact list",
         (
             _TOKEN,
@@ -122,7 +114,7 @@ _ENDPOINTS: tuple[tuple[str, Handler, str, tuple[Param, ...], bool], ...] = (
     ),
     (
         "savepaket",
-        save_paket,
+        "lists:save_paket",
         "Create a newsletter to contact lists",
         (
             _TOKEN,
@@ -144,7 +136,7 @@ def routes() -> list[Route]:
         Route(
             method,
             f"/getdata/{name}",
-            guarded(handler),
+            lazy(f"{_PACKAGE}.{handler}", handler.partition(":")[2], wrap=_GUARDED),
             summary,
             params,
             auth=False,

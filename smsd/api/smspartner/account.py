@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from smsd.api.smspartner.calls import Call, partner_call
 from smsd.api.smspartner.replies import PartnerError, row_id
+from smsd.api.smspartner.unavailable import REFUSED, refused_name
 from smsd.api.state import CLOCK, CONFIG, DB
 from smsd.phone import to_e164
 from smsd.store import tracking
@@ -32,7 +33,15 @@ if TYPE_CHECKING:
 
     from aiohttp import web
 
-__all__ = ["REFUSED", "handlers", "refused_handler"]
+__all__ = [
+    "REFUSED",
+    "me",
+    "message_cancel",
+    "refused_handler",
+    "stop_add",
+    "stop_delete",
+    "stop_list",
+]
 
 
 async def me(request: web.Request, call: Call) -> dict[str, object]:
@@ -104,22 +113,6 @@ async def stop_delete(request: web.Request, call: Call) -> dict[str, object]:
     return {}
 
 
-REFUSED: dict[str, str] = {
-    "/v1/subaccount/create": "sub-accounts are users of this gateway: smsd user add",
-    "/v1/subaccount/list": "sub-accounts are users of this gateway: smsd user list",
-    "/v1/subaccount/credit/add": "credit is the quota an administrator sets, not bought",
-    "/v1/subaccount/credit/remove": "credit is the quota an administrator sets, not bought",
-    "/v1/hlr/notify": "HLR lookups need an operator's signalling access, not a SIM card",
-    "/v1/lookup": "number lookups need an operator's database, not a SIM card",
-    "/v1/vn/send": "the SIM cards are the numbers: send with /v1/send",
-    "/v1/vn/callforward": "call forwarding is the operator's service of each SIM card",
-    "/v1/sondage/to/send": "surveys are SMSPartner's hosted pages",
-    "/v1/statistics/cost-resume": "SIM cards have no per-message price list to sum up",
-    "/v1/bulk-send": "one message_id here carries one text: send each text with /v1/send",
-}
-"""SMSPartner calls this gateway does not serve, with the reason (mostly: SIM cards cannot)."""
-
-
 def refused_handler(path: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """A handler answering code 40 and why ``path`` cannot apply here (after the key check)."""
     reason = REFUSED[path]
@@ -131,14 +124,5 @@ def refused_handler(path: str) -> Callable[[web.Request], Awaitable[web.StreamRe
             f"L'accès à l'API est refusé : not available on this gateway of SIM cards ({reason}).",
         )
 
-    refused.__name__ = "refused_" + path.strip("/").replace("/", "_").replace("-", "_")
+    refused.__name__ = refused_name(path)
     return partner_call(refused)
-
-
-handlers = {
-    "me": partner_call(me),
-    "message_cancel": partner_call(message_cancel),
-    "stop_list": partner_call(stop_list),
-    "stop_add": partner_call(stop_add),
-    "stop_delete": partner_call(stop_delete),
-}

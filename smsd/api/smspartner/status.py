@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import phonenumbers
 
-from smsd.api.smspartner.calls import Call, partner_call
 from smsd.api.smspartner.replies import PartnerError, row_id
 from smsd.api.smspartner.sending import MAX_NUMBERS
 from smsd.api.state import CONFIG, DB
@@ -32,9 +31,17 @@ from smsd.store.walltime import parse_wall
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from smsd.api.smspartner.calls import Call
     from smsd.store.tracking import ScheduledTrack
 
-__all__ = ["PAGE_SIZE", "partner_status", "routes_handlers"]
+__all__ = [
+    "PAGE_SIZE",
+    "bulk_status",
+    "bulk_status_by_tag",
+    "message_status",
+    "multi_status",
+    "partner_status",
+]
 
 PAGE_SIZE = 100
 _STATUS = {"delivered": "Delivered", "failed": "Not delivered", "skipped": "Not delivered"}
@@ -190,11 +197,3 @@ async def multi_status(request: web.Request, call: Call) -> dict[str, object]:
     if len(items) > MAX_NUMBERS:
         raise PartnerError(50, f"Le nombre de numéros autorisés est de {MAX_NUMBERS} maxi")
     return {"StatutResponse_List": [await _one(request, call, item) for item in items]}
-
-
-routes_handlers = {
-    "message_status": partner_call(message_status),
-    "bulk_status": partner_call(bulk_status),
-    "bulk_status_by_tag": partner_call(bulk_status_by_tag),
-    "multi_status": partner_call(multi_status),
-}
