@@ -49,7 +49,7 @@ from smsd.store.scheduled import MAX_TEXT, create_scheduled, delete_scheduled
 from smsd.store.walltime import parse_wall, wall
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
     from aiohttp import web
 
@@ -281,15 +281,8 @@ async def post_scheduled(request: web.Request) -> web.Response:
         )
         return [id_scheduled]
 
-    try:
-        done = await run_once(request, id_user=user.id, key=key, create=create)
-    except KeyReusedError as exc:
-        raise ApiError(_INVALID, _REUSED) from exc
-    except (NotFoundError, InvalidValueError) as exc:  # a phone deleted meanwhile, bad data
-        raise ApiError(ErrorCode.CANNOT_CREATE) from exc
-    if not done.replayed:
-        request.app[WAKE]()
-    return success(request, done.ids[0])
+    # a phone deleted meanwhile, or bad data
+    return await _created_once(request, user.id, key, create, (NotFoundError, InvalidValueError))
 
 
 async def delete_scheduled_entry(request: web.Request) -> web.Response:
@@ -338,15 +331,7 @@ async def send_sms(request: web.Request) -> web.Response:
         )
         return [id_scheduled]
 
-    try:
-        done = await run_once(request, id_user=user.id, key=key, create=create)
-    except KeyReusedError as exc:
-        raise ApiError(_INVALID, _REUSED) from exc
-    except StoreError as exc:
-        raise ApiError(ErrorCode.CANNOT_CREATE) from exc
-    if not done.replayed:
-        request.app[WAKE]()
-    return success(request, done.ids[0])
+    return await _created_once(request, user.id, key, create, (StoreError,))
 
 
 _FORM_FIELDS = (
@@ -401,3 +386,22 @@ ROUTES = (
         head=False,
     ),
 )
+
+
+async def _created_once(
+    request: web.Request,
+    id_user: int,
+    key: CommandKey | None,
+    create: Callable[[Recorder], Awaitable[list[int]]],
+    refused: tuple[type[StoreError], ...],
+) -> web.Response:
+    """Run ``create`` once per idempotency key and answer its id (``refused``: cannot create)."""
+    try:
+        done = await run_once(request, id_user=id_user, key=key, create=create)
+    except KeyReusedError as exc:
+        raise ApiError(_INVALID, _REUSED) from exc
+    except refused as exc:
+        raise ApiError(ErrorCode.CANNOT_CREATE) from exc
+    if not done.replayed:
+        request.app[WAKE]()
+    return success(request, done.ids[0])
