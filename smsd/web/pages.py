@@ -10,8 +10,10 @@ in the log, and reports the server time in a ``Server-Timing`` header.
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +27,9 @@ from smsd.api.state import CLOCK, DB, PHONES, REGION, WAKE
 from smsd.api.ussd import USSD
 from smsd.errors import UssdRequestError
 from smsd.phone import to_e164
-from smsd.store import accounts, dashboard
-from smsd.store.errors import NotFoundError, StoreError
+from smsd.store import accounts, dashboard, idempotency
+from smsd.store.errors import InvalidValueError, NotFoundError, StoreError
+from smsd.store.idempotency import CommandKey, KeyReusedError
 from smsd.store.passwords import check_login
 from smsd.store.reliability import ReliabilityType, last_alert_name
 from smsd.store.rows import Recipient, UserRow
@@ -275,7 +278,13 @@ async def _send_context(request: web.Request) -> dict[str, Any]:
         "groups": await dashboard.group_names(db, user.id),
         "phones": await accounts.phones(db, user.id),
         "max_text": MAX_TEXT,
+        "submission": _submission(),
     }
+
+
+def _submission() -> str:
+    """A fresh name for one filling of the send form: the same form sent twice stores once."""
+    return secrets.token_urlsafe(18)
 
 
 @page
@@ -304,6 +313,16 @@ def _ids(values: list[str]) -> list[int]:
     return [int(v) for v in values if v.isdigit()]
 
 
+def _send_time(when: str) -> tuple[str | None, bool]:
+    """The form's ``datetime-local`` as stored wall time (``None``: now), and whether it was bad."""
+    if not when:
+        return None, False
+    try:
+        return wall(parse_wall(when.replace("T", " ") + (":00" if len(when) == 16 else ""))), False
+    except (ValueError, StoreError):
+        return None, True
+
+
 async def _schedule(request: web.Request) -> tuple[int | None, list[str]]:
     """Store the message the form describes; its id, or the problems found."""
     form = await request.post()
@@ -320,13 +339,9 @@ async def _schedule(request: web.Request) -> tuple[int | None, list[str]]:
         errors.append(f"The text is longer than {MAX_TEXT} characters.")
     if not (numbers or groups or contacts):
         errors.append("Give at least one number, contact or group.")
-    at = None
-    when = str(form.get("at", "")).strip()
-    if when:
-        try:
-            at = wall(parse_wall(when.replace("T", " ") + (":00" if len(when) == 16 else "")))
-        except (ValueError, StoreError):
-            errors.append("The send time is not a date and time.")
+    at, bad_time = _send_time(str(form.get("at", "")).strip())
+    if bad_time:
+        errors.append("The send time is not a date and time.")
     phone = str(form.get("id_phone", "")).strip()
     id_phone = int(phone) if phone.isdigit() else None
     owned = {p.id for p in await accounts.phones(db, user.id)}
@@ -334,19 +349,62 @@ async def _schedule(request: web.Request) -> tuple[int | None, list[str]]:
         errors.append("No such phone.")
     if errors:
         return None, errors
-    try:
+    draft = _Draft(text, numbers, groups, contacts, at, id_phone)
+    return await _store(request, user, str(form.get("submission", "")), draft)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A checked send form."""
+
+    text: str
+    numbers: list[str]
+    groups: list[int]
+    contacts: list[int]
+    at: str | None
+    id_phone: int | None
+
+
+async def _store(
+    request: web.Request, user: UserRow, name: str, draft: _Draft
+) -> tuple[int | None, list[str]]:
+    """Store ``draft`` once per submission ``name`` (see :func:`_submission`)."""
+    # A double click, or the browser sending the answered form again on a reload, carries the
+    # same submission name: the core answers the first message instead of storing another.
+    db = request.app[DB]
+    what = json.dumps(
+        [draft.text, draft.numbers, draft.groups, draft.contacts, draft.at, draft.id_phone]
+    )
+    keys = [CommandKey("web", name, idempotency.digest("web.send", what))] if name else []
+
+    async def create(record: idempotency.Recorder) -> list[int]:
         id_scheduled = await create_scheduled(
             db,
             id_user=user.id,
-            text=text,
-            at=at if at is not None else wall(request.app[CLOCK]()),
-            id_phone=id_phone,
-            numbers=[Recipient(number=n) for n in numbers],
-            contacts=contacts,
-            groups=groups,
+            text=draft.text,
+            at=draft.at if draft.at is not None else wall(request.app[CLOCK]()),
+            id_phone=draft.id_phone,
+            numbers=[Recipient(number=n) for n in draft.numbers],
+            contacts=draft.contacts,
+            groups=draft.groups,
+            record=record,
         )
+        return [id_scheduled]
+
+    try:
+        done = await idempotency.once(
+            db, id_user=user.id, keys=keys, create=create, now=request.app[CLOCK]()
+        )
+    except KeyReusedError:
+        return None, ["This form was already sent with other content: reload the page."]
+    except InvalidValueError as exc:  # a submission name over 512 characters, bad data
+        return None, [f"The message cannot be stored: {exc}"]
     except NotFoundError:
         return None, ["The phone was deleted meanwhile."]
+    id_scheduled = done.ids[0]
+    if done.replayed:
+        _log.info("web_message_repeated", user=user.email, scheduled=id_scheduled)
+        return id_scheduled, []
     request.app[WAKE]()
     _log.info("web_message_scheduled", user=user.email, scheduled=id_scheduled)
     return id_scheduled, []
@@ -359,7 +417,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     if "application/json" in request.headers.get("Accept", ""):
         if errors:
             return web.json_response({"ok": False, "errors": errors}, status=422)
-        return web.json_response({"ok": True, "id": id_scheduled})
+        return web.json_response({"ok": True, "id": id_scheduled, "submission": _submission()})
     context = await _send_context(request)
     return render(
         request,

@@ -127,6 +127,11 @@ async def test_the_dashboard_in_a_browser(tmp_path) -> None:  # noqa: PLR0915 - 
             await rig.until(lambda: rig.modem.modem.submitted)
             [submitted] = rig.modem.modem.submitted
             assert submitted.decoded.text == "Your code is 4242 €"
+            # The page names its next message anew: a second send from it is a new message.
+            await browser.type("#text", "See you at 5")
+            await browser.click("#send-form button[type=submit]")
+            await rig.until(lambda: len(rig.modem.modem.submitted) >= 2)
+            assert rig.modem.modem.submitted[1].decoded.text == "See you at 5"
 
             # The conversation shows it, then "delivered" once the report comes, live.
             await browser.get(f"{base}/web/conversations?number=%2B33612345678")
@@ -158,7 +163,7 @@ async def test_the_dashboard_in_a_browser(tmp_path) -> None:  # noqa: PLR0915 - 
 
             await browser.get(f"{base}/web/")
             await browser.wait_text("#overview", "Sent today")
-            await browser.wait_text(".sent-today", "1")
+            await browser.wait_text(".sent-today", "2")
             await browser.screenshot("overview")
             await browser.get(f"{base}/web/phones")
             await browser.wait_text("main", "Disable dongle-1")

@@ -242,3 +242,49 @@ async def test_log_in_with_e_mail_and_password(tmp_path) -> None:
         assert await db.fetchall("SELECT id_user FROM login_session") == []
         async with session.get(f"{rig.base}/web/", allow_redirects=False) as response:
             assert response.status == 303
+
+
+_SUBMISSION = re.compile(r'name="submission" value="([^"]+)"')
+
+
+async def test_the_same_form_sent_twice_stores_one_message(tmp_path) -> None:
+    """A double click or a reload that posts the form again answers the first message."""
+    async with running(tmp_path) as rig, _client() as session:
+        csrf = await _login(session, rig.base, ADMIN_KEY)
+        async with session.get(f"{rig.base}/web/send") as response:
+            submission = _SUBMISSION.search(await response.text()).group(1)
+        form = {"csrf": csrf, "submission": submission, "numbers": "+33612345678", "text": "Once"}
+        answers = []
+        for _ in range(2):  # the page's script, clicked twice
+            async with session.post(
+                f"{rig.base}/web/send", data=form, headers={"Accept": "application/json"}
+            ) as response:
+                assert response.status == 200
+                answers.append(await response.json())
+        async with session.post(f"{rig.base}/web/send", data=form) as response:  # a reload
+            assert response.status == 200
+            page = await response.text()
+        assert answers[0]["id"] == answers[1]["id"]
+        assert f"Message {answers[0]['id']} scheduled." in page
+        fresh = answers[1]["submission"]
+        assert fresh != submission
+        assert _SUBMISSION.search(page).group(1) not in {submission, fresh}
+        assert rig.daemon.db is not None
+        db = rig.daemon.db
+        assert len(await db.fetchall("SELECT id FROM scheduled")) == 1
+
+        changed = {**form, "text": "Other"}  # the same filling with other content: refused
+        async with session.post(
+            f"{rig.base}/web/send", data=changed, headers={"Accept": "application/json"}
+        ) as response:
+            assert response.status == 422
+            assert "already sent" in (await response.json())["errors"][0]
+
+        again = {**form, "submission": fresh}  # the next message from the same page is new
+        async with session.post(
+            f"{rig.base}/web/send", data=again, headers={"Accept": "application/json"}
+        ) as response:
+            assert (await response.json())["id"] != answers[0]["id"]
+        assert len(await db.fetchall("SELECT id FROM scheduled")) == 2
+        await rig.until(lambda: len(rig.modem.modem.submitted) >= 2)
+        assert [s.decoded.text for s in rig.modem.modem.submitted] == ["Once", "Once"]

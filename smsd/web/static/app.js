@@ -71,7 +71,11 @@
           p.textContent = line;
           result.appendChild(p);
         });
-        if (body.ok) { text.value = ""; count.textContent = "0 characters"; }
+        if (body.ok) {
+          text.value = "";
+          count.textContent = "0 characters";
+          form.elements.submission.value = body.submission;  // the next message is a new one
+        }
       })
       .catch(function () { result.textContent = "The daemon did not answer: try again."; });
   });
