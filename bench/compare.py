@@ -44,10 +44,12 @@ from rig import (
     EmulatorProcess,
     Outgoing,
     ProcessTree,
+    ThreadSample,
     first_on_wire,
     memory_mb,
     now,
     percentiles,
+    thread_samples,
     verify,
 )
 
@@ -96,6 +98,30 @@ async def _wait_wire(emulator: EmulatorProcess, segments: int, timeout: float) -
     return await _until(lambda: len(emulator.wire()) >= segments, timeout)
 
 
+def thread_cpu(
+    before: dict[int, ThreadSample], after: dict[int, ThreadSample], segments: int
+) -> dict[str, dict[str, float]]:
+    """CPU ms per segment of each thread (named by its offset from the main thread's id)."""
+    split: dict[str, dict[str, float]] = {}
+    for tid, end in after.items():
+        start = before.get(tid)
+        cpu = end.cpu - (start.cpu if start else 0.0)
+        system = end.system - (start.system if start else 0.0)
+        if cpu <= 0:
+            continue
+        name = f"{end.name}:main" if tid == end.pid else f"{end.name}:{tid - end.pid}"
+        row = split.setdefault(name, {"user": 0.0, "system": 0.0, "switches": 0.0})
+        row["switches"] += (
+            end.voluntary + end.involuntary - (start.voluntary + start.involuntary if start else 0)
+        ) / segments
+        row["user"] += (cpu - system) * 1000 / segments
+        row["system"] += system * 1000 / segments
+    return {
+        name: {kind: round(ms, 3) for kind, ms in row.items()}
+        for name, row in sorted(split.items(), key=lambda item: -sum(item[1].values()))
+    }
+
+
 async def burst(
     daemon: Daemon, emulator: EmulatorProcess, tree: ProcessTree, setup: Setup, timeout: float
 ) -> dict[str, Any]:
@@ -104,11 +130,13 @@ async def burst(
     before = len(emulator.wire())
     expected = before + sum(m.segments for m in messages)
     cpu0 = tree.cpu_seconds()
+    threads0 = thread_samples(tree.pids())
     await daemon.inject(messages, clients=setup.clients)
     complete = await _wait_wire(emulator, expected, timeout)
     await asyncio.sleep(setup.delay)  # the last segment's network answer
     cpu = tree.cpu_seconds() - cpu0
     wire = emulator.wire()[before:]
+    per_thread = thread_cpu(threads0, thread_samples(tree.pids()), max(len(wire), 1))
     verdict = verify(messages, wire)
     first = messages[0].injected
     last = max((item.at for item in wire), default=first)
@@ -135,6 +163,7 @@ async def burst(
         "latency_ms": percentiles(latencies),
         "cpu_ms_per_segment": round(cpu * 1000 / max(len(wire), 1), 3),
         "cpu_s_per_1000_segments": round(cpu * 1000 / max(len(wire), 1), 3),
+        "cpu_ms_per_segment_by_thread": per_thread,
     }
     if setup.delay > 0:
         busy = len(wire) * setup.delay
@@ -286,6 +315,7 @@ async def _start_profiler(
         "--rate",
         "1000",
         "--nonblocking",
+        "--gil",
         "--pid",
         str(daemon.roots()[0]),
         stdout=asyncio.subprocess.DEVNULL,
@@ -353,6 +383,13 @@ def print_table(results: list[dict[str, Any]]) -> None:
                 f"{'':<21}API: {api['requests_per_s']} req/s, p99 {api['latency_ms']['p99']} ms, "
                 f"{api['accepted']} accepted, {api['durable_rows']} in the DB"
             )
+        by_thread = result["burst"].get("cpu_ms_per_segment_by_thread", {})
+        if by_thread:
+            shown = ", ".join(
+                f"{name} {row['user']:.2f}+{row['system']:.2f} ({row['switches']:.1f} sw)"
+                for name, row in by_thread.items()
+            )
+            print(f"{'':<21}CPU ms/seg by thread (user+system, switches/seg): {shown}")
         if "profile" in result:
             print(f"{'':<21}profile samples: {result['profile']['samples']} (top frames: JSON)")
 

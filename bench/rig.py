@@ -372,6 +372,8 @@ class ThreadSample:
     name: str
     cpu: float
     """utime + stime, seconds."""
+    system: float
+    """stime alone, seconds: the kernel's share of ``cpu``."""
     voluntary: int
     involuntary: int
 
@@ -399,6 +401,7 @@ def thread_samples(pids: list[int]) -> dict[int, ThreadSample]:
                     tid=tid,
                     name=(task / "comm").read_text(encoding="latin-1").strip(),
                     cpu=cpu,
+                    system=int(fields[12]) / CLOCK_TICKS,
                     voluntary=int(status["voluntary_ctxt_switches"]),
                     involuntary=int(status["nonvoluntary_ctxt_switches"]),
                 )
