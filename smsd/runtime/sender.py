@@ -92,6 +92,8 @@ class Sender:
         """The last claim failed a message its user's quota could not pay for."""
         self._found_none = False
         """The claim that rode with the last ``mark_sent`` found nothing to take."""
+        self._idle_from: tuple[float, float | None] | None = None
+        """When that claim looked, and the instant a queued message next becomes eligible."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
@@ -187,13 +189,15 @@ class Sender:
             phone.last_send = self._clock()
         if self._found_none:  # the claim that rode with mark_sent found nothing: no look again
             self._found_none = False
+            if self._idle_from is not None:  # and it read when to look next
+                now, due = self._idle_from
+                return _until(now, due)
             return await self._idle_wait(self._clock())
         return 0.0
 
     async def _idle_wait(self, now: float) -> float:
         """Nothing to send now: seconds until a retry delay or a fail-over hold ends."""
-        due = await wakeups.next_queued_at(self._db, now=now)
-        return IDLE_WAIT if due is None else max(min(IDLE_WAIT, due - now), 0.001)
+        return _until(now, await wakeups.next_queued_at(self._db, now=now))
 
     def _wake_peers(self) -> None:
         """A message went back to the queue: every phone's sender looks at it."""
@@ -392,6 +396,7 @@ class Sender:
             await outbox.mark_sent(self._db, message.id, now=now, last=last)
             return
         refused: list[tuple[int, str]] = []
+        idle_until: list[float | None] = []
         self._next = await outbox.mark_sent_and_claim(
             self._db,
             message.id,
@@ -400,9 +405,11 @@ class Sender:
             id_phone=self._phone.id_phone,
             include_unpinned=unpinned,
             refused=refused,
+            idle_until=idle_until,
         )
         self._busy = self._next is not None  # nothing queued: the next look reads first
         self._found_none = self._next is None and not refused
+        self._idle_from = (now, idle_until[0]) if idle_until else None
         for id_sended, reason in refused:  # the quota could not pay: failed in the claim
             self._log.warning("sms_failed", sended=id_sended, reason=reason)
 
@@ -452,6 +459,11 @@ class Sender:
             if not await self._settle(settlement, self._log.bind(sended=settlement.id_sended)):
                 return False
         return True
+
+
+def _until(now: float, due: float | None) -> float:
+    """Seconds an idle sender sleeps at ``now`` when the next queued message is due at ``due``."""
+    return IDLE_WAIT if due is None else max(min(IDLE_WAIT, due - now), 0.001)
 
 
 __all__ = ["Sender", "StoreError"]

@@ -30,6 +30,7 @@ __all__ = [
     "claim_next_in",
     "next_queued",
     "next_queued_sql",
+    "queued_due_after",
     "unsent_segments",
 ]
 
@@ -246,3 +247,23 @@ def claim_next_in(
 async def unsent_segments(db: Database, id_sended: int) -> list[int]:
     """Sequence numbers (1-based, ascending) of the claimed segments still to submit."""
     return list(await db.read(lambda conn: _claimed_segments(conn, id_sended)))
+
+
+_QUEUED_DUE_AFTER = (
+    "SELECT min(CASE WHEN next_attempt_at > :now THEN next_attempt_at "
+    "ELSE next_attempt_at + :hold END) FROM sended "
+    "WHERE state = 'queued' AND sandbox = 0 AND (next_attempt_at > :now "
+    "OR (excluded_phone IS NOT NULL AND next_attempt_at + :hold > :now))"
+)
+
+
+def queued_due_after(
+    conn: sqlite3.Connection, now: float, exclusion_hold: float = EXCLUSION_HOLD
+) -> float | None:
+    """The earliest instant after ``now`` a queued message becomes eligible for more phones.
+
+    That is its ``next_attempt_at`` (a retry delay) or, for a message requeued away from a
+    phone, the end of that exclusion (the phone may take it again). ``None``: no such instant.
+    """
+    found = conn.execute(_QUEUED_DUE_AFTER, {"now": now, "hold": exclusion_hold}).fetchone()
+    return None if found is None or found[0] is None else float(found[0])

@@ -41,6 +41,7 @@ from smsd.store.claiming import (
     claim_next_in,
     next_queued,
     next_queued_sql,
+    queued_due_after,
     unsent_segments,
 )
 from smsd.store.db import change
@@ -154,6 +155,7 @@ async def mark_sent_and_claim(
     id_phone: int,
     include_unpinned: bool,
     refused: list[tuple[int, str]] | None = None,
+    idle_until: list[float | None] | None = None,
 ) -> Claim | None:
     """:func:`mark_sent`, then :func:`claim_next` for the same phone, in one commit.
 
@@ -161,7 +163,9 @@ async def mark_sent_and_claim(
     transaction: each step is still on disk before the modem hears of the next message, and a
     busy queue costs one commit per message fewer. The claim runs in a savepoint of its own: if
     it fails, the message is recorded sent all the same and ``None`` is returned (the sender
-    claims again the usual way).
+    claims again the usual way). When the claim finds nothing, ``idle_until`` (if given) gets
+    the instant a queued message next becomes eligible (:func:`queued_due_after`, ``None`` if
+    none), read in the same transaction: the sender sleeps until then without a read of its own.
     """
     if last is not None and last[1] is not None and last[1] < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {last[1]}")
@@ -176,6 +180,8 @@ async def mark_sent_and_claim(
         conn.execute("SAVEPOINT claim_next")
         try:
             taken = claim_next_in(conn, sql, params, id_phone=id_phone, now=now, refused=refused)
+            if taken is None and idle_until is not None:
+                idle_until.append(queued_due_after(conn, now))
         except Exception:  # noqa: BLE001 - the send is recorded; the next claim is retried apart
             conn.execute("ROLLBACK TO claim_next")
             taken = None
