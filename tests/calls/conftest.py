@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import pytest
+from support.store import add_phone, db
 
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 from smsd.runtime.receiver import Receiver
 from smsd.store import accounts
-from smsd.store.db import Database
+
+if TYPE_CHECKING:
+    from smsd.store.db import Database
+
+__all__ = ["db"]
 
 FAST = {
     "health_interval": 0.5,
@@ -26,28 +32,13 @@ FAST = {
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "smsd.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
 async def user(db) -> int:
     return await accounts.ensure_user(db, email="admin@example.org", api_key="a" * 32, admin=True)
 
 
 @pytest.fixture
 async def phone(db, user) -> int:
-    return await accounts.sync_phone(
-        db,
-        id_user=user,
-        name="m1",
-        adapter="adapters\\SerialModemAdapter",
-        adapter_data='{"device": "virtual"}',
-        priority=0,
-        limits=[],
-    )
+    return await add_phone(db, user, "m1", adapter="adapters\\SerialModemAdapter")
 
 
 class CallRig:

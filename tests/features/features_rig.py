@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from support.polling import until
 
 from smsd.config import load_config
 from smsd.daemon import Daemon
@@ -21,18 +22,6 @@ if TYPE_CHECKING:
 API_KEY = "q" * 32
 PLAIN_KEY = "p" * 32
 EMAIL = "ops@example.org"
-
-
-async def until(predicate, timeout: float = 15.0) -> None:
-    """Poll an async or plain predicate until it is true (generous timeout, loaded machines)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = predicate()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(0.05)
 
 
 class Hooks:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from features_rig import API_KEY, EMAIL, PLAIN_KEY, until
+from features_rig import API_KEY, EMAIL, PLAIN_KEY
+from support.polling import until
 
 from smsd.store import passwords
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
+from support.polling import until
 
 from smsd.api.server import api_factory
 from smsd.config import load_config
@@ -21,19 +22,7 @@ if TYPE_CHECKING:
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
 
-__all__ = ["KEY", "OTHER_KEY", "GatewayRig", "gateway", "until"]
-
-
-async def until(predicate, timeout: float = 15.0, interval: float = 0.02) -> None:
-    """Wait until ``predicate()`` (a value or an awaitable) is true."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = predicate()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(interval)
+__all__ = ["KEY", "OTHER_KEY", "GatewayRig", "gateway"]
 
 
 class GatewayRig:

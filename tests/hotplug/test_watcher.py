@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from hotplug_helpers import until
 from hotplug_settings import FAST
 from structlog.testing import capture_logs
+from support.polling import until
 
 from smsd.config import (
     ApiConfig,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from structlog.testing import capture_logs
+from support.polling import until
 
 from smsd import pdu
 from smsd.errors import ModemUnavailableError, SendError
@@ -81,12 +82,6 @@ async def harness_factory():
     yield make
     for harness in made:
         await harness.close()
-
-
-async def until(predicate, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 async def serving(modem: Modem) -> None:

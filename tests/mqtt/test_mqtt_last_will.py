@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 
-from mqtt_helpers import Subscriber, until
+from mqtt_helpers import Subscriber
+from support.polling import until
 
 
 async def test_killed_daemon_goes_offline_through_its_last_will(tmp_path, broker):

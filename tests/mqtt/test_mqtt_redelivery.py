@@ -16,8 +16,9 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from mqtt_helpers import Subscriber, publish, until
+from mqtt_helpers import Subscriber, publish
 from mqtt_proxy import MqttProxy
+from support.polling import until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "faults"))
 

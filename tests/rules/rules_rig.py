@@ -16,6 +16,7 @@ from email import message_from_bytes
 from email.policy import default as default_policy
 
 from aiosmtpd.smtp import SMTP
+from support.polling import until
 
 from smsd.api.server import api_factory
 from smsd.config import load_config
@@ -24,17 +25,6 @@ from smsd.modem.virtual import PtyModem, VirtualModem
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 EMAIL = "admin@example.org"
-
-
-async def until(predicate, timeout: float = 20.0, interval: float = 0.05) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            value = predicate()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(interval)
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ import asyncio
 import random
 from datetime import datetime
 
-from runtime_helpers import until
+from support.polling import until
 
 from smsd import pdu
 from smsd.config import LimitConfig

@@ -15,7 +15,7 @@ import itertools
 import json
 import statistics
 
-from runtime_helpers import until
+from support.polling import until
 
 from smsd.modem.virtual import Faults
 from smsd.store import outbox

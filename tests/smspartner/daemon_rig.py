@@ -112,12 +112,6 @@ async def wait_for_api(log: Path, timeout: float = 30) -> str:
     raise AssertionError(text)
 
 
-async def until(predicate, timeout: float = 30.0, interval: float = 0.05) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(interval)
-
-
 @contextlib.asynccontextmanager
 async def running_daemon(directory: Path):
     """Modem on a pty, receiver, daemon: yields ``(host_port, modem, receiver)``."""
