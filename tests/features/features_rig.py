@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from support import daemon_config
 from support.polling import until
 
 from smsd.config import load_config
@@ -93,33 +94,24 @@ class FeatureRig:
 
     def write_config(self, extra: str = "") -> Path:
         """Write the daemon's configuration with ``extra`` TOML appended; its path."""
-        path = self.tmp_path / "smsd.toml"
-        path.write_text(
-            f"""
-[daemon]
-database = "smsd.sqlite3"
-[api]
-listen = "unix:{self.socket}"
-[[users]]
-email = "{EMAIL}"
-api_key = "{API_KEY}"
-admin = true
-[[users]]
-email = "plain@example.org"
-api_key = "{PLAIN_KEY}"
-[[phones]]
-name = "dongle"
-device = "{self.pty.path}"
-delivery_reports = false
-health_interval = 1
-poll_interval = 1
-command_timeout = 2
-submit_timeout = 5
-{extra}
-""",
-            encoding="utf-8",
+        return daemon_config.write(
+            self.tmp_path,
+            daemon_config.daemon(log_format=None),
+            daemon_config.api(f"unix:{self.socket}"),
+            daemon_config.user(EMAIL, API_KEY, admin=True),
+            daemon_config.user("plain@example.org", PLAIN_KEY),
+            daemon_config.phone(
+                "dongle",
+                self.pty.path,
+                delivery_reports=False,
+                health_interval=1,
+                poll_interval=1,
+                command_timeout=2,
+                submit_timeout=5,
+            )
+            + extra
+            + "\n",
         )
-        return path
 
     async def stop_daemon(self) -> None:
         if self._session is not None:

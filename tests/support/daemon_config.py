@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["api", "daemon", "phone", "user", "value", "write"]
+__all__ = ["QUICK", "api", "daemon", "phone", "user", "value", "write"]
+
+QUICK: dict[str, object] = {
+    "health_interval": 0.5,
+    "poll_interval": 2.0,
+    "command_timeout": 1.0,
+    "submit_timeout": 3.0,
+}
+"""Settings of a phone on a pty modem that notice things quickly (``phone(..., **QUICK)``)."""
 
 
 def value(setting: object) -> str:
