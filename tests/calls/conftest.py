@@ -7,6 +7,7 @@ import contextlib
 from typing import TYPE_CHECKING
 
 import pytest
+from support.driver import QUICK
 from support.store import add_phone, db
 
 from smsd.modem.driver import Modem
@@ -19,16 +20,6 @@ if TYPE_CHECKING:
     from smsd.store.db import Database
 
 __all__ = ["db"]
-
-FAST = {
-    "health_interval": 0.5,
-    "poll_interval": 30.0,
-    "command_timeout": 1.0,
-    "submit_timeout": 5.0,
-    "backoff_initial": 0.05,
-    "backoff_cap": 0.2,
-    "probe_attempts": 3,
-}
 
 
 @pytest.fixture
@@ -55,7 +46,7 @@ class CallRig:
     async def start(self, faults: Faults | None = None, **config: object) -> Modem:
         self.pty = PtyModem(VirtualModem(name="m1", faults=faults or Faults()))
         path = await self.pty.start()
-        settings = dict(FAST)
+        settings = dict(QUICK)
         settings.update(config)
         receiver = Receiver(self.db, id_phone=self.id_phone, id_user=self.id_user, name="m1")
         self.modem = Modem(

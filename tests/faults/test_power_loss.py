@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from crash_copy import check_copy, copy_database
-from fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, write_config
+from support.fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, write_config
 from support.polling import until
 
 from smsd.config import PhoneConfig

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fault_rig import API_KEY, EMAIL, start_modems, wire
+from support.fault_rig import API_KEY, EMAIL, start_modems, wire
 from support.polling import until
 
 from smsd.config import PhoneConfig

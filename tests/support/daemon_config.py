@@ -50,9 +50,11 @@ def _table(header: str, **settings: object) -> str:
     return "\n".join(lines) + "\n"
 
 
-def daemon(*, database: str = "smsd.sqlite3", log_format: str | None = "json") -> str:
-    """``[daemon]``: the database file (beside the configuration) and a JSON log by default."""
-    return _table("[daemon]", database=database, log_format=log_format)
+def daemon(
+    *, database: str = "smsd.sqlite3", log_format: str | None = "json", **settings: object
+) -> str:
+    """``[daemon]``: the database file (beside the configuration), a JSON log by default."""
+    return _table("[daemon]", database=database, log_format=log_format, **settings)
 
 
 def api(listen: str, **settings: object) -> str:

@@ -14,6 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from smsd.api.app import make_app
+from smsd.api.auth import install_limiter
 from smsd.config import ApiConfig
 from smsd.store import accounts
 
@@ -34,10 +35,16 @@ class Wakes:
 
 
 @contextlib.asynccontextmanager
-async def serve(db, config: ApiConfig | None = None, **kwargs):
-    """The app over ``db`` on loopback; ``kwargs`` go to ``make_app`` (``clock=``, ...)."""
+async def serve(db, config: ApiConfig | None = None, *, limiter: bool = False, **kwargs):
+    """The app over ``db`` on loopback; ``kwargs`` go to ``make_app`` (``clock=``, ...).
+
+    ``limiter``: with the failure limiter ``smsd run`` installs (unknown keys slowed, then
+    refused).
+    """
     wakes = Wakes()
     app = make_app(config or ApiConfig(), db, wakes, **kwargs)
+    if limiter:
+        install_limiter(app)
     running = TestClient(TestServer(app))
     await running.start_server()
     running.wakes = wakes

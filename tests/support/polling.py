@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,7 +13,7 @@ __all__ = ["until"]
 
 
 async def until(predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.02):
-    """Poll ``predicate`` (a plain or a coroutine function) until it is true; its value.
+    """Poll ``predicate`` (plain, or returning an awaitable) until it is true; its value.
 
     :class:`TimeoutError` after ``timeout`` seconds (generous: the machines running the tests
     are loaded).
@@ -20,7 +21,7 @@ async def until(predicate: Callable[[], object], timeout: float = 30.0, interval
     async with asyncio.timeout(timeout):
         while True:
             value = predicate()
-            if asyncio.iscoroutine(value):
+            if inspect.isawaitable(value):
                 value = await value
             if value:
                 return value

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from support import daemon_config
+from support.polling import until
 
 from smsd.config import load_config
 from smsd.daemon import Daemon
@@ -46,14 +46,7 @@ class WebRig:
     async def until(
         self, predicate: Callable[[], Awaitable[object] | object], timeout: float = 20.0
     ) -> None:
-        async with asyncio.timeout(timeout):
-            while True:
-                found = predicate()
-                if inspect.isawaitable(found):
-                    found = await found
-                if found:
-                    return
-                await asyncio.sleep(0.05)
+        await until(predicate, timeout, 0.05)
 
 
 def _config(tmp_path: Path, device: str, port: int) -> Path:
