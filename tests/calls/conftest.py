@@ -8,23 +8,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 from support.driver import QUICK
-from support.store import add_phone, db
+from support.store import add_phone, db, user
 
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 from smsd.runtime.receiver import Receiver
-from smsd.store import accounts
 
 if TYPE_CHECKING:
     from smsd.store.db import Database
 
-__all__ = ["db"]
-
-
-@pytest.fixture
-async def user(db) -> int:
-    return await accounts.ensure_user(db, email="admin@example.org", api_key="a" * 32, admin=True)
+__all__ = ["db", "user"]
 
 
 @pytest.fixture

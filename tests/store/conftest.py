@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from support.store import add_phone, db
+from support.store import add_phone, db, user
 
-from smsd.store import accounts
-
-__all__ = ["db"]
-
-
-@pytest.fixture
-async def user(db) -> int:
-    return await accounts.ensure_user(db, email="admin@example.org", api_key="a" * 32, admin=True)
+__all__ = ["db", "user"]
 
 
 @pytest.fixture

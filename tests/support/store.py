@@ -7,7 +7,9 @@ import pytest
 from smsd.store import accounts
 from smsd.store.db import Database
 
-__all__ = ["add_phone", "db"]
+__all__ = ["ADMIN_KEY", "add_phone", "db", "user"]
+
+ADMIN_KEY = "a" * 32
 
 
 @pytest.fixture
@@ -16,6 +18,12 @@ async def db(tmp_path):
     database = await Database.open(tmp_path / "smsd.sqlite3")
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def user(db) -> int:
+    """An admin user (``admin@example.org``, :data:`ADMIN_KEY`); its id."""
+    return await accounts.ensure_user(db, email="admin@example.org", api_key=ADMIN_KEY, admin=True)
 
 
 async def add_phone(
