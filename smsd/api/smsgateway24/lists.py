@@ -19,16 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smsd.api.idempotency import HEADER, KeyHeaderError, request_key, run_once
 from smsd.api.smsgateway24.answers import fail, missing, ok
 from smsd.api.smsgateway24.fields import body_text, integer, moment, one_number, read_values, text
-from smsd.api.smsgateway24.sending import check_credit, device_of
+from smsd.api.smsgateway24.sending import check_credit, command_key, device_of, store_once
 from smsd.api.smsgateway24.tokens import token_user
-from smsd.api.state import CLOCK, DB, REGION, WAKE
+from smsd.api.state import CLOCK, DB, REGION
 from smsd.rules.credits import credits_for
 from smsd.store import accounts, contact_lists
 from smsd.store.errors import NotFoundError
-from smsd.store.idempotency import KeyReusedError
 from smsd.store.scheduled import create_scheduled
 from smsd.store.walltime import wall
 
@@ -101,10 +99,7 @@ async def save_paket(request: web.Request) -> web.Response:
     if unknown:
         raise fail("tags", f"no tag {', '.join(map(str, unknown))} (savetag creates one)")
     at = moment(values, "time_to_send") or wall(request.app[CLOCK]())
-    try:
-        key = request_key(request, "smsgateway24.savepaket", values)
-    except KeyHeaderError as exc:
-        raise fail(HEADER, str(exc)) from exc
+    key = command_key(request, "savepaket", values)
 
     async def create(record: Recorder) -> list[int]:
         members = await contact_lists.member_numbers(db, id_user=user.id, groups=tags)
@@ -124,10 +119,5 @@ async def save_paket(request: web.Request) -> web.Response:
             raise fail("device_id", str(exc)) from exc
         return [id_paket]
 
-    try:
-        done = await run_once(request, id_user=user.id, key=key, create=create)
-    except KeyReusedError as exc:
-        raise fail(HEADER, str(exc)) from exc
-    if not done.replayed:
-        request.app[WAKE]()
-    return ok(paket_id=done.ids[0])
+    (id_paket,) = await store_once(request, user, key, create)
+    return ok(paket_id=id_paket)
