@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from runtime_helpers import until
+from support.polling import until
 
 from smsd.at.channel import State
 from smsd.modem.virtual import Faults

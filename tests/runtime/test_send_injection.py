@@ -14,7 +14,7 @@ import asyncio
 
 import pytest
 from injection_helpers import AT_ERRORS, STORE_ERRORS, tree
-from runtime_helpers import until
+from support.polling import until
 
 from smsd.at import errors as at_errors
 from smsd.at.transport import AtTransport
