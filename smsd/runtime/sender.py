@@ -162,14 +162,23 @@ class Sender:
             self._db, phone_ids=[phone.id_phone], now=now, include_unpinned=unpinned
         ):
             return await self._idle_wait(now)
-        claim = await self._claim(now, include_unpinned=unpinned)
+        idle_until: list[float | None] = []
+        claim = await self._claim(now, include_unpinned=unpinned, idle_until=idle_until)
         self._busy = claim is not None
         if claim is None:
-            # Nothing this phone may take now: sleep until a timer or new work (new work since
-            # the loop's last look sets the event, so the wait ends at once). After a quota
-            # refusal another message may be waiting: look again.
-            return 0.0 if self._refused else await self._idle_wait(now)
+            return await self._after_empty_claim(now, idle_until)
         return await self._send_claimed(claim)
+
+    async def _after_empty_claim(self, now: float, idle_until: list[float | None]) -> float:
+        """How long to wait after a claim that took nothing (another sender took it first).
+
+        Until the timer the claim read, or new work (new work since the loop's last look sets
+        the event, so the wait ends at once). After a quota refusal another message may be
+        waiting: look again at once.
+        """
+        if self._refused:
+            return 0.0
+        return _until(now, idle_until[0]) if idle_until else await self._idle_wait(now)
 
     async def _send_claimed(self, claim: outbox.Claim) -> float:
         """Send a claimed message, shielded; a cancelled sender lets the segment in flight end."""
@@ -204,7 +213,9 @@ class Sender:
         for peer in self._peers():
             peer.work.set()
 
-    async def _claim(self, now: float, *, include_unpinned: bool) -> outbox.Claim | None:
+    async def _claim(
+        self, now: float, *, include_unpinned: bool, idle_until: list[float | None]
+    ) -> outbox.Claim | None:
         """``claim_next`` shielded: a sender cancelled meanwhile hands a claimed message back."""
         refused: list[tuple[int, str]] = []
         claim = self._child(
@@ -214,6 +225,7 @@ class Sender:
                 now=now,
                 include_unpinned=include_unpinned,
                 refused=refused,
+                idle_until=idle_until,
             ),
             "claim",
         )

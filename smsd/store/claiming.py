@@ -204,6 +204,7 @@ async def claim_next(
     id_user: int | None = None,
     exclusion_hold: float = EXCLUSION_HOLD,
     refused: list[tuple[int, str]] | None = None,
+    idle_until: list[float | None] | None = None,
 ) -> Claim | None:
     """Choose the next message as :func:`next_queued` does and claim it, in one transition.
 
@@ -211,16 +212,22 @@ async def claim_next(
     different messages (never the same one, and never a wasted try). ``phone_ids`` defaults to
     ``[id_phone]``. ``None`` when nothing is eligible, or when the chosen message was failed
     because its user's quota could not pay for it: its ``(id, reason)`` is then appended to
-    ``refused`` when given.
+    ``refused`` when given. When nothing was eligible, ``idle_until`` (if given) gets the
+    instant a queued message next becomes eligible (:func:`queued_due_after`), read in the same
+    transaction.
     """
     ids = [int(p) for p in (phone_ids if phone_ids is not None else [id_phone])]
     params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
     params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
     sql = next_queued_sql(len(ids))
-    return await db.write(
-        "claim",
-        lambda conn: claim_next_in(conn, sql, params, id_phone=id_phone, now=now, refused=refused),
-    )
+
+    def body(conn: sqlite3.Connection) -> Claim | None:
+        taken = claim_next_in(conn, sql, params, id_phone=id_phone, now=now, refused=refused)
+        if taken is None and idle_until is not None and not refused:
+            idle_until.append(queued_due_after(conn, now, exclusion_hold))
+        return taken
+
+    return await db.write("claim", body)
 
 
 def claim_next_in(
