@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from smsd.store.errors import StoreError, translate
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from smsd.store.writer import SqliteThread
 
@@ -123,18 +123,21 @@ def _run_alone(conn: sqlite3.Connection, body: Callable[[sqlite3.Connection], An
 class GroupWriter:
     """Takes write jobs from any task and commits them in order on the writer thread.
 
-    ``lock`` is the database's writer lock: a batch or a lone transaction holds it, so nothing
-    else (:meth:`smsd.store.db.Database.transaction`) interleaves statements with it.
+    Plain bodies are batched and handed to the thread at once when the writer is free; the
+    thread's hand-back settles every caller of the batch and starts the next batch, so a write
+    costs no turn of a task of its own. A coroutine transaction (``submit_alone``) runs in a
+    task when its turn comes; :meth:`exclusive` holds the writer for a caller's own block. One
+    thing at a time: nothing interleaves statements with a batch or a lone transaction.
     """
 
-    def __init__(self, writer: SqliteThread, lock: asyncio.Lock) -> None:
+    def __init__(self, writer: SqliteThread) -> None:
         self._writer = writer
-        self._lock = lock
         self._queue: collections.deque[Job[Any]] = collections.deque()
-        self._waiting = asyncio.Event()
+        self._busy = False
+        """A batch is in the writer's thread, or a lone transaction runs."""
         self._idle = asyncio.Event()
         self._idle.set()
-        self._task: asyncio.Task[None] | None = None
+        self._alone: asyncio.Task[None] | None = None
         self.batches = 0
         """Batches committed (a figure for benchmarks)."""
         self.jobs = 0
@@ -149,46 +152,62 @@ class GroupWriter:
         loop = asyncio.get_running_loop()
         return self._enqueue(Job(action, None, loop.create_future(), alone=run))
 
+    @contextlib.asynccontextmanager
+    async def exclusive(self, action: str) -> AsyncIterator[None]:
+        """Hold the writer for the block: after the jobs already queued, before any later one."""
+        loop = asyncio.get_running_loop()
+        entered: asyncio.Future[None] = loop.create_future()
+        released = asyncio.Event()
+
+        async def hold() -> None:
+            if not entered.done():
+                entered.set_result(None)
+            await released.wait()
+
+        done = self.submit_alone(action, hold)
+        try:
+            await entered
+            yield
+        finally:
+            released.set()  # a holder cancelled while waiting lets its turn pass at once
+            if not entered.done():
+                entered.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await done
+
     def _enqueue(self, job: Job[T]) -> asyncio.Future[T]:
         self._queue.append(job)
         self._idle.clear()
-        self._waiting.set()
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="store:group-writer"
-            )
+        if not self._busy:
+            self._next()
         return job.done
 
     async def drain(self) -> None:
-        """Wait until every submitted job has been committed or refused, then stop the task."""
+        """Wait until every submitted job has been committed or refused."""
         await self._idle.wait()
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
-    async def _run(self) -> None:
-        while True:
-            if not self._queue:
-                self._idle.set()
-                self._waiting.clear()
-                await self._waiting.wait()
-                continue
-            first = self._queue.popleft()
-            if first.alone is not None:
-                await self._commit_alone(first)
-                continue
-            batch = [first]
-            while len(batch) < MAX_BATCH and self._queue and self._queue[0].alone is None:
-                batch.append(self._queue.popleft())
-            await self._commit(batch)
+    def _next(self) -> None:
+        """Start the next batch or lone transaction, or note that the writer is idle."""
+        if not self._queue:
+            self._busy = False
+            self._idle.set()
+            return
+        self._busy = True
+        first = self._queue.popleft()
+        if first.alone is not None:
+            self._alone = asyncio.get_running_loop().create_task(
+                self._commit_alone(first), name="store:lone-transaction"
+            )
+            return
+        batch = [first]
+        while len(batch) < MAX_BATCH and self._queue and self._queue[0].alone is None:
+            batch.append(self._queue.popleft())
+        self._commit(batch)
 
     async def _commit_alone(self, job: Job[Any]) -> None:
         assert job.alone is not None
         try:
-            async with self._lock:
-                value = await job.alone()
+            value = await job.alone()
         except asyncio.CancelledError:
             _settle(job, _Outcome(ok=False, value=StoreError(f"{job.action}: store closing")))
             raise
@@ -197,15 +216,17 @@ class GroupWriter:
         else:
             self.jobs += 1
             _settle(job, _Outcome(ok=True, value=value))
+        finally:
+            self._alone = None
+            self._next()
 
-    async def _commit(self, batch: list[Job[Any]]) -> None:
+    def _commit(self, batch: list[Job[Any]]) -> None:
         action = batch[0].action if len(batch) == 1 else f"{len(batch)} transitions"
         bodies = [job.body for job in batch if job.body is not None]
-        finished = asyncio.get_running_loop().create_future()
 
         def settle(ok: bool, value: object) -> None:  # noqa: FBT001 - SqliteThread.call's shape
             # In the loop, as soon as the writer's thread is done: each caller is woken from
-            # here, without waiting for this task to run again.
+            # here, then the next batch goes to the thread.
             if not ok:
                 error = _translated(cast("BaseException", value), action)
                 for job in batch:
@@ -218,15 +239,10 @@ class GroupWriter:
                     if not outcome.ok:
                         outcome = _Outcome(ok=False, value=_translated(outcome.value, job.action))  # noqa: PLW2901
                     _settle(job, outcome)
-            if not finished.done():
-                finished.set_result(None)
+            self._next()
 
-        async with self._lock:
-            # One hand-over to the writer's thread for the whole batch.
-            self._writer.call(lambda conn: run_batch(conn, bodies), settle)
-            # Stopped meanwhile (only at close, after drain): the thread finishes the batch on
-            # its own and settle() still tells each caller how it ended.
-            await finished
+        # One hand-over to the writer's thread for the whole batch.
+        self._writer.call(lambda conn: run_batch(conn, bodies), settle)
 
 
 def _translated(exc: BaseException, action: str) -> BaseException:

@@ -18,7 +18,6 @@ subclass from :mod:`smsd.store.errors`, with the cause chained.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 from contextlib import asynccontextmanager, suppress
@@ -37,6 +36,7 @@ from smsd.store.errors import (
 from smsd.store.writer import AsyncConnection, SqliteThread
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
     from smsd.store.expansion import AcceptExpansion
@@ -114,8 +114,7 @@ class Database:
         self._writer: SqliteThread | None = writer
         self._writer_conn = writer.coroutines()
         self._reader = reader
-        self._lock = asyncio.Lock()
-        self._group = GroupWriter(writer, self._lock)
+        self._group = GroupWriter(writer)
         self.accept_expansion: AcceptExpansion | None = None
         """Set by the runtime: messages due now are expanded as they are accepted
         (:mod:`smsd.store.expansion`); ``None`` leaves every one to the dispatcher."""
@@ -203,12 +202,12 @@ class Database:
         block is translated to a :class:`StoreError` after the rollback. Prefer :meth:`write`
         (or :meth:`atomic`): they queue behind the transitions already waiting.
         """
-        async with self._lock, self._begun(action) as conn:
+        async with self._group.exclusive(action), self._begun(action) as conn:
             yield conn
 
     @asynccontextmanager
     async def _begun(self, action: str) -> AsyncIterator[AsyncConnection]:
-        """One transaction on the writer; the caller holds the writer lock."""
+        """One transaction on the writer; the caller holds the writer (its turn in the group)."""
         conn = self._conn()
         try:
             await conn.execute("BEGIN IMMEDIATE")
