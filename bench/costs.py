@@ -31,6 +31,7 @@ import socket
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -61,6 +62,18 @@ class Counts:
         self.address = ""
         self.reads: Counter[str] = Counter()
         self.writes: Counter[str] = Counter()
+        self.threads: dict[str, int] = {}
+        """The store threads' ``pthread`` ids, by name."""
+
+    def cpu_us(self) -> Counter[str]:
+        """CPU time (user + system) each store thread and the event loop's have used, in µs."""
+        used: Counter[str] = Counter()
+        ids = {**self.threads, "event-loop": threading.main_thread().ident or 0}
+        for name, ident in ids.items():
+            with contextlib.suppress(OSError):
+                clock = time.pthread_getcpuclockid(ident)
+                used[name] = round(time.clock_gettime(clock) * 1e6)
+        return used
 
     def snapshot(self) -> dict[str, Counter[str]]:
         return {
@@ -70,6 +83,7 @@ class Counts:
             "log_events": Counter(self.events),
             "reads": Counter(self.reads),
             "writes": Counter(self.writes),
+            "cpu_us": self.cpu_us(),
         }
 
 
@@ -88,15 +102,19 @@ def _caller() -> str:
 def instrument(counts: Counts) -> None:
     """Count hand-overs and statements of every :class:`~smsd.store.writer.SqliteThread`."""
     original = writer.SqliteThread.run
+    original_call = writer.SqliteThread.call
     traced: set[int] = set()
 
-    async def run(self: writer.SqliteThread, body: Callable[[sqlite3.Connection], Any]) -> Any:  # noqa: ANN401 - whatever the body returns
+    def counting(
+        self: writer.SqliteThread, body: Callable[[sqlite3.Connection], Any]
+    ) -> Callable[[sqlite3.Connection], Any]:
         name = self._thread.name.removeprefix("smsd-")
         counts.hand_overs[name] += 1
+        counts.threads[name] = self._thread.ident or 0
         if name == "store-reader":
             counts.reads[_caller()] += 1
 
-        def counted(conn: sqlite3.Connection) -> Any:  # noqa: ANN401 - as above
+        def counted(conn: sqlite3.Connection) -> Any:  # noqa: ANN401 - whatever the body returns
             if conn is not None and id(conn) not in traced:
                 traced.add(id(conn))
 
@@ -108,9 +126,20 @@ def instrument(counts: Counts) -> None:
                 conn.set_trace_callback(trace)
             return body(conn)
 
-        return await original(self, counted)
+        return counted
+
+    async def run(self: writer.SqliteThread, body: Callable[[sqlite3.Connection], Any]) -> Any:  # noqa: ANN401 - as above
+        return await original(self, counting(self, body))
+
+    def call(
+        self: writer.SqliteThread,
+        body: Callable[[sqlite3.Connection], Any],
+        settle: Callable[[bool, object], None],
+    ) -> None:
+        original_call(self, counting(self, body), settle)
 
     writer.SqliteThread.run = run  # type: ignore[method-assign]
+    writer.SqliteThread.call = call  # type: ignore[method-assign]
     enqueue = batch.GroupWriter._enqueue  # noqa: SLF001 - a bench looks inside
 
     def counted_job(self: batch.GroupWriter, job: batch.Job[Any]) -> Any:  # noqa: ANN401 - the job's future

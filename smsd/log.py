@@ -37,12 +37,14 @@ def _syslog_prefix(
     return event_dict
 
 
+_KEY_VALUES = structlog.processors.KeyValueRenderer(
+    key_order=["event", "modem"], drop_missing=True, sort_keys=False
+)
+
+
 def _render_journal(_logger: object, _name: str, event_dict: MutableMapping[str, object]) -> str:
     priority = event_dict.pop("_priority", 6)
-    line = structlog.processors.KeyValueRenderer(
-        key_order=["event", "modem"], drop_missing=True, sort_keys=False
-    )(_logger, _name, event_dict)
-    return f"<{priority}>{line}"
+    return f"<{priority}>{_KEY_VALUES(_logger, _name, event_dict)}"
 
 
 def configure(fmt: LogFormat = "auto", *, level: int | str = logging.INFO) -> None:

@@ -4,80 +4,43 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING
 
 import pytest
+from support import daemon_config, daemon_process
 
 if TYPE_CHECKING:
+    import subprocess
     from pathlib import Path
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 
 
-def _config(tmp_path: Path) -> Path:
-    path = tmp_path / "smsd.toml"
-    path.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[api]
-listen = "127.0.0.1:0"
-
-[[users]]
-email = "ops@example.org"
-api_key = "{API_KEY}"
-admin = true
-
-[[phones]]
-name = "virtual-1"
-device = "virtual"
-health_interval = 1
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
-def _event(line: str) -> dict:
-    try:
-        found = json.loads(line)
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
 def _start(tmp_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start the daemon with its log going to ``daemon.log`` (a file never blocks it)."""
-    with (tmp_path / "daemon.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "smsd", "run", "--config", str(_config(tmp_path))],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+    config = daemon_config.write(
+        tmp_path,
+        daemon_config.daemon(),
+        daemon_config.api("127.0.0.1:0"),
+        daemon_config.user("ops@example.org", API_KEY, admin=True),
+        daemon_config.phone("virtual-1", "virtual", health_interval=1),
+    )
+    return daemon_process.start(config, tmp_path / "daemon.log", env=env)
 
 
 def _wait_for_api(tmp_path: Path) -> str:
     """Read the daemon's log until the API listens; return its base URL."""
     deadline = time.monotonic() + 20
-    text = ""
     while time.monotonic() < deadline:
-        text = (tmp_path / "daemon.log").read_text(encoding="utf-8", errors="replace")
-        for line in text.splitlines():
-            event = _event(line)
-            if event.get("event") == "api_listening":
-                return "http://" + str(event["address"]).removeprefix("http://")
+        address = daemon_process.api_address(tmp_path / "daemon.log")
+        if address:
+            return "http://" + address
         time.sleep(0.05)
-    raise AssertionError(text)
+    raise AssertionError((tmp_path / "daemon.log").read_text(encoding="utf-8", errors="replace"))
 
 
 def _get(url: str) -> dict:
@@ -139,8 +102,7 @@ def test_daemon_sends_posted_message_and_stops_cleanly(tmp_path: Path, notify_so
         assert rows[0]["status"] == "delivered"
         time.sleep(1.2)  # one watchdog period
     finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=20)
+        code = daemon_process.stop(process)
     assert code == 0
     messages = _datagrams(sock)
     assert any("READY=1" in m for m in messages)
@@ -181,8 +143,7 @@ def test_phone_created_over_the_api_starts_its_modem(tmp_path: Path, notify_sock
             time.sleep(0.1)
         assert rows[0]["id_phone"] == id_phone
     finally:
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=20)
+        code = daemon_process.stop(process)
     assert code == 0
 
 
@@ -199,14 +160,12 @@ def test_a_disabled_configured_phone_stays_off_after_a_restart(tmp_path: Path) -
         status, answer = _post(f"{base}/api/phone/{id_phone}/status/force/", {"status": "disabled"})
         assert (status, answer["error"]) == (201, 0)
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
+        assert daemon_process.stop(process) == 0
     (tmp_path / "daemon.log").rename(tmp_path / "first.log")
     process = _start(tmp_path)
     try:
         base = _wait_for_api(tmp_path)
-        log = (tmp_path / "daemon.log").read_text(encoding="utf-8")
-        events = [_event(line) for line in log.splitlines()]
+        events = daemon_process.events(tmp_path / "daemon.log")
         assert {"event": "phone_disabled", "modem": "virtual-1"}.items() <= next(
             e for e in events if e.get("event") == "phone_disabled"
         ).items()
@@ -218,5 +177,4 @@ def test_a_disabled_configured_phone_stays_off_after_a_restart(tmp_path: Path) -
         )
         assert status == 201
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
+        assert daemon_process.stop(process) == 0

@@ -14,13 +14,12 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
+from support import daemon_config, daemon_process
 
 from smsd.modem.virtual import PtyModem
 
@@ -96,31 +95,14 @@ signal.signal(signal.SIGUSR2, _dump)
 
 
 def _config(tmp_path: Path, device: str) -> Path:
-    path = tmp_path / "smsd.toml"
-    path.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[api]
-listen = "127.0.0.1:0"
-
-[api.smspartner]
-commercial = false  # sent now whatever the hour (not held in quiet hours)
-
-[[users]]
-email = "ops@example.org"
-api_key = "{API_KEY}"
-admin = true
-
-[[phones]]
-name = "dongle-1"
-device = "{device}"
-""",
-        encoding="utf-8",
+    return daemon_config.write(
+        tmp_path,
+        daemon_config.daemon(),
+        daemon_config.api("127.0.0.1:0"),
+        "[api.smspartner]\ncommercial = false\n",  # sent now whatever the hour (no quiet hours)
+        daemon_config.user("ops@example.org", API_KEY, admin=True),
+        daemon_config.phone("dongle-1", device),
     )
-    return path
 
 
 class DaemonProcess:
@@ -136,14 +118,9 @@ class DaemonProcess:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hook), env.get("PYTHONPATH")]))
         env["SMSD_TEST_MODULES"] = str(self.modules_file)
         env.pop("NOTIFY_SOCKET", None)
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "smsd", "run", "--config", str(_config(tmp_path, device))],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=tmp_path,
-            )
+        self.process = daemon_process.start(
+            _config(tmp_path, device), self.log, env=env, cwd=tmp_path
+        )
 
     async def base_url(self) -> str:
         """Wait until the API listens and the phone is ready; return the API's URL."""
@@ -151,16 +128,10 @@ class DaemonProcess:
         address, ready = "", False
         while time.monotonic() < deadline and not (address and ready):
             assert self.process.poll() is None, self.log.read_text(errors="replace")
-            for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(event, dict):
-                    continue
-                if event.get("event") == "api_listening":
-                    address = str(event["address"])
-                ready = ready or event.get("event") == "modem_ready"
+            address = daemon_process.api_address(self.log) or ""
+            ready = ready or any(
+                e.get("event") == "modem_ready" for e in daemon_process.events(self.log)
+            )
             await asyncio.sleep(0.05)
         assert address, self.log.read_text(errors="replace")
         assert ready, self.log.read_text(errors="replace")
@@ -182,13 +153,7 @@ class DaemonProcess:
 
     def stop(self) -> int:
         """SIGTERM; the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        return daemon_process.stop(self.process)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import daemon_config, daemon_process
 
 from smsd.config import TcpListen, UnixListen, default_config
 from smsd.daemon import announce_keys, ensure_users
@@ -21,19 +22,17 @@ from smsd.store import accounts
 from smsd.store.db import Database
 
 KEY = "0123456789abcdef0123456789abcdef"
-USERS = f'\n[[users]]\nemail = "ops@example.org"\napi_key = "{KEY}"\nadmin = true\n'
-VIRTUAL = '\n[[phones]]\nname = "virtual-1"\ndevice = "virtual"\n'
+USERS = "\n" + daemon_config.user("ops@example.org", KEY, admin=True)
+VIRTUAL = "\n" + daemon_config.phone("virtual-1", "virtual")
 
 
 def write(tmp_path: Path, *, listen: str = "127.0.0.1:0", database: str = "smsd.sqlite3",
           users: str = USERS, phones: str = VIRTUAL) -> Path:  # fmt: skip
-    path = tmp_path / "smsd.toml"
-    path.write_text(
-        f'[daemon]\ndatabase = "{database}"\nlog_format = "json"\n'
-        f'\n[api]\nlisten = "{listen}"\n{users}{phones}',
-        encoding="utf-8",
+    return daemon_config.write(
+        tmp_path,
+        daemon_config.daemon(database=database),
+        daemon_config.api(listen) + users + phones,
     )
-    return path
 
 
 def smsd(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -80,7 +79,7 @@ def test_a_generated_key_is_printed_once_the_daemon_serves(tmp_path: Path, taken
     refused(config, "already listens")
     write(tmp_path, users="")
     process = subprocess.Popen(
-        [sys.executable, "-m", "smsd", "run", "--config", str(config)],
+        daemon_process.command(config),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -149,12 +148,7 @@ def test_invalid_configuration_exits_2(tmp_path: Path) -> None:
 
 def test_a_second_daemon_on_the_same_database_refuses(tmp_path: Path) -> None:
     config = write(tmp_path)
-    with (tmp_path / "first.log").open("w") as log:
-        first = subprocess.Popen(
-            [sys.executable, "-m", "smsd", "run", "--config", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    first = daemon_process.start(config, tmp_path / "first.log")
     try:
         deadline = time.monotonic() + 20
         while "daemon_ready" not in (tmp_path / "first.log").read_text():

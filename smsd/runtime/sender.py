@@ -25,20 +25,18 @@ import structlog
 
 from smsd import pdu
 from smsd.errors import ModemUnavailableError, SendError, StoreError
-from smsd.model import PhoneStatus
-from smsd.modem.classify import Failure, classify_cms
+from smsd.runtime import failures
 from smsd.scheduling import (
     eligible_for_unpinned,
     next_send_at,
     remaining,
-    retry_delay,
     window_start,
 )
 from smsd.store import outbox, wakeups
 from smsd.store.errors import TransitionError
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine, Sequence
+    from collections.abc import Callable, Coroutine, Sequence
 
     from smsd.runtime.phones import PhoneRuntime
     from smsd.store.db import Database
@@ -64,15 +62,6 @@ class _Attempt:
     in_flight: bool = False
 
 
-@dataclass(frozen=True, eq=False)
-class Settlement:
-    """A transition that leaves a message in a defined state after a failed step."""
-
-    id_sended: int
-    transition: str
-    apply: Callable[[], Awaitable[None]]
-
-
 class Sender:
     """Sends the messages one phone is allowed to take, one at a time."""
 
@@ -95,7 +84,7 @@ class Sender:
         self._busy = False
         """The last claim found a message, or new work was announced: the next claim goes ahead
         without looking first."""
-        self._unsettled: list[Settlement] = []
+        self._unsettled: list[failures.Settlement] = []
         """Messages a failed step left ``sending`` whose settlement the store refused so far."""
         self._next: outbox.Claim | None = None
         """The next message, claimed in the transaction that recorded the last one sent."""
@@ -103,6 +92,8 @@ class Sender:
         """The last claim failed a message its user's quota could not pay for."""
         self._found_none = False
         """The claim that rode with the last ``mark_sent`` found nothing to take."""
+        self._idle_from: tuple[float, float | None] | None = None
+        """When that claim looked, and the instant a queued message next becomes eligible."""
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
@@ -198,13 +189,15 @@ class Sender:
             phone.last_send = self._clock()
         if self._found_none:  # the claim that rode with mark_sent found nothing: no look again
             self._found_none = False
+            if self._idle_from is not None:  # and it read when to look next
+                now, due = self._idle_from
+                return _until(now, due)
             return await self._idle_wait(self._clock())
         return 0.0
 
     async def _idle_wait(self, now: float) -> float:
         """Nothing to send now: seconds until a retry delay or a fail-over hold ends."""
-        due = await wakeups.next_queued_at(self._db, now=now)
-        return IDLE_WAIT if due is None else max(min(IDLE_WAIT, due - now), 0.001)
+        return _until(now, await wakeups.next_queued_at(self._db, now=now))
 
     def _wake_peers(self) -> None:
         """A message went back to the queue: every phone's sender looks at it."""
@@ -308,7 +301,15 @@ class Sender:
             raise
         except Exception as exc:
             log.exception("send_step_failed", error=str(exc), in_flight=attempt.in_flight)
-            await self._settle(self._settlement(message, exc, in_flight=attempt.in_flight), log)
+            fix = failures.settlement(
+                self._db,
+                message,
+                exc,
+                in_flight=attempt.in_flight,
+                retries=self._phone.settings.retries,
+                now=self._clock(),
+            )
+            await self._settle(fix, log)
 
     async def _attempt(
         self, claim: outbox.Claim, attempt: _Attempt, log: structlog.typing.FilteringBoundLogger
@@ -355,7 +356,10 @@ class Sender:
                     attempt.in_flight = False
         except SendError as exc:
             attempt.in_flight = exc.uncertain
-            await self._failed(message, exc, log)
+            if await failures.record_failure(
+                self._db, phone, self._peers(), message, exc, now=self._clock(), log=log
+            ):
+                self._wake_peers()
             attempt.in_flight = False
             return
         except ModemUnavailableError as exc:
@@ -365,7 +369,9 @@ class Sender:
                 message.id,
                 reason=str(exc),
                 next_attempt_at=self._clock(),
-                exclude_phone=phone.id_phone if self._others_available() else None,
+                exclude_phone=phone.id_phone
+                if failures.others_available(phone, self._peers())
+                else None,
                 count_attempt=False,
             )
             self._wake_peers()
@@ -390,6 +396,7 @@ class Sender:
             await outbox.mark_sent(self._db, message.id, now=now, last=last)
             return
         refused: list[tuple[int, str]] = []
+        idle_until: list[float | None] = []
         self._next = await outbox.mark_sent_and_claim(
             self._db,
             message.id,
@@ -398,9 +405,11 @@ class Sender:
             id_phone=self._phone.id_phone,
             include_unpinned=unpinned,
             refused=refused,
+            idle_until=idle_until,
         )
         self._busy = self._next is not None  # nothing queued: the next look reads first
         self._found_none = self._next is None and not refused
+        self._idle_from = (now, idle_until[0]) if idle_until else None
         for id_sended, reason in refused:  # the quota could not pay: failed in the claim
             self._log.warning("sms_failed", sended=id_sended, reason=reason)
 
@@ -422,43 +431,8 @@ class Sender:
             return None
         return eligible_for_unpinned(phone.candidate(), [p.candidate() for p in self._peers()])
 
-    def _settlement(
-        self, message: outbox.QueuedMessage, exc: BaseException, *, in_flight: bool
-    ) -> Settlement:
-        """The transition that leaves ``message`` in a defined state after ``exc``."""
-        reason = f"send step failed: {type(exc).__name__}: {exc}"
-        now = self._clock()
-        if in_flight:
-            return Settlement(
-                message.id,
-                "mark_unknown",
-                lambda: outbox.mark_unknown(
-                    self._db, message.id, reason=f"{reason}; outcome unknown", now=now
-                ),
-            )
-        attempts = message.attempts + 1
-        if attempts > self._phone.settings.retries:
-            return Settlement(
-                message.id,
-                "mark_failed",
-                lambda: outbox.mark_failed(
-                    self._db, message.id, reason=f"{reason} (after {attempts} attempts)", now=now
-                ),
-            )
-        return Settlement(
-            message.id,
-            "requeue",
-            lambda: outbox.requeue(
-                self._db,
-                message.id,
-                reason=reason,
-                next_attempt_at=now + retry_delay(attempts),
-                exclude_phone=None,
-            ),
-        )
-
     async def _settle(
-        self, settlement: Settlement, log: structlog.typing.FilteringBoundLogger
+        self, settlement: failures.Settlement, log: structlog.typing.FilteringBoundLogger
     ) -> bool:
         """Apply ``settlement``; keep it for later if the store refuses. ``True`` once done."""
         try:
@@ -486,49 +460,10 @@ class Sender:
                 return False
         return True
 
-    async def _failed(
-        self,
-        message: outbox.QueuedMessage,
-        exc: SendError,
-        log: structlog.typing.FilteringBoundLogger,
-    ) -> None:
-        now = self._clock()
-        reason = str(exc)
-        if exc.uncertain:
-            await outbox.mark_unknown(self._db, message.id, reason=reason, now=now)
-            log.warning("sms_unknown", reason=reason)
-            return
-        if exc.permanent:
-            await outbox.mark_failed(self._db, message.id, reason=reason, now=now)
-            log.warning("sms_failed", reason=reason)
-            return
-        failure = classify_cms(exc.code) if exc.code is not None else Failure.RETRY
-        if failure is Failure.SIM:
-            self._phone.modem.set_status(PhoneStatus.NO_CREDIT, reason)
-            self._phone.balance.due.set()  # the balance watch (if any) checks at once
-        attempts = message.attempts + 1
-        if attempts > self._phone.settings.retries:
-            await outbox.mark_failed(
-                self._db, message.id, reason=f"{reason} (after {attempts} attempts)", now=now
-            )
-            log.warning("sms_failed", reason=reason, attempts=attempts)
-            return
-        # Fail over to another phone at once when one can take it; else retry here after a delay.
-        failover = (
-            failure in {Failure.RETRY_ELSEWHERE, Failure.SIM} or attempts > 1
-        ) and self._others_available()
-        await outbox.requeue(
-            self._db,
-            message.id,
-            reason=reason,
-            next_attempt_at=now if failover else now + retry_delay(attempts),
-            exclude_phone=self._phone.id_phone if failover else None,
-        )
-        self._wake_peers()
-        log.info("sms_retry", reason=reason, attempts=attempts)
 
-    def _others_available(self) -> bool:
-        return any(p.available and p is not self._phone for p in self._peers())
+def _until(now: float, due: float | None) -> float:
+    """Seconds an idle sender sleeps at ``now`` when the next queued message is due at ``due``."""
+    return IDLE_WAIT if due is None else max(min(IDLE_WAIT, due - now), 0.001)
 
 
 __all__ = ["Sender", "StoreError"]

@@ -26,7 +26,7 @@ import collections
 import contextlib
 import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from smsd.store.errors import StoreError, translate
 
@@ -201,27 +201,32 @@ class GroupWriter:
     async def _commit(self, batch: list[Job[Any]]) -> None:
         action = batch[0].action if len(batch) == 1 else f"{len(batch)} transitions"
         bodies = [job.body for job in batch if job.body is not None]
-        try:
-            async with self._lock:
-                # One hand-over to the writer's thread for the whole batch.
-                outcomes = await self._writer.run(lambda conn: run_batch(conn, bodies))
-        except Exception as exc:  # noqa: BLE001 - every waiting caller gets the failure
-            error = _translated(exc, action)
-            for job in batch:
-                _settle(job, _Outcome(ok=False, value=error))
-            return
-        except asyncio.CancelledError:
-            # Stopped mid-batch (only at close, after drain): the thread finishes the batch on
-            # its own; the callers are told it did not complete here.
-            for job in batch:
-                _settle(job, _Outcome(ok=False, value=StoreError(f"{job.action}: store closing")))
-            raise
-        self.batches += 1
-        self.jobs += len(batch)
-        for job, outcome in zip(batch, outcomes, strict=True):
-            if not outcome.ok:
-                outcome = _Outcome(ok=False, value=_translated(outcome.value, job.action))  # noqa: PLW2901
-            _settle(job, outcome)
+        finished = asyncio.get_running_loop().create_future()
+
+        def settle(ok: bool, value: object) -> None:  # noqa: FBT001 - SqliteThread.call's shape
+            # In the loop, as soon as the writer's thread is done: each caller is woken from
+            # here, without waiting for this task to run again.
+            if not ok:
+                error = _translated(cast("BaseException", value), action)
+                for job in batch:
+                    _settle(job, _Outcome(ok=False, value=error))
+            else:
+                outcomes = cast("list[_Outcome]", value)
+                self.batches += 1
+                self.jobs += len(batch)
+                for job, outcome in zip(batch, outcomes, strict=True):
+                    if not outcome.ok:
+                        outcome = _Outcome(ok=False, value=_translated(outcome.value, job.action))  # noqa: PLW2901
+                    _settle(job, outcome)
+            if not finished.done():
+                finished.set_result(None)
+
+        async with self._lock:
+            # One hand-over to the writer's thread for the whole batch.
+            self._writer.call(lambda conn: run_batch(conn, bodies), settle)
+            # Stopped meanwhile (only at close, after drain): the thread finishes the batch on
+            # its own and settle() still tells each caller how it ended.
+            await finished
 
 
 def _translated(exc: BaseException, action: str) -> BaseException:

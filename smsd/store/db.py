@@ -241,7 +241,7 @@ class Database:
         _NOTHING_LEFT.set(False)
         done = self._group.submit_alone(action, run)
         done.add_done_callback(_retrieve)
-        return await asyncio.shield(done)
+        return await done  # a cancelled caller cancels this future only: the job still runs
 
     async def write(self, action: str, body: Callable[[sqlite3.Connection], T]) -> T:
         """Run the plain function ``body`` as one transition named ``action``; return its result.
@@ -249,14 +249,14 @@ class Database:
         ``body`` runs in the writer connection's thread inside a savepoint of a group-committed
         transaction (:mod:`smsd.store.batch`): the call returns once the ``COMMIT`` holding its
         change is on disk. An exception from ``body`` rolls back its change alone and is raised
-        here (``sqlite3`` errors translated). Like :meth:`atomic`, it is shielded: a caller
-        cancelled meanwhile leaves the transition to commit or roll back on its own.
+        here (``sqlite3`` errors translated). Like :meth:`atomic`, once queued it is out of the
+        caller's hands: a caller cancelled meanwhile leaves it to commit or roll back on its own.
         """
         _ = self._conn()  # raises when closed
         _NOTHING_LEFT.set(False)
         done = self._group.submit(action, body)
         done.add_done_callback(_retrieve)
-        return await asyncio.shield(done)
+        return await done  # a cancelled caller cancels this future only: the job still runs
 
     @staticmethod
     def accepted_in_full() -> None:

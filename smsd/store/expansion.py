@@ -106,9 +106,17 @@ _MEMBERS = (
 
 
 def _load(
-    conn: sqlite3.Connection, id_scheduled: int, *, conditional: bool, campaign: bool = True
+    conn: sqlite3.Connection,
+    id_scheduled: int,
+    *,
+    conditional: bool,
+    campaign: bool = True,
+    contacts: bool = True,
 ) -> _Loaded | None:
-    """What expanding needs; ``campaign=False``: the caller knows it names no group."""
+    """What expanding needs.
+
+    ``campaign=False``: the caller knows it names no group; ``contacts=False``: nor any contact.
+    """
     scheduled = conn.execute(
         "SELECT * FROM scheduled WHERE id = ? AND expanded_at IS NULL AND held = 0",
         (id_scheduled,),
@@ -122,7 +130,7 @@ def _load(
     ).fetchall()
     members = [
         r
-        for sql in _MEMBERS[: 2 if campaign else 1]
+        for sql in _MEMBERS[: 2 if campaign else int(contacts)]
         for r in conn.execute(sql, (id_scheduled, id_user))
     ]
     conditions = (
@@ -143,12 +151,10 @@ def _load(
         everyone = conn.execute(
             "SELECT * FROM contact WHERE id_user = ? ORDER BY id", (id_user,)
         ).fetchall()
-    stopped: frozenset[str] = frozenset()
-    if _stop_applies(conn, id_user, scheduled["tag"]):
-        stopped = frozenset(
-            str(r[0])
-            for r in conn.execute("SELECT number FROM smsstop WHERE id_user = ?", (id_user,))
-        )
+    named = None
+    if not campaign:  # every recipient is known: ask the STOP list about them alone
+        named = [str(r["number"]) for r in (*numbers, *members)]
+    stopped = _stopped(conn, id_user, scheduled["tag"], named)
     return _Loaded(scheduled, numbers, members, conditions, everyone, stopped)
 
 
@@ -179,6 +185,14 @@ def _expansion(
     return _Expansion(loaded, messages)
 
 
+_INSERT_SENDED = (
+    "INSERT INTO sended (at, text, destination, flash, id_user, id_phone, mms, "
+    "originating_scheduled, tag, state, priority, due_at, next_attempt_at, segments, "
+    "request_report, pinned_phone, id_phone_group, sandbox, sender) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _write(conn: sqlite3.Connection, id_scheduled: int, now: float, made: _Expansion) -> list[int]:
     """Mark the scheduled message expanded and insert its messages; ``[]`` if already expanded."""
     scheduled = made.loaded.scheduled
@@ -190,19 +204,18 @@ def _write(conn: sqlite3.Connection, id_scheduled: int, now: float, made: _Expan
         return []
     at = wall(now)
     pinned = scheduled["id_phone"]
-    conn.executemany(
-        "INSERT INTO sended (at, text, destination, flash, id_user, id_phone, mms, "
-        "originating_scheduled, tag, state, priority, due_at, next_attempt_at, segments, "
-        "request_report, pinned_phone, id_phone_group, sandbox, sender) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (at, text, number, scheduled["flash"], scheduled["id_user"], pinned,
-             scheduled["mms"], id_scheduled, scheduled["tag"], scheduled["priority"], now, now,
-             segments, scheduled["request_report"], pinned, scheduled["id_phone_group"],
-             scheduled["sandbox"], scheduled["sender"])
-            for number, text, segments in made.messages
-        ],
-    )  # fmt: skip
+    rows = [
+        (at, text, number, scheduled["flash"], scheduled["id_user"], pinned, scheduled["mms"],
+         id_scheduled, scheduled["tag"], scheduled["priority"], now, now, segments,
+         scheduled["request_report"], pinned, scheduled["id_phone_group"], scheduled["sandbox"],
+         scheduled["sender"])
+        for number, text, segments in made.messages
+    ]  # fmt: skip
+    one = None  # the usual message has one recipient: its id without a query
+    if len(rows) == 1:
+        one = conn.execute(_INSERT_SENDED, rows[0]).lastrowid
+    else:
+        conn.executemany(_INSERT_SENDED, rows)
     conn.execute(
         "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?) "
         "INSERT INTO sended_segment (id_sended, seq, state) "
@@ -218,6 +231,8 @@ def _write(conn: sqlite3.Connection, id_scheduled: int, now: float, made: _Expan
             "WHERE s.originating_scheduled = ? ORDER BY s.id, m.id",
             (id_scheduled,),
         )
+    if one is not None:
+        return [int(one)]
     found = conn.execute(
         "SELECT id FROM sended WHERE originating_scheduled = ? ORDER BY id", (id_scheduled,)
     )
@@ -267,7 +282,12 @@ def accepting(
 
 
 def expand_on_accept(
-    conn: sqlite3.Connection, id_scheduled: int, *, now: float, hook: AcceptExpansion
+    conn: sqlite3.Connection,
+    id_scheduled: int,
+    *,
+    now: float,
+    hook: AcceptExpansion,
+    contacts: bool = True,
 ) -> list[int] | None:
     """Expand a message just stored, in the transaction storing it; ``None``: the dispatcher's.
 
@@ -276,11 +296,11 @@ def expand_on_accept(
     ``hook.most_recipients`` of them). An expansion that
     raises is rolled back to a savepoint of its own: the message stays stored, unexpanded, for
     the dispatcher. ``[]`` when it had nobody to send to (marked expanded, as the dispatcher
-    would).
+    would). ``contacts=False``: the message names numbers only (no contact is looked for).
     """
     conn.execute("SAVEPOINT expand_on_accept")
     try:
-        loaded = _load(conn, id_scheduled, conditional=False, campaign=False)
+        loaded = _load(conn, id_scheduled, conditional=False, campaign=False, contacts=contacts)
         if loaded is None or loaded.conditions:
             ids = None
         else:
@@ -321,10 +341,33 @@ def _as_recipient(contact: ContactRow) -> Recipient:
     return Recipient(number=contact.number, data=contact.data, id_contact=contact.id)
 
 
-def _stop_applies(conn: sqlite3.Connection, id_user: int, tag: object) -> bool:
+def _stopped(
+    conn: sqlite3.Connection, id_user: int, tag: object, named: list[str] | None
+) -> frozenset[str]:
+    """The numbers of the user's STOP list that the message must skip.
+
+    Nobody when the tag is :data:`SMS_STOP_TAG` or the user turned the ``smsstop`` setting off
+    (``0`` or empty). ``named``: only these numbers are asked about (one statement, however long
+    the list); ``None``: the whole list is read.
+    """
     if tag == SMS_STOP_TAG:
-        return False
+        return frozenset()
+    if named is not None and len(named) <= MOST_RECIPIENTS:
+        if not named:
+            return frozenset()
+        marks = ", ".join("?" * len(named))
+        found = conn.execute(
+            f"SELECT number FROM smsstop WHERE id_user = ? AND number IN ({marks}) "  # noqa: S608 - placeholders only
+            "AND NOT EXISTS (SELECT 1 FROM setting WHERE id_user = ? AND name = 'smsstop' "
+            "AND value IN ('0', ''))",
+            (id_user, *named, id_user),
+        )
+        return frozenset(str(r[0]) for r in found)
     setting = conn.execute(
         "SELECT value FROM setting WHERE id_user = ? AND name = 'smsstop'", (id_user,)
     ).fetchone()
-    return setting is None or str(setting[0]) not in {"0", ""}
+    if setting is not None and str(setting[0]) in {"0", ""}:
+        return frozenset()
+    return frozenset(
+        str(r[0]) for r in conn.execute("SELECT number FROM smsstop WHERE id_user = ?", (id_user,))
+    )

@@ -29,11 +29,21 @@ recorded as sent are not sent again).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.model import MessageState
 from smsd.store import quota
+from smsd.store.claiming import (
+    EXCLUSION_HOLD,
+    Claim,
+    claim,
+    claim_next,
+    claim_next_in,
+    next_queued,
+    next_queued_sql,
+    queued_due_after,
+    unsent_segments,
+)
 from smsd.store.db import change
 from smsd.store.errors import InvalidValueError, TransitionError
 from smsd.store.reports import match_report, queue_depth, record_report, sent_volume
@@ -48,16 +58,9 @@ from smsd.store.walltime import wall
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Sequence
 
     from smsd.store.db import Database
     from smsd.store.writer import AsyncConnection
-
-EXCLUSION_HOLD = 120.0
-"""Seconds after its retry time during which a requeued message avoids the phone it failed on.
-
-Afterwards any phone may take it again, so a message whose other phones all vanished is not
-stranded."""
 
 INTERRUPTED = "interrupted"
 NO_REFERENCE = (
@@ -72,198 +75,16 @@ def _state(conn: sqlite3.Connection, id_sended: int) -> str | None:
     return None if found is None else str(found[0])
 
 
-def next_queued_sql(phones: int) -> str:
-    """The query behind :func:`next_queued` for ``phones`` phone ids bound as ``:p0, :p1 …``.
-
-    It walks the partial index ``sended_queued`` (queued rows only, in priority / due / id
-    order) and stops at the first eligible row.
-    """
-    names = ", ".join(f":p{i}" for i in range(phones))
-    # "held": a fail-over exclusion still in force; "here": held away from the caller's phones.
-    held = "(s.excluded_phone IS NOT NULL AND s.next_attempt_at > :hold)"
-    here = f"({held} AND s.excluded_phone IN ({names}))"
-    return (
-        "SELECT s.id, s.id_user, s.text, s.destination, s.flash, s.pinned_phone, "  # noqa: S608 - placeholders only
-        "s.id_phone_group, s.attempts, s.segments, s.request_report, s.priority, s.mms "
-        "FROM sended AS s "
-        "WHERE s.state = 'queued' AND s.sandbox = 0 AND s.next_attempt_at <= :now "
-        "AND (:user IS NULL OR s.id_user = :user) "
-        f"AND (s.pinned_phone IN ({names}) "
-        f"  OR (s.pinned_phone IS NULL AND NOT {here} "
-        f"     AND ((s.id_phone_group IS NULL AND (:unpinned OR {held})) "
-        "          OR (s.id_phone_group IS NOT NULL AND EXISTS ("
-        "              SELECT 1 FROM phone_group_phone AS g "
-        f"             WHERE g.id_phone_group = s.id_phone_group AND g.id_phone IN ({names}))))))"
-        " ORDER BY s.priority DESC, s.due_at, s.id LIMIT 1"
-    )
-
-
-async def next_queued(
-    db: Database,
-    *,
-    phone_ids: Sequence[int],
-    now: float,
-    include_unpinned: bool = True,
-    id_user: int | None = None,
-    exclusion_hold: float = EXCLUSION_HOLD,
-) -> QueuedMessage | None:
-    """The next message one of ``phone_ids`` may take now, or ``None``.
-
-    Eligible: state ``queued``, ``next_attempt_at <= now``, and either pinned to a phone in
-    ``phone_ids``, or sent through a phone group with a member in ``phone_ids``, or (when
-    ``include_unpinned``) neither pinned nor grouped.
-
-    Fail-over: a message requeued away from a phone (``exclude_phone``) is, for
-    ``exclusion_hold`` seconds after its retry time, not offered to a caller listing that phone
-    (unless it is pinned there) and offered to any other caller even when ``include_unpinned``
-    is false (a lower-priority phone takes over). After the hold the usual rules apply again,
-    so a message whose other phones vanished is not stranded.
-
-    ``id_user`` restricts to one user's messages. Order: priority (highest first), due time, id.
-    """
-    ids = [int(p) for p in phone_ids]
-    params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
-    params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
-    found = await db.fetchone(next_queued_sql(len(ids)), params)
-    return None if found is None else QueuedMessage.of(found)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A message a sender took: the message and the segments it must submit (1-based)."""
-
-    message: QueuedMessage
-    segments: tuple[int, ...]
-
-
-def _charged(
-    conn: sqlite3.Connection, id_sended: int, now: float, refused: list[tuple[int, str]] | None
-) -> bool:
-    """Charge a queued message to its user's quota; ``False`` (message failed) if refused."""
-    found = conn.execute(
-        "SELECT id_user, text, credits, sandbox FROM sended WHERE id = ? AND state = 'queued'",
-        (id_sended,),
-    ).fetchone()
-    if found is None or int(found["credits"]) or int(found["sandbox"]):
-        return True
-    charged, reason = quota.charge(
-        conn, id_user=int(found["id_user"]), text=str(found["text"]), now=now
-    )
-    if reason is not None:
-        conn.execute(
-            "UPDATE sended SET state = 'failed', reason = ?, updated_at = ? "
-            "WHERE id = ? AND state = 'queued'",
-            (reason, wall(now), id_sended),
-        )
-        conn.execute(
-            "UPDATE sended_segment SET state = 'failed' WHERE id_sended = ? AND state = 'queued'",
-            (id_sended,),
-        )
-        if refused is not None:
-            refused.append((id_sended, reason))
-        return False
-    if charged:
-        conn.execute("UPDATE sended SET credits = ? WHERE id = ?", (charged, id_sended))
-    return True
-
-
-def _take(
+def _segment_sent(
     conn: sqlite3.Connection,
     id_sended: int,
-    id_phone: int,
+    seq: int,
+    reference: int | None,
     now: float,
-    refused: list[tuple[int, str]] | None = None,
-) -> bool:
-    if not _charged(conn, id_sended, now, refused):
-        return False
-    taken = conn.execute(
-        "UPDATE sended SET state = 'sending', id_phone = :phone, "
-        "adapter = (SELECT adapter FROM phone WHERE id = :phone), updated_at = :wall "
-        "WHERE id = :id AND state = 'queued' "
-        "AND (pinned_phone IS NULL OR pinned_phone = :phone)",
-        {"phone": id_phone, "wall": wall(now), "id": id_sended},
-    ).rowcount
-    if not taken:
-        return False
-    conn.execute(
-        "UPDATE sended_segment SET state = 'sending', id_phone = ? "
-        "WHERE id_sended = ? AND state = 'queued'",
-        (id_phone, id_sended),
-    )
-    return True
-
-
-def _claimed_segments(conn: sqlite3.Connection, id_sended: int) -> tuple[int, ...]:
-    found = conn.execute(
-        "SELECT seq FROM sended_segment WHERE id_sended = ? AND state = 'sending' ORDER BY seq",
-        (id_sended,),
-    )
-    return tuple(int(r[0]) for r in found)
-
-
-async def claim(db: Database, id_sended: int, *, id_phone: int, now: float) -> bool:
-    """``queued -> sending`` for ``id_phone``, with every unsent segment; ``False`` if not queued.
-
-    Also refused (``False``) when the message is pinned to another phone.
-    """
-    return await db.write("claim", lambda conn: _take(conn, id_sended, id_phone, now))
-
-
-async def claim_next(
-    db: Database,
     *,
-    id_phone: int,
-    now: float,
-    phone_ids: Sequence[int] | None = None,
-    include_unpinned: bool = True,
-    id_user: int | None = None,
-    exclusion_hold: float = EXCLUSION_HOLD,
-    refused: list[tuple[int, str]] | None = None,
-) -> Claim | None:
-    """Choose the next message as :func:`next_queued` does and claim it, in one transition.
-
-    The choice is made inside the write transaction, so two senders claiming at once get two
-    different messages (never the same one, and never a wasted try). ``phone_ids`` defaults to
-    ``[id_phone]``. ``None`` when nothing is eligible, or when the chosen message was failed
-    because its user's quota could not pay for it: its ``(id, reason)`` is then appended to
-    ``refused`` when given.
-    """
-    ids = [int(p) for p in (phone_ids if phone_ids is not None else [id_phone])]
-    params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
-    params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
-    sql = next_queued_sql(len(ids))
-    return await db.write(
-        "claim",
-        lambda conn: _claim_next(conn, sql, params, id_phone=id_phone, now=now, refused=refused),
-    )
-
-
-def _claim_next(
-    conn: sqlite3.Connection,
-    sql: str,
-    params: dict[str, object],
-    *,
-    id_phone: int,
-    now: float,
-    refused: list[tuple[int, str]] | None,
-) -> Claim | None:
-    found = conn.execute(sql, params).fetchone()
-    if found is None:
-        return None
-    message = QueuedMessage.of(found)
-    if not _take(conn, message.id, id_phone, now, refused):
-        return None
-    return Claim(message, _claimed_segments(conn, message.id))
-
-
-async def unsent_segments(db: Database, id_sended: int) -> list[int]:
-    """Sequence numbers (1-based, ascending) of the claimed segments still to submit."""
-    return list(await db.read(lambda conn: _claimed_segments(conn, id_sended)))
-
-
-def _segment_sent(
-    conn: sqlite3.Connection, id_sended: int, seq: int, reference: int | None, now: float
+    uid: bool = True,
 ) -> None:
+    """Record one segment sent; ``uid=False``: the caller's next statement updates ``uid``."""
     if reference is not None and reference < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {reference}")
     done = conn.execute(
@@ -282,6 +103,8 @@ def _segment_sent(
         conn.execute(
             "UPDATE sended SET reason = ? WHERE id = ?", (NO_REFERENCE.format(seq=seq), id_sended)
         )
+    if not uid:
+        return
     conn.execute(
         "UPDATE sended SET updated_at = :wall, uid = ("
         "  SELECT group_concat(reference, ',') FROM ("
@@ -332,6 +155,7 @@ async def mark_sent_and_claim(
     id_phone: int,
     include_unpinned: bool,
     refused: list[tuple[int, str]] | None = None,
+    idle_until: list[float | None] | None = None,
 ) -> Claim | None:
     """:func:`mark_sent`, then :func:`claim_next` for the same phone, in one commit.
 
@@ -339,7 +163,9 @@ async def mark_sent_and_claim(
     transaction: each step is still on disk before the modem hears of the next message, and a
     busy queue costs one commit per message fewer. The claim runs in a savepoint of its own: if
     it fails, the message is recorded sent all the same and ``None`` is returned (the sender
-    claims again the usual way).
+    claims again the usual way). When the claim finds nothing, ``idle_until`` (if given) gets
+    the instant a queued message next becomes eligible (:func:`queued_due_after`, ``None`` if
+    none), read in the same transaction: the sender sleeps until then without a read of its own.
     """
     if last is not None and last[1] is not None and last[1] < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {last[1]}")
@@ -353,7 +179,9 @@ async def mark_sent_and_claim(
         _mark_sent(conn, id_sended, now, last)
         conn.execute("SAVEPOINT claim_next")
         try:
-            taken = _claim_next(conn, sql, params, id_phone=id_phone, now=now, refused=refused)
+            taken = claim_next_in(conn, sql, params, id_phone=id_phone, now=now, refused=refused)
+            if taken is None and idle_until is not None:
+                idle_until.append(queued_due_after(conn, now))
         except Exception:  # noqa: BLE001 - the send is recorded; the next claim is retried apart
             conn.execute("ROLLBACK TO claim_next")
             taken = None
@@ -367,28 +195,34 @@ def _mark_sent(
     conn: sqlite3.Connection, id_sended: int, now: float, last: tuple[int, int | None] | None
 ) -> None:
     if last is not None:
-        _segment_sent(conn, id_sended, last[0], last[1], now)
+        _segment_sent(conn, id_sended, last[0], last[1], now, uid=False)
+    # One statement: the state the reports already decided, the references joined in segment
+    # order, and the compare-and-set (still sending, has segments, every one of them sent).
+    done = conn.execute(
+        "UPDATE sended SET at = :wall, updated_at = :wall, "
+        "uid = (SELECT group_concat(reference, ',') FROM ("
+        "  SELECT reference FROM sended_segment "
+        "  WHERE id_sended = :id AND reference IS NOT NULL ORDER BY seq)), "
+        "state = CASE "
+        "  WHEN EXISTS (SELECT 1 FROM sended_segment "
+        "               WHERE id_sended = :id AND report = 'failed') THEN 'failed' "
+        "  WHEN NOT EXISTS (SELECT 1 FROM sended_segment "
+        "                   WHERE id_sended = :id AND report IS NOT 'delivered') THEN 'delivered' "
+        "  ELSE 'sent' END "
+        "WHERE id = :id AND state = 'sending' "
+        "AND EXISTS (SELECT 1 FROM sended_segment WHERE id_sended = :id) "
+        "AND NOT EXISTS (SELECT 1 FROM sended_segment WHERE id_sended = :id AND state <> 'sent')",
+        {"wall": wall(now), "id": id_sended},
+    ).rowcount
+    if done:
+        return
     counts = conn.execute(
-        "SELECT count(*) AS total, coalesce(sum(state = 'sent'), 0) AS sent, "
-        "coalesce(sum(report = 'delivered'), 0) AS delivered, "
-        "coalesce(sum(report = 'failed'), 0) AS failed "
-        "FROM sended_segment WHERE id_sended = ?",
+        "SELECT count(*), coalesce(sum(state = 'sent'), 0) FROM sended_segment WHERE id_sended = ?",
         (id_sended,),
     ).fetchone()
-    total, sent = int(counts["total"]), int(counts["sent"])
     state = _state(conn, id_sended)
-    if state != MessageState.SENDING or total == 0 or sent != total:
-        detail = f"{sent} of {total} segments sent" if state == MessageState.SENDING else ""
-        raise TransitionError("mark_sent", id_sended, state, detail)
-    target = MessageState.SENT
-    if int(counts["failed"]):
-        target = MessageState.FAILED
-    elif int(counts["delivered"]) == total:
-        target = MessageState.DELIVERED
-    conn.execute(
-        "UPDATE sended SET state = ?, at = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
-        (target.value, wall(now), wall(now), id_sended),
-    )
+    detail = f"{counts[1]} of {counts[0]} segments sent" if state == MessageState.SENDING else ""
+    raise TransitionError("mark_sent", id_sended, state, detail)
 
 
 async def requeue(

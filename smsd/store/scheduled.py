@@ -140,7 +140,9 @@ async def create_scheduled(
         record(conn, [id_scheduled])
         if hook is None or is_commercial:  # quiet hours: the dispatcher judges a commercial one
             return id_scheduled, None
-        return id_scheduled, expand_on_accept(conn, id_scheduled, now=now, hook=hook)
+        return id_scheduled, expand_on_accept(
+            conn, id_scheduled, now=now, hook=hook, contacts=bool(contacts)
+        )
 
     id_scheduled, expanded = await db.write("create_scheduled", body)
     if expanded is not None:

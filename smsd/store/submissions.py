@@ -117,7 +117,7 @@ async def submit_all(
             ids.append(id_scheduled)
             made = None
             if hook is not None and not commercial and due_at <= moment:
-                made = expand_on_accept(conn, id_scheduled, now=moment, hook=hook)
+                made = expand_on_accept(conn, id_scheduled, now=moment, hook=hook, contacts=False)
             expanded += len(made or ())
             left |= made is None
         record(conn, ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from smsd.store.outbox import EXCLUSION_HOLD
+from smsd.store.claiming import EXCLUSION_HOLD, queued_due_after
 from smsd.store.scheduled import Due
 
 if TYPE_CHECKING:
@@ -63,16 +63,5 @@ async def next_scheduled_at(db: Database, *, now: float) -> float | None:
 async def next_queued_at(
     db: Database, *, now: float, exclusion_hold: float = EXCLUSION_HOLD
 ) -> float | None:
-    """The earliest instant after ``now`` a queued message becomes eligible for more phones.
-
-    That is its ``next_attempt_at`` (a retry delay) or, for a message requeued away from a
-    phone, the end of that exclusion (the phone may take it again). ``None``: no such instant.
-    """
-    found = await db.fetchone(
-        "SELECT min(CASE WHEN next_attempt_at > :now THEN next_attempt_at "
-        "ELSE next_attempt_at + :hold END) FROM sended "
-        "WHERE state = 'queued' AND sandbox = 0 AND (next_attempt_at > :now "
-        "OR (excluded_phone IS NOT NULL AND next_attempt_at + :hold > :now))",
-        {"now": now, "hold": exclusion_hold},
-    )
-    return None if found is None or found[0] is None else float(found[0])
+    """:func:`smsd.store.claiming.queued_due_after`, read through the reader connection."""
+    return await db.read(lambda conn: queued_due_after(conn, now, exclusion_hold))

@@ -74,6 +74,17 @@ class SqliteThread:
         self._calls.put((body, done, loop))
         return await done
 
+    def call(
+        self, body: Callable[[sqlite3.Connection], T], settle: Callable[[bool, object], None]
+    ) -> None:
+        """Run ``body(connection)`` in the thread; then ``settle(ok, result or error)`` in the loop.
+
+        For a caller that acts on the outcome at once (the group writer settles its batch's
+        callers in that very callback): one step of the event loop fewer than awaiting
+        :meth:`run`.
+        """
+        self._calls.put((body, settle, asyncio.get_running_loop()))
+
     async def close(self) -> None:
         """Close the connection in its thread, then end the thread."""
         try:
@@ -95,13 +106,21 @@ class SqliteThread:
             try:
                 result = body(self._conn)  # type: ignore[arg-type]  # None only while opening
             except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
-                loop.call_soon_threadsafe(_fail, done, exc)
+                if isinstance(done, asyncio.Future):
+                    loop.call_soon_threadsafe(_fail, done, exc)
+                else:
+                    loop.call_soon_threadsafe(done, False, exc)  # noqa: FBT003 - settle(ok, value)
             else:
-                loop.call_soon_threadsafe(_succeed, done, result)
+                if isinstance(done, asyncio.Future):
+                    loop.call_soon_threadsafe(_succeed, done, result)
+                else:
+                    loop.call_soon_threadsafe(done, True, result)  # noqa: FBT003 - settle(ok, value)
 
 
 _Call = tuple[
-    "Callable[[sqlite3.Connection], Any]", "asyncio.Future[Any]", "asyncio.AbstractEventLoop"
+    "Callable[[sqlite3.Connection], Any]",
+    "asyncio.Future[Any] | Callable[[bool, object], None]",
+    "asyncio.AbstractEventLoop",
 ]
 
 

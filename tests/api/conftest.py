@@ -1,5 +1,7 @@
-"""Fixtures of the HTTP tests (defined in ``http_helpers``): ``db``, ``users``, ``client``."""
+"""Fixtures of the HTTP tests: ``db`` (:mod:`support.store`), ``users`` and ``client``
+(:mod:`support.http_app`)."""
 
-from http_helpers import client, db, users
+from support.http_app import client, users
+from support.store import db
 
 __all__ = ["client", "db", "users"]

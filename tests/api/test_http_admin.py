@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from http_helpers import KEY_A, KEY_B, add_phone, get_json, post_json, serve
+from http_helpers import get_json, post_json
+from support.http_app import KEY_A, KEY_B, serve
+from support.store import add_phone
 
 A = {"X-Api-Key": KEY_A}
 B = {"X-Api-Key": KEY_B}

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import aiohttp
 import pytest
-from http_helpers import KEY_A, KEY_B, error_body, get_json, serve
+from http_helpers import error_body, get_json
 from structlog.testing import capture_logs
+from support.http_app import KEY_A, KEY_B, serve
 
 from smsd.api.app import ROUTES, make_app
 from smsd.api.routing import Route

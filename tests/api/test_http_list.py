@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from http_helpers import KEY_A, KEY_B, add_phone, add_sended, get_json
+from http_helpers import add_sended, get_json
+from support.http_app import KEY_A, KEY_B
+from support.store import add_phone
 
 from smsd.store import accounts
 

@@ -7,7 +7,9 @@ import math
 import re
 
 import pytest
-from http_helpers import KEY_A, add_phone, add_sended, serve
+from http_helpers import add_sended
+from support.http_app import KEY_A, serve
+from support.store import add_phone
 
 from smsd.api.metrics import CONTENT_TYPE, Exposition, LatencyHistogram
 from smsd.api.state import PhoneSnapshot

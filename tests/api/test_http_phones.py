@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from http_helpers import KEY_A, KEY_B, post_json, serve
+from http_helpers import post_json
+from support.http_app import KEY_A, KEY_B, serve
 
 from smsd.api.adapters import read_gammu_config
 from smsd.store import accounts

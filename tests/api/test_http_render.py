@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import aiohttp
-from http_helpers import KEY_A, post_json
+from http_helpers import post_json
+from support.http_app import KEY_A
 
 from smsd.store import accounts
 from smsd.store.rows import Recipient

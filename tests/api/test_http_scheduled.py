@@ -6,7 +6,9 @@ import json
 
 import aiohttp
 import pytest
-from http_helpers import KEY_A, KEY_B, add_phone, error_body, get_json, post_json, serve
+from http_helpers import error_body, get_json, post_json
+from support.http_app import KEY_A, KEY_B, serve
+from support.store import add_phone
 
 from smsd.config import ApiConfig
 from smsd.store import accounts

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from http_helpers import KEY_A, KEY_B, add_phone, add_sended, error_body, get_json
+from http_helpers import add_sended, error_body, get_json
+from support.http_app import KEY_A, KEY_B
+from support.store import add_phone
 
 from smsd.api.stats import php_datetime
 

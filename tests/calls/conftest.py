@@ -4,50 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import pytest
+from support.driver import QUICK
+from support.store import add_phone, db, user
 
 from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 from smsd.runtime.receiver import Receiver
-from smsd.store import accounts
-from smsd.store.db import Database
 
-FAST = {
-    "health_interval": 0.5,
-    "poll_interval": 30.0,
-    "command_timeout": 1.0,
-    "submit_timeout": 5.0,
-    "backoff_initial": 0.05,
-    "backoff_cap": 0.2,
-    "probe_attempts": 3,
-}
+if TYPE_CHECKING:
+    from smsd.store.db import Database
 
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "smsd.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def user(db) -> int:
-    return await accounts.ensure_user(db, email="admin@example.org", api_key="a" * 32, admin=True)
+__all__ = ["db", "user"]
 
 
 @pytest.fixture
 async def phone(db, user) -> int:
-    return await accounts.sync_phone(
-        db,
-        id_user=user,
-        name="m1",
-        adapter="adapters\\SerialModemAdapter",
-        adapter_data='{"device": "virtual"}',
-        priority=0,
-        limits=[],
-    )
+    return await add_phone(db, user, "m1", adapter="adapters\\SerialModemAdapter")
 
 
 class CallRig:
@@ -64,7 +40,7 @@ class CallRig:
     async def start(self, faults: Faults | None = None, **config: object) -> Modem:
         self.pty = PtyModem(VirtualModem(name="m1", faults=faults or Faults()))
         path = await self.pty.start()
-        settings = dict(FAST)
+        settings = dict(QUICK)
         settings.update(config)
         receiver = Receiver(self.db, id_phone=self.id_phone, id_user=self.id_user, name="m1")
         self.modem = Modem(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from call_helpers import until
 from structlog.testing import capture_logs
+from support.polling import until
 
 from smsd import pdu
 from smsd.config import PhoneConfig

@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from typing import TYPE_CHECKING
+
+from support import daemon_config, daemon_process
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -62,41 +63,20 @@ def wait(what, *, seconds: float = 30.0):
 def running_daemon(tmp_path: Path, phone_settings: str) -> Iterator[tuple[Path, str]]:
     """``smsd run`` with one virtual phone (plus ``phone_settings``): config path and socket."""
     socket_path = tmp_path / "api.sock"
-    config = tmp_path / "smsd.toml"
-    config.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[api]
-listen = "unix:{socket_path}"
-
-[[users]]
-email = "ops@example.org"
-api_key = "{API_KEY}"
-admin = true
-
-[[phones]]
-name = "virtual-1"
-device = "virtual"
-{phone_settings}
-""",
-        encoding="utf-8",
+    config = daemon_config.write(
+        tmp_path,
+        daemon_config.daemon(),
+        daemon_config.api(f"unix:{socket_path}"),
+        daemon_config.user("ops@example.org", API_KEY, admin=True),
+        daemon_config.phone("virtual-1", "virtual") + phone_settings + "\n",
     )
-    with (tmp_path / "daemon.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "smsd", "run", "--config", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = daemon_process.start(config, tmp_path / "daemon.log")
     try:
         wait(lambda: socket_path.exists() or process.poll() is not None)
         assert process.poll() is None, (tmp_path / "daemon.log").read_text()
         yield config, str(socket_path)
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        assert daemon_process.stop(process, timeout=30) == 0
 
 
 def smsd(*argv: str, config: Path) -> subprocess.CompletedProcess[str]:

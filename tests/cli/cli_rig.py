@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from support.store import add_phone
 
 from smsd.api.app import make_app
 from smsd.config import ApiConfig
@@ -59,15 +60,7 @@ async def _setup(tmp_path: Path, phones: list[str]):
     await accounts.ensure_user(db, email="other@example.org", api_key=OTHER_KEY)
     id_phones = {}
     for name in phones:
-        id_phones[name] = await accounts.sync_phone(
-            db,
-            id_user=id_user,
-            name=name,
-            adapter="adapters\\TestAdapter",
-            adapter_data='{"device": "virtual"}',
-            priority=0,
-            limits=[],
-        )
+        id_phones[name] = await add_phone(db, id_user, name, adapter="adapters\\TestAdapter")
     app = make_app(ApiConfig(), db, lambda: None)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import inspect
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
-from fault_rig import API_KEY, EMAIL, PHONE_SETTINGS, DaemonProcess, start_modems
+from support.fault_rig import API_KEY, EMAIL, PHONE_SETTINGS, DaemonProcess, start_modems
+from support.polling import until
 
 from smsd.modem.virtual import Faults
 from smsd.store import accounts
@@ -82,14 +81,7 @@ class Rig:
     ) -> None:
         """Poll ``predicate`` until true; fail with the daemon's log after ``timeout`` seconds."""
         try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    found = predicate()
-                    if inspect.isawaitable(found):
-                        found = await found
-                    if found:
-                        return
-                    await asyncio.sleep(0.1)
+            await until(predicate, timeout, 0.1)
         except TimeoutError:
             pytest.fail(f"timed out waiting for {what}\n{self.daemon.logs()}")
 

@@ -9,8 +9,8 @@ in flight, none goes out twice, no runtime task crashes, and the modems keep sen
 from __future__ import annotations
 
 import pytest
-from fault_rig import duplicates, wire
 from modem_fault_rig import named, running
+from support.fault_rig import duplicates, wire
 
 from smsd.store.outbox import NO_REFERENCE
 

@@ -14,8 +14,8 @@ import contextlib
 from collections import Counter
 
 import pytest
-from fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, wire
 from modem_fault_rig import Rig, named, write_config
+from support.fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, wire
 
 from smsd.modem.virtual import Faults
 from smsd.store import accounts, outbox

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from fault_rig import API_KEY, EMAIL, DaemonProcess, duplicates, start_modems, wire, write_config
+from support.fault_rig import (
+    API_KEY,
+    EMAIL,
+    DaemonProcess,
+    duplicates,
+    start_modems,
+    wire,
+    write_config,
+)
 
 from smsd.modem.virtual import Faults
 from smsd.store import accounts

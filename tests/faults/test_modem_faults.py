@@ -17,8 +17,8 @@ import asyncio
 from collections import Counter
 
 import pytest
-from fault_rig import duplicates, wire
 from modem_fault_rig import Rig, named, running
+from support.fault_rig import duplicates, wire
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from crash_copy import check_copy, copy_database
-from fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, write_config
+from support.fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, write_config
+from support.polling import until
 
 from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults
@@ -57,12 +58,6 @@ async def _schedule(db: Database, id_user: int, n: int, recipients: int) -> None
         at=None,
         numbers=[Recipient(number=f"+336{n:04d}{i:04d}") for i in range(recipients)],
     )
-
-
-async def _until(predicate, timeout: float) -> None:
-    async with asyncio.timeout(timeout):
-        while not await predicate():
-            await asyncio.sleep(0.05)
 
 
 async def _all_sent(db: Database, total: int) -> bool:
@@ -124,7 +119,7 @@ async def test_copies_taken_inside_the_writer_are_consistent(tmp_path) -> None:
         engine.wake()
         for n in range(6):
             await modems["m1" if n % 2 else "m2"].deliver(f"+3370000{n:04d}", f"incoming {n}")
-        await _until(lambda: _all_sent(db, 300), 40)
+        await until(lambda: _all_sent(db, 300), 40)
     finally:
         writer.set_progress_handler(None, 0)
         if task is not None:
@@ -172,7 +167,7 @@ async def test_copies_of_a_live_daemon_are_consistent(tmp_path) -> None:
             pin.close()
         total = sum(20 if n % 4 else 60 for n in range(12))
         try:
-            await _until(lambda: _all_sent(db, total), 40)
+            await until(lambda: _all_sent(db, total), 40)
         except TimeoutError:
             pytest.fail(f"the daemon did not finish\n{daemon.logs()}")
         assert await daemon.stop() == 0, daemon.logs()

@@ -15,7 +15,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
-from fault_rig import (
+from support.fault_rig import (
     API_KEY,
     EMAIL,
     DaemonProcess,

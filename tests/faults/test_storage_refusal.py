@@ -3,13 +3,8 @@ of accepting them and losing them (never a 201 for a row that was not stored).""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "security"))
-from security_rig import KEY_A, A, call, serve, store
+from support.security_rig import KEY_A, A, call, serve, store
 
 from smsd.store import accounts, outbox
 from smsd.store.db import Database

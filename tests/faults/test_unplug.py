@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fault_rig import API_KEY, EMAIL, start_modems, wire
+from support.fault_rig import API_KEY, EMAIL, start_modems, wire
+from support.polling import until
 
 from smsd.config import PhoneConfig
 from smsd.modem.virtual import Faults
@@ -21,17 +22,6 @@ from smsd.store.outbox import Recipient
 
 FAST = {"health_interval": 0.5, "poll_interval": 2.0, "command_timeout": 1.0, "submit_timeout": 3.0}
 SLOW = 0.6
-
-
-async def _until(predicate, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            found = predicate()
-            if asyncio.iscoroutine(found):
-                found = await found
-            if found:
-                return
-            await asyncio.sleep(0.02)
 
 
 async def _unplug_mid_submit(tmp_path, faults: Faults, *, pdu_left: bool):
@@ -54,16 +44,16 @@ async def _unplug_mid_submit(tmp_path, faults: Faults, *, pdu_left: bool):
         engine.wake()
         vm = modems["m1"].modem
         if pdu_left:
-            await _until(lambda: len(vm.submitted) == 1)
+            await until(lambda: len(vm.submitted) == 1)
         else:
-            await _until(lambda: vm.awaiting_pdu)
+            await until(lambda: vm.awaiting_pdu)
         await modems["m1"].unplug()
 
         async def settled() -> bool:
             found = await db.fetchone("SELECT state FROM sended")
             return found is not None and found["state"] not in {"queued", "sending"}
 
-        await _until(settled)
+        await until(settled)
         await asyncio.sleep(0.5)  # time for a wrongful resend through m2 to show
         found = await db.fetchone("SELECT state, reason FROM sended")
         assert found is not None

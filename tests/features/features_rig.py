@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
+from support import daemon_config
+from support.polling import until
 
 from smsd.config import load_config
 from smsd.daemon import Daemon
@@ -21,18 +23,6 @@ if TYPE_CHECKING:
 API_KEY = "q" * 32
 PLAIN_KEY = "p" * 32
 EMAIL = "ops@example.org"
-
-
-async def until(predicate, timeout: float = 15.0) -> None:
-    """Poll an async or plain predicate until it is true (generous timeout, loaded machines)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = predicate()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(0.05)
 
 
 class Hooks:
@@ -104,33 +94,24 @@ class FeatureRig:
 
     def write_config(self, extra: str = "") -> Path:
         """Write the daemon's configuration with ``extra`` TOML appended; its path."""
-        path = self.tmp_path / "smsd.toml"
-        path.write_text(
-            f"""
-[daemon]
-database = "smsd.sqlite3"
-[api]
-listen = "unix:{self.socket}"
-[[users]]
-email = "{EMAIL}"
-api_key = "{API_KEY}"
-admin = true
-[[users]]
-email = "plain@example.org"
-api_key = "{PLAIN_KEY}"
-[[phones]]
-name = "dongle"
-device = "{self.pty.path}"
-delivery_reports = false
-health_interval = 1
-poll_interval = 1
-command_timeout = 2
-submit_timeout = 5
-{extra}
-""",
-            encoding="utf-8",
+        return daemon_config.write(
+            self.tmp_path,
+            daemon_config.daemon(log_format=None),
+            daemon_config.api(f"unix:{self.socket}"),
+            daemon_config.user(EMAIL, API_KEY, admin=True),
+            daemon_config.user("plain@example.org", PLAIN_KEY),
+            daemon_config.phone(
+                "dongle",
+                self.pty.path,
+                delivery_reports=False,
+                health_interval=1,
+                poll_interval=1,
+                command_timeout=2,
+                submit_timeout=5,
+            )
+            + extra
+            + "\n",
         )
-        return path
 
     async def stop_daemon(self) -> None:
         if self._session is not None:

@@ -2,7 +2,8 @@
 
 Every HTTP door reads the header and stores through the core's command records: RaspiSMS
 (``POST /api/scheduled/``, ``GET /api/send-sms/``), SMSPartner (``/v1/send``), Gateway SMS
-(``POST /messages``) and SMSGateway24 (``addsms``, ``smstosend``, ``addalotofsms``).
+(``POST /messages``) and SMSGateway24 (``addsms``, ``smstosend``, ``addalotofsms``,
+``savepaket``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from features_rig import API_KEY, EMAIL, PLAIN_KEY, until
+from features_rig import API_KEY, EMAIL, PLAIN_KEY
+from support.polling import until
 
 from smsd.store import passwords
 
@@ -179,8 +181,65 @@ async def test_the_openapi_document_names_the_header(rig) -> None:
         ("/v1/send/", "post"),
         ("/messages/", "post"),
         ("/getdata/addsms/", "post"),
+        ("/getdata/savepaket/", "post"),
     ):
         found = [
             p for p in paths[path][method].get("parameters", []) if p["name"] == "Idempotency-Key"
         ]
         assert [p["in"] for p in found] == ["header"], path
+
+
+async def test_smsgateway24_savepaket_with_a_key(rig) -> None:
+    """A newsletter retried with its key is one campaign; sent once to each contact."""
+    await rig.start()
+    contacts = ["+33611111111", "+33622222222"]
+
+    async def getdata(route, body, key=None):
+        headers = {} if key is None else {"Idempotency-Key": key}
+        async with rig._session.post(
+            f"http://smsd/getdata/{route}", data={"token": API_KEY, **body}, headers=headers
+        ) as reply:
+            assert reply.status == 200
+            return await reply.json()
+
+    tag = (await getdata("savetag", {"title": "Staff"}))["tag_id"]
+    for number in contacts:
+        added = await getdata("savecontact", {"ctag_id": tag, "phone": number, "fullname": "A"})
+        assert added["error"] == 0
+    paket = {"title": "Meeting", "device_id": 1, "tags": str(tag), "body": "Meeting at 10"}
+    first = await getdata("savepaket", paket, "n-1")
+    again = await getdata("savepaket", dict(reversed(paket.items())), "n-1")
+    assert first["error"] == 0
+    assert again == first
+    assert await count(rig) == 1
+    refused = await getdata("savepaket", {**paket, "body": "Meeting at 11"}, "n-1")
+    assert refused["error"] == 1
+    assert refused["message"].startswith("Idempotency-Key : this key was already used")
+    for bad in ("", "x" * 256):
+        answer = await getdata("savepaket", paket, bad)
+        assert answer["error"] == 1, bad
+        assert answer["message"].startswith("Idempotency-Key : "), bad
+    # The same key on another route of the door is another request.
+    sms = {"sendto": contacts[0], "body": "Meeting at 10", "device_id": 1}
+    assert (await getdata("addsms", sms, "n-1"))["error"] == 1
+    assert await count(rig) == 1
+    # Concurrent retries with a fresh key: one campaign between them, its record written with it.
+    later = {**paket, "time_to_send": "2099-01-01 09:00:00", "body": "Party"}
+    answers = await asyncio.gather(*(getdata("savepaket", later, "n-2") for _ in range(6)))
+    assert {a["error"] for a in answers} == {0}
+    assert len({a["paket_id"] for a in answers}) == 1
+    assert answers[0]["paket_id"] != first["paket_id"]
+    assert await count(rig) == 2
+    rows = await rig.daemon.db.fetchall("SELECT key, ids FROM command_record ORDER BY key")
+    assert [(r["key"], json.loads(r["ids"])) for r in rows] == [
+        ("n-1", [first["paket_id"]]),
+        ("n-2", [answers[0]["paket_id"]]),
+    ]
+    # Without the header nothing changes: two requests, two campaigns.
+    await getdata("savepaket", later)
+    await getdata("savepaket", later)
+    assert await count(rig) == 4
+    # The first newsletter (due now) goes out once to each contact; the others wait until 2099.
+    await until(lambda: len(rig.wire()) == 2)
+    await asyncio.sleep(1.0)
+    assert sorted(rig.wire()) == [(n, "Meeting at 10") for n in contacts]

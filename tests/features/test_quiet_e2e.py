@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from features_rig import until
+from support.polling import until
 
 
 def _window(covering_now: bool) -> str:

@@ -3,7 +3,8 @@ reason, and quota_level / quota_reached are posted to the user's webhooks."""
 
 from __future__ import annotations
 
-from features_rig import PLAIN_KEY, until
+from features_rig import PLAIN_KEY
+from support.polling import until
 
 NUMBERS = [f"+3361234567{n}" for n in range(4)]
 

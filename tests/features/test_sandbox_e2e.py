@@ -3,7 +3,7 @@ and marked, webhooks fired, never on the modem's wire, never charged."""
 
 from __future__ import annotations
 
-from features_rig import until
+from support.polling import until
 
 
 async def test_sandbox_message_is_delivered_without_the_modem(rig) -> None:

@@ -3,7 +3,7 @@ out; later messages to it are not sent; START lets the next one through; the lis
 
 from __future__ import annotations
 
-from features_rig import until
+from support.polling import until
 
 CLIENT = "+33687654321"
 ANSWER = "Demande prise en compte, vous ne recevrez plus de messages."

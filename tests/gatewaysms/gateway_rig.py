@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import aiohttp
 import pytest
+from support import daemon_config
+from support.polling import until
 
 from smsd.api.server import api_factory
 from smsd.config import load_config
@@ -21,19 +23,7 @@ if TYPE_CHECKING:
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
 
-__all__ = ["KEY", "OTHER_KEY", "GatewayRig", "gateway", "until"]
-
-
-async def until(predicate, timeout: float = 15.0, interval: float = 0.02) -> None:
-    """Wait until ``predicate()`` (a value or an awaitable) is true."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = predicate()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(interval)
+__all__ = ["KEY", "OTHER_KEY", "GatewayRig", "gateway"]
 
 
 class GatewayRig:
@@ -52,36 +42,20 @@ class GatewayRig:
     ) -> None:
         self.pty = PtyModem(VirtualModem(name="m1", faults=faults or Faults()))
         path = await self.pty.start()
-        config_path = self.tmp_path / "smsd.toml"
-        config_path.write_text(
-            f"""
-[daemon]
-database = "smsd.sqlite3"
-
-[api]
-listen = "127.0.0.1:0"
-{extra_api}
-
-[[users]]
-email = "ops@example.org"
-api_key = "{KEY}"
-admin = true
-
-[[users]]
-email = "other@example.org"
-api_key = "{OTHER_KEY}"
-
-[[phones]]
-name = "m1"
-device = "{path}"
-delivery_reports = true
-health_interval = 0.5
-poll_interval = 2
-command_timeout = 1
-submit_timeout = 3
-{extra}
-""",
-            encoding="utf-8",
+        config_path = daemon_config.write(
+            self.tmp_path,
+            daemon_config.daemon(log_format=None),
+            daemon_config.api("127.0.0.1:0") + extra_api + "\n",
+            daemon_config.user("ops@example.org", KEY, admin=True),
+            daemon_config.user("other@example.org", OTHER_KEY),
+            daemon_config.phone(
+                "m1",
+                path,
+                delivery_reports=True,
+                **daemon_config.QUICK,
+            )
+            + extra
+            + "\n",
         )
         servers = []
 

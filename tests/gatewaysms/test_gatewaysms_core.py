@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from gateway_rig import until
+from support.polling import until
 
 from smsd.store import quota
 

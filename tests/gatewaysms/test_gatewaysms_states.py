@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway_rig import until
+from support.polling import until
 
 from smsd.modem.virtual import Faults
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from hotplug_helpers import until
 from hotplug_settings import FAST
 from structlog.testing import capture_logs
+from support.engine import schedule
+from support.polling import until
 
 from smsd.config import (
     ApiConfig,
@@ -19,19 +20,6 @@ from smsd.config import (
 from smsd.daemon import Daemon
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 from smsd.store import accounts, devices
-from smsd.store.outbox import Recipient
-from smsd.store.scheduled import create_scheduled
-
-
-async def schedule(rig, text: str, *numbers: str) -> None:
-    await create_scheduled(
-        rig.db,
-        id_user=rig.id_user,
-        text=text,
-        at=None,
-        numbers=[Recipient(number=n) for n in numbers],
-    )
-    rig.engine.wake()
 
 
 async def sended(rig) -> dict[int, tuple[str, int | None, str]]:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 from structlog.testing import capture_logs
+from support.driver import QUICK
+from support.polling import until
 
 from smsd import pdu
 from smsd.errors import ModemUnavailableError, SendError
@@ -43,15 +45,7 @@ class Harness:
 
     async def start(self, *, wait_ready: bool = True) -> Modem:
         path = await self.pty.start()
-        settings: dict[str, object] = {
-            "health_interval": 0.5,
-            "poll_interval": 30.0,
-            "command_timeout": 1.0,
-            "submit_timeout": 5.0,
-            "backoff_initial": 0.05,
-            "backoff_cap": 0.2,
-            "probe_attempts": 3,
-        }
+        settings = dict(QUICK)
         settings.update(self.config)
         config = ModemConfig(name="m1", device=path, **settings)  # type: ignore[arg-type]
         self.modem = Modem(config, on_incoming=self.on_incoming)
@@ -81,12 +75,6 @@ async def harness_factory():
     yield make
     for harness in made:
         await harness.close()
-
-
-async def until(predicate, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.02)
 
 
 async def serving(modem: Modem) -> None:

@@ -7,6 +7,7 @@ import contextlib
 
 import pytest
 from broker import Broker
+from support import daemon_config
 
 from smsd.config import load_config
 from smsd.daemon import Daemon
@@ -36,40 +37,21 @@ class DaemonRig:
     async def start(
         self, *names: str, mqtt: str = "", extra: str = "", phone_extra: str = ""
     ) -> Daemon:
-        phones = ""
+        phones = []
         for name in names or ("dongle-1",):
             pty = PtyModem(VirtualModem(name=name))
             path = await pty.start()
             self.modems[name] = pty
-            phones += (
-                f'\n[[phones]]\nname = "{name}"\ndevice = "{path}"\nhealth_interval = 0.5\n'
-                "poll_interval = 2.0\ncommand_timeout = 1.0\nsubmit_timeout = 3.0\n"
-                f"{phone_extra}\n"
-            )
-        config = self.tmp_path / "smsd.toml"
-        config.write_text(
-            f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[[users]]
-email = "ops@example.org"
-api_key = "{API_KEY}"
-admin = true
-{phones}
-{extra}
-[mqtt]
-enabled = true
-host = "127.0.0.1"
-port = {self.broker.port}
-client_id = "smsd-test"
-state_interval = 1
-reconnect_max = 0.5
-notify_to = "+33611111111"
-{mqtt}
-""",
-            encoding="utf-8",
+            phones.append(daemon_config.phone(name, path, **daemon_config.QUICK) + phone_extra)
+        config = daemon_config.write(
+            self.tmp_path,
+            daemon_config.daemon(),
+            daemon_config.user("ops@example.org", API_KEY, admin=True),
+            *phones,
+            extra,
+            '[mqtt]\nenabled = true\nhost = "127.0.0.1"\n'
+            f'port = {self.broker.port}\nclient_id = "smsd-test"\nstate_interval = 1\n'
+            f'reconnect_max = 0.5\nnotify_to = "+33611111111"\n{mqtt}\n',
         )
         self.daemon = Daemon(load_config(config), api_factory=None, announce=lambda _text: None)
         self.task = asyncio.create_task(self.daemon.serve())

@@ -10,18 +10,6 @@ from typing import Self
 import aiomqtt
 
 
-async def until(predicate, timeout: float = 15.0, interval: float = 0.02) -> None:
-    """Poll an async or plain predicate until it is true (generous: loaded machines)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            value = predicate()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(interval)
-
-
 class Subscriber:
     """A test client with a persistent session (QoS 1) that reconnects by itself.
 

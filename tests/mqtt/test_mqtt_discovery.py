@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import jinja2
 from ha_schema import validate
-from mqtt_helpers import Subscriber, publish, until
+from mqtt_helpers import Subscriber, publish
+from support.polling import until
 
 from smsd.mqtt import Discovery, Topics
 from smsd.mqtt.commands import parse_json

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from mqtt_helpers import Subscriber, publish, until
+from mqtt_helpers import Subscriber, publish
 from structlog.testing import capture_logs
+from support.polling import until
 
 from smsd.store.rows import Recipient
 from smsd.store.scheduled import create_scheduled

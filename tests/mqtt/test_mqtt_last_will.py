@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 
-from mqtt_helpers import Subscriber, until
+from mqtt_helpers import Subscriber
+from support import daemon_config, daemon_process
+from support.polling import until
 
 
 async def test_killed_daemon_goes_offline_through_its_last_will(tmp_path, broker):
-    config = tmp_path / "smsd.toml"
-    config.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-[api]
-listen = "127.0.0.1:0"
-[[phones]]
-name = "virtual-1"
-device = "virtual"
-[mqtt]
-enabled = true
-host = "127.0.0.1"
-port = {broker.port}
-client_id = "smsd-killed"
-""",
-        encoding="utf-8",
+    config = daemon_config.write(
+        tmp_path,
+        daemon_config.daemon(),
+        daemon_config.api("127.0.0.1:0"),
+        daemon_config.phone("virtual-1", "virtual"),
+        '[mqtt]\nenabled = true\nhost = "127.0.0.1"\n'
+        f'port = {broker.port}\nclient_id = "smsd-killed"\n',
     )
     async with Subscriber(broker.port, "smsd/status", client_id="t-will") as sub:
-        with (tmp_path / "daemon.log").open("wb") as log:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "smsd", "run", "--config", str(config),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        process = await daemon_process.start_async(config, tmp_path / "daemon.log")
         try:
             await until(lambda: sub.on("smsd/status")[-1:] == [b"online"], timeout=30)
             process.send_signal(signal.SIGKILL)

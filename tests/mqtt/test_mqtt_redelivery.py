@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mqtt_helpers import Subscriber, publish, until
+from mqtt_helpers import Subscriber, publish
 from mqtt_proxy import MqttProxy
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "faults"))
-
-from fault_rig import DaemonProcess, start_modems, write_config
+from support.fault_rig import DaemonProcess, start_modems, write_config
+from support.polling import until
 
 from smsd.modem.virtual import Faults
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TO = "+33612345678"
 

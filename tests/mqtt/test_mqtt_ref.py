@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from mqtt_helpers import Subscriber, publish, until
+from mqtt_helpers import Subscriber, publish
+from support.polling import until
 
 TO = "+33612345678"
 

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from reliability_helpers import add_phone, add_user
+from reliability_helpers import add_user
+from support.store import add_phone, db
 
-from smsd.store.db import Database
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "smsd.sqlite3")
-    yield database
-    await database.close()
+__all__ = ["db"]
 
 
 @pytest.fixture

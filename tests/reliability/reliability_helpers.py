@@ -17,18 +17,6 @@ async def add_user(db, email: str = "a@example.org") -> int:
     return await accounts.ensure_user(db, email=email, api_key=next(KEYS))
 
 
-async def add_phone(db, id_user: int, name: str = "m1") -> int:
-    return await accounts.sync_phone(
-        db,
-        id_user=id_user,
-        name=name,
-        adapter="smsd\\Modem",
-        adapter_data='{"device": "virtual"}',
-        priority=0,
-        limits=[],
-    )
-
-
 async def add_hook(db, id_user: int, url: str = "http://127.0.0.1:9/hook") -> int:
     return await webhooks.create_webhook(
         db, id_user=id_user, url=url, type_="phone_reliability", secret="s" * 32

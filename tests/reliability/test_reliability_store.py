@@ -6,17 +6,8 @@ import asyncio
 import json
 
 import pytest
-from reliability_helpers import (
-    NOW,
-    add_hook,
-    add_phone,
-    add_user,
-    events,
-    mix,
-    phone_status,
-    sent,
-    setting,
-)
+from reliability_helpers import NOW, add_hook, add_user, events, mix, phone_status, sent, setting
+from support.store import add_phone
 
 from smsd.errors import StoreError
 from smsd.store import accounts, outbox

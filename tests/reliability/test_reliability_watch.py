@@ -7,17 +7,13 @@ import contextlib
 import math
 
 import pytest
-from reliability_helpers import NOW, add_hook, add_phone, events, mix, phone_status, setting
+from reliability_helpers import NOW, add_hook, events, mix, phone_status, setting
 from structlog.testing import capture_logs
+from support.polling import until
+from support.store import add_phone
 
 from smsd.errors import StoreError
 from smsd.runtime.reliability import INTERVAL, ReliabilityWatch
-
-
-async def until(condition, timeout: float = 20.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @contextlib.asynccontextmanager

@@ -16,6 +16,8 @@ from email import message_from_bytes
 from email.policy import default as default_policy
 
 from aiosmtpd.smtp import SMTP
+from support import daemon_config
+from support.polling import until
 
 from smsd.api.server import api_factory
 from smsd.config import load_config
@@ -24,17 +26,6 @@ from smsd.modem.virtual import PtyModem, VirtualModem
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 EMAIL = "admin@example.org"
-
-
-async def until(predicate, timeout: float = 20.0, interval: float = 0.05) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            value = predicate()
-            if asyncio.iscoroutine(value):
-                value = await value
-            if value:
-                return
-            await asyncio.sleep(interval)
 
 
 def free_port() -> int:
@@ -87,20 +78,16 @@ class DaemonRig:
             pty = PtyModem(VirtualModem(name=name))
             path = await pty.start()
             self.modems[name] = pty
-            blocks.append(
-                f'[[phones]]\nname = "{name}"\ndevice = "{path}"\nhealth_interval = 0.5\n'
-                "poll_interval = 2.0\ncommand_timeout = 1.0\nsubmit_timeout = 3.0\n"
-            )
-        text = (
-            '[daemon]\ndatabase = "smsd.sqlite3"\n\n[api]\nlisten = "127.0.0.1:0"\n\n'
-            f'[[users]]\nemail = "{EMAIL}"\napi_key = "{API_KEY}"\nadmin = true\n{user}\n'
-            "[webhooks]\nretry_initial = 0.2\nretry_max = 0.5\n\n"
-            + "\n".join(blocks)
-            + "\n"
-            + extra
+            blocks.append(daemon_config.phone(name, path, **daemon_config.QUICK))
+        path = daemon_config.write(
+            self.tmp_path,
+            daemon_config.daemon(log_format=None),
+            daemon_config.api("127.0.0.1:0"),
+            daemon_config.user(EMAIL, API_KEY, admin=True) + user + "\n",
+            "[webhooks]\nretry_initial = 0.2\nretry_max = 0.5\n",
+            *blocks,
+            extra,
         )
-        path = self.tmp_path / "smsd.toml"
-        path.write_text(text, encoding="utf-8")
         config = load_config(path)
 
         def factory(*args, **kwargs):

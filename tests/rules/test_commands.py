@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from rules_rig import settle, until
+from rules_rig import settle
 from structlog.testing import capture_logs
+from support.polling import until
 
 from smsd.matching import Command
 from smsd.runtime.commands import MAX_OUTPUT, run_command

@@ -6,7 +6,8 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
-from rules_rig import API_KEY, EMAIL, settle, until
+from rules_rig import API_KEY, EMAIL, settle
+from support.polling import until
 
 from smsd.store.passwords import set_password
 

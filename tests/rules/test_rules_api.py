@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import aiohttp
-from rules_rig import API_KEY, EMAIL, until
+from rules_rig import API_KEY, EMAIL
+from support.polling import until
 
 KEY = {"X-Api-Key": API_KEY}
 CONFIGURED = f"""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from rules_rig import EMAIL, free_port, settle, until
+from rules_rig import EMAIL, free_port, settle
+from support.polling import until
 
 SENDER = "+33611111111"
 

@@ -6,7 +6,8 @@ import json
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from rules_rig import EMAIL, until
+from rules_rig import EMAIL
+from support.polling import until
 
 from smsd.store import accounts
 

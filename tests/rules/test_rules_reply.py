@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from rules_rig import EMAIL, DaemonRig, settle, until
+from rules_rig import EMAIL, DaemonRig, settle
+from support.polling import until
 
 from smsd.store import accounts
 

@@ -3,8 +3,9 @@ back after the restart delay and the message is still answered, once."""
 
 from __future__ import annotations
 
-from rules_rig import EMAIL, settle, until
+from rules_rig import EMAIL, settle
 from structlog.testing import capture_logs
+from support.polling import until
 
 from smsd.store import rules as rules_store
 

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from runtime_helpers import until
+from support.polling import until
 
 from smsd.at.channel import State
 from smsd.modem.virtual import Faults
+from smsd.runtime import failures as failures_module
 from smsd.runtime import sender as sender_module
 from smsd.runtime.sender import Sender
 from smsd.store import outbox
@@ -157,7 +158,7 @@ async def row_state(rig, id_sended: int) -> tuple[str, str | None, list[tuple[st
 
 async def cancel_at(rig, monkeypatch, case: Case):
     """Start a phone, send LONG to one number, cancel the sender at ``case``; return the row id."""
-    monkeypatch.setattr(sender_module, "retry_delay", lambda _attempts: 0.0)
+    monkeypatch.setattr(failures_module, "retry_delay", lambda _attempts: 0.0)
     # No health checks in between: the AT traffic on the port is the send path's alone.
     phone = await rig.add("m1", case.faults(), health_interval=60.0)
     if case.store_call is not None:

@@ -6,14 +6,14 @@ import asyncio
 import random
 from datetime import datetime
 
-from runtime_helpers import until
+from support.engine import schedule
+from support.polling import until
 
 from smsd import pdu
 from smsd.config import LimitConfig
 from smsd.modem.virtual import Faults
 from smsd.runtime.dispatcher import Dispatcher
 from smsd.store import accounts, outbox
-from smsd.store.outbox import Recipient
 from smsd.templating.messages import render_message, resolve_conditional
 
 LONG = "Your parcel is on its way and will arrive tomorrow between 9 and 12. " * 3
@@ -26,19 +26,6 @@ async def states(rig, ids=None):
         for row in rows
         if ids is None or row["id"] in ids
     }
-
-
-async def schedule(rig, text, *numbers, **kw):
-    id_scheduled = await outbox.create_scheduled(
-        rig.db,
-        id_user=rig.id_user,
-        text=text,
-        at=None,
-        numbers=[Recipient(number=n) for n in numbers],
-        **kw,
-    )
-    rig.engine.wake()
-    return id_scheduled
 
 
 async def all_in(rig, wanted: set[str], count: int):

@@ -6,7 +6,7 @@ import asyncio
 import time
 from datetime import datetime
 
-from runtime_helpers import until
+from support.polling import until
 
 from smsd.store import outbox
 from smsd.store.outbox import Recipient

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from injection_helpers import AT_ERRORS, STORE_ERRORS
-from runtime_helpers import until
+from support.polling import until
 
 from smsd import pdu
 from smsd.modem.session import Session

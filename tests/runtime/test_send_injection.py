@@ -14,12 +14,13 @@ import asyncio
 
 import pytest
 from injection_helpers import AT_ERRORS, STORE_ERRORS, tree
-from runtime_helpers import until
+from support.polling import until
 
 from smsd.at import errors as at_errors
 from smsd.at.transport import AtTransport
 from smsd.errors import StoreError
 from smsd.modem.virtual import Faults
+from smsd.runtime import failures as failures_module
 from smsd.runtime import sender as sender_module
 from smsd.runtime import supervision
 from smsd.store import errors as store_errors
@@ -109,7 +110,7 @@ async def goes_on(rig) -> None:
 
 @pytest.fixture
 async def phone(rig, monkeypatch):
-    monkeypatch.setattr(sender_module, "retry_delay", lambda _attempts: 3600.0)
+    monkeypatch.setattr(failures_module, "retry_delay", lambda _attempts: 3600.0)
     monkeypatch.setattr(supervision, "RESTART_INITIAL", 0.05)
     made = await rig.add("m1", health_interval=60.0, delivery_reports=False)
     await rig.start()

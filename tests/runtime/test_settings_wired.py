@@ -12,8 +12,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from runtime_helpers import until
 from structlog.testing import capture_logs
+from support.polling import until
 
 from smsd import pdu
 from smsd.at.errors import AtTimeout

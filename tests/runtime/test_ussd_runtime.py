@@ -15,25 +15,13 @@ import itertools
 import json
 import statistics
 
-from runtime_helpers import until
+from support.engine import schedule
+from support.polling import until
 
 from smsd.modem.virtual import Faults
-from smsd.store import outbox
 from smsd.store import webhooks as webhook_store
-from smsd.store.outbox import Recipient
 
 SUBMIT = 0.05
-
-
-async def schedule(rig, text, *numbers):
-    await outbox.create_scheduled(
-        rig.db,
-        id_user=rig.id_user,
-        text=text,
-        at=None,
-        numbers=[Recipient(number=n) for n in numbers],
-    )
-    rig.engine.wake()
 
 
 async def sent_count(rig) -> int:

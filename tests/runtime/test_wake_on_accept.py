@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from runtime_helpers import until
+from support.polling import until
 
 from smsd.store import outbox
 from smsd.store.rows import Recipient

@@ -4,7 +4,7 @@ phones, groups, contacts or messages, whether it knows the ids or guesses them."
 from __future__ import annotations
 
 import pytest
-from security_rig import KEY_B, A, B, call, serve, store
+from support.security_rig import KEY_B, A, B, call, serve, store
 
 from smsd.store import accounts
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import aiohttp
 import pytest
-from security_rig import KEY_A, A, call, serve, store
+from support.security_rig import KEY_A, A, call, serve, store
 
 from smsd.api.app import make_app
 from smsd.api.server import ApiServer

@@ -7,8 +7,8 @@ import stat
 
 import aiohttp
 import pytest
-from security_rig import A, store
 from structlog.testing import capture_logs
+from support.security_rig import A, store
 
 from smsd.api.app import make_app
 from smsd.api.server import ApiServer, is_loopback

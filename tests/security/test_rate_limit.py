@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from security_rig import KEY_A, A, call, serve, store
 from structlog.testing import capture_logs
+from support.security_rig import KEY_A, A, call, serve, store
 
 from smsd.api.auth import FailureLimiter
 from smsd.config import ApiConfig

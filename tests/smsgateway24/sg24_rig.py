@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 import aiohttp
+from support import daemon_config
 
 from smsd.api.server import api_factory
 from smsd.config import load_config
@@ -29,28 +30,17 @@ EMAIL = "ops@example.org"
 API_KEY = "0123456789abcdef0123456789abcdef"
 PASSWORD = "correct horse battery"  # noqa: S105 - a test password
 
-CONFIG = f"""
-[daemon]
-database = "smsd.sqlite3"
 
-[api]
-listen = "127.0.0.1:0"
-
-[[users]]
-email = "{EMAIL}"
-api_key = "{API_KEY}"
-admin = true
-
-[[phones]]
-name = "virtual-1"
-device = "virtual"
-health_interval = 0.5
-
-[[phones]]
-name = "virtual-2"
-device = "virtual"
-health_interval = 0.5
-"""
+def write_config(directory: Path) -> Path:
+    """The daemon's configuration: the admin user, two virtual phones."""
+    return daemon_config.write(
+        directory,
+        daemon_config.daemon(log_format=None),
+        daemon_config.api("127.0.0.1:0"),
+        daemon_config.user(EMAIL, API_KEY, admin=True),
+        daemon_config.phone("virtual-1", "virtual", health_interval=0.5),
+        daemon_config.phone("virtual-2", "virtual", health_interval=0.5),
+    )
 
 
 class Running:
@@ -116,8 +106,7 @@ class _Recorded:
 
 @contextlib.asynccontextmanager
 async def running_daemon(tmp_path: Path):
-    path = tmp_path / "smsd.toml"
-    path.write_text(CONFIG, encoding="utf-8")
+    path = write_config(tmp_path)
     servers: list[_Recorded] = []
 
     def factory(*args, **kwargs):

@@ -15,15 +15,7 @@ import json
 import time
 
 from sg24_rig import API_KEY, EMAIL, PASSWORD, running_daemon, set_password
-
-
-async def until(predicate, timeout: float = 30.0, interval: float = 0.1):
-    async with asyncio.timeout(timeout):
-        while True:
-            found = await predicate()
-            if found:
-                return found
-            await asyncio.sleep(interval)
+from support.polling import until
 
 
 async def test_a_seed_client_works_end_to_end(tmp_path) -> None:

@@ -6,18 +6,14 @@ The virtual modems and the receiver run in the test's event loop; clients that b
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import os
-import signal
-import sys
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from support import daemon_config, daemon_process
 
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
 
@@ -61,61 +57,23 @@ class Receiver:
 
 
 def write_config(directory: Path, modem: PtyModem) -> Path:
-    path = directory / "smsd.toml"
-    path.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[api]
-listen = "127.0.0.1:0"
-
-[api.smspartner]
-default_region = "FR"
-commercial = false
-
-[webhooks]
-retry_initial = 0.2
-retry_max = 1
-
-[[users]]
-email = "ops@example.org"
-api_key = "{KEY}"
-admin = true
-
-[[phones]]
-name = "dongle-1"
-device = "{modem.path}"
-delivery_reports = true
-poll_interval = 1
-health_interval = 2
-command_timeout = 2
-submit_timeout = 5
-""",
-        encoding="utf-8",
+    return daemon_config.write(
+        directory,
+        daemon_config.daemon(),
+        daemon_config.api("127.0.0.1:0"),
+        '[api.smspartner]\ndefault_region = "FR"\ncommercial = false\n',
+        "[webhooks]\nretry_initial = 0.2\nretry_max = 1\n",
+        daemon_config.user("ops@example.org", KEY, admin=True),
+        daemon_config.phone(
+            "dongle-1",
+            modem.path,
+            delivery_reports=True,
+            poll_interval=1,
+            health_interval=2,
+            command_timeout=2,
+            submit_timeout=5,
+        ),
     )
-    return path
-
-
-async def wait_for_api(log: Path, timeout: float = 30) -> str:
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""  # noqa: ASYNC240 - a small local file
-        for line in text.splitlines():
-            with contextlib.suppress(ValueError):
-                event = json.loads(line)
-                if isinstance(event, dict) and event.get("event") == "api_listening":
-                    return str(event["address"]).removeprefix("http://")
-        await asyncio.sleep(0.05)
-    raise AssertionError(text)
-
-
-async def until(predicate, timeout: float = 30.0, interval: float = 0.05) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(interval)
 
 
 @contextlib.asynccontextmanager
@@ -128,20 +86,10 @@ async def running_daemon(directory: Path):
     log = directory / "daemon.log"
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "smsd", "run", "--config", str(write_config(directory, modem)),
-            stdout=out, stderr=asyncio.subprocess.STDOUT, env=env,
-        )  # fmt: skip
+    process = await daemon_process.start_async(write_config(directory, modem), log, env=env)
     try:
-        yield await wait_for_api(log), modem, receiver
+        yield await daemon_process.api_listening(log), modem, receiver
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await daemon_process.stop_async(process)
         await receiver.stop()
         await modem.stop()

@@ -1,62 +1,27 @@
-"""Shared pieces of the SMSPartner door tests: a SQLite file, two users, the app on loopback."""
+"""Shared pieces of the SMSPartner door tests: the app on loopback with its clock at :data:`NOW`,
+requests and XML answers (the database and users: :mod:`support.store`, :mod:`support.http_app`)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from support import http_app
+from support.http_app import KEY_A as KEY
+from support.http_app import KEY_B as OTHER_KEY
 
-from smsd.api.app import make_app
-from smsd.config import ApiConfig
-from smsd.store import accounts
-from smsd.store.db import Database
+__all__ = ["KEY", "NOW", "OTHER_KEY", "call", "client", "send", "serve", "xml_values"]
 
-KEY = "0123456789abcdef0123456789abcdef"
-OTHER_KEY = "fedcba9876543210fedcba9876543210"
 NOW = dt.datetime(2030, 6, 10, 10, 2, 0).timestamp()  # noqa: DTZ001 - local wall time
 """The app's clock: 10 June 2030, 10:02 local time."""
 
 
-class Wakes:
-    """Counts the dispatcher wake-ups the API asked for."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self) -> None:
-        self.count += 1
-
-
-@contextlib.asynccontextmanager
-async def serve(db, config: ApiConfig | None = None, **kwargs):
-    wakes = Wakes()
+def serve(db, config=None, **kwargs):
+    """:func:`support.http_app.serve` with the app's clock at :data:`NOW` unless told."""
     kwargs.setdefault("clock", lambda: NOW)
-    app = make_app(config or ApiConfig(), db, wakes, **kwargs)
-    running = TestClient(TestServer(app))
-    await running.start_server()
-    running.wakes = wakes
-    try:
-        yield running
-    finally:
-        await running.close()
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "smsd.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def users(db):
-    a = await accounts.ensure_user(db, email="a@example.org", api_key=KEY)
-    b = await accounts.ensure_user(db, email="b@example.org", api_key=OTHER_KEY)
-    return a, b
+    return http_app.serve(db, config, **kwargs)
 
 
 @pytest.fixture

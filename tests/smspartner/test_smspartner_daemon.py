@@ -14,7 +14,8 @@ import json
 import shutil
 
 import pytest
-from daemon_rig import KEY, running_daemon, until
+from daemon_rig import KEY, running_daemon
+from support.polling import until
 
 NUMBER = "+33612345678"
 

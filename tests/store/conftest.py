@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from store_rig import add_phone
+from support.store import add_phone, db, user
 
-from smsd.store import accounts
-from smsd.store.db import Database
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "smsd.sqlite3")
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def user(db) -> int:
-    return await accounts.ensure_user(db, email="admin@example.org", api_key="a" * 32, admin=True)
+__all__ = ["db", "user"]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import time
 
 import pytest
-from store_rig import add_phone
+from support.store import add_phone
 
 from smsd.store import dashboard
 from smsd.store.walltime import wall

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from store_helpers import queue
-from store_rig import add_phone
+from support.store import add_phone
 
 from smsd.store import accounts, listing, outbox
 from smsd.store.errors import InvalidValueError, NotFoundError

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from store_helpers import NOW, queue, segment_states, send_all, state
-from store_rig import add_phone
+from support.store import add_phone
 
 from smsd.store import accounts, outbox
 from smsd.store.db import Database

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from support import daemon_config
+from support.polling import until
 
 from smsd.config import load_config
 from smsd.daemon import Daemon
@@ -44,50 +46,22 @@ class WebRig:
     async def until(
         self, predicate: Callable[[], Awaitable[object] | object], timeout: float = 20.0
     ) -> None:
-        async with asyncio.timeout(timeout):
-            while True:
-                found = predicate()
-                if inspect.isawaitable(found):
-                    found = await found
-                if found:
-                    return
-                await asyncio.sleep(0.05)
+        await until(predicate, timeout, 0.05)
 
 
 def _config(tmp_path: Path, device: str, port: int) -> Path:
-    path = tmp_path / "smsd.toml"
-    path.write_text(
-        f"""
-[daemon]
-database = "smsd.sqlite3"
-log_format = "json"
-
-[api]
-listen = "127.0.0.1:{port}"
-
-[web]
-refresh = 1
-
-[[users]]
-email = "ops@example.org"
-api_key = "{ADMIN_KEY}"
-admin = true
-
-[[users]]
-email = "other@example.org"
-api_key = "{OTHER_KEY}"
-
-[[phones]]
-name = "dongle-1"
-device = "{device}"
-delivery_reports = true
-poll_interval = 1
-health_interval = 2
-limits = [{{ volume = 100, startpoint = "today" }}]
-""",
-        encoding="utf-8",
+    return daemon_config.write(
+        tmp_path,
+        daemon_config.daemon(),
+        daemon_config.api(f"127.0.0.1:{port}"),
+        "[web]\nrefresh = 1\n",
+        daemon_config.user("ops@example.org", ADMIN_KEY, admin=True),
+        daemon_config.user("other@example.org", OTHER_KEY),
+        daemon_config.phone(
+            "dongle-1", device, delivery_reports=True, poll_interval=1, health_interval=2
+        )
+        + 'limits = [{ volume = 100, startpoint = "today" }]\n',
     )
-    return path
 
 
 @contextlib.asynccontextmanager

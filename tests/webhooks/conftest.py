@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from webhook_helpers import API_KEY, Receiver, add_phone
+from support.store import add_phone, db
+from webhook_helpers import API_KEY, Receiver
 
 from smsd.store import accounts
-from smsd.store.db import Database
 
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "smsd.sqlite3")
-    yield database
-    await database.close()
+__all__ = ["db"]
 
 
 @pytest.fixture

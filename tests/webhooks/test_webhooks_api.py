@@ -8,7 +8,8 @@ import time
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from webhook_helpers import API_KEY, FAST, OTHER_KEY, events, send, wait_until
+from support.polling import until
+from webhook_helpers import API_KEY, FAST, OTHER_KEY, events, send
 
 from smsd.api.app import make_app
 from smsd.config import ApiConfig, WebhooksConfig
@@ -178,7 +179,7 @@ async def test_end_to_end_webhook_made_over_the_api(client, db, user, phone, rec
     sender = WebhookSender(db, FAST)
     await sender.start()
     try:
-        await wait_until(lambda: receiver.hits)
+        await until(lambda: receiver.hits)
     finally:
         await sender.stop()
     [hit] = receiver.hits

@@ -9,16 +9,9 @@ import time
 from dataclasses import replace
 
 from structlog.testing import capture_logs
-from webhook_helpers import (
-    API_KEY,
-    FAST,
-    Receiver,
-    add_phone,
-    events,
-    queue,
-    send,
-    wait_until,
-)
+from support.polling import until
+from support.store import add_phone
+from webhook_helpers import API_KEY, FAST, Receiver, events, queue, send
 
 from smsd.store import accounts, inbox, outbox
 from smsd.store import webhooks as store
@@ -71,8 +64,8 @@ async def test_delivers_raspisms_form_signed(db, user, phone, receiver) -> None:
     rid = await receive(db, user, phone, text="a/b é & c")
     async with running(db, keys=ring(user)) as sender:
         sender.wake()
-        await wait_until(lambda: receiver.hits)
-        await wait_until(lambda: sender.in_flight == 0)
+        await until(lambda: receiver.hits)
+        await until(lambda: sender.in_flight == 0)
     [hit] = receiver.hits
     form = hit.form
     assert hit.path == "/hook"
@@ -103,8 +96,8 @@ async def test_retries_until_the_receiver_answers(db, user, phone, receiver) -> 
     await hook(db, user, receiver.url())
     await receive(db, user, phone)
     async with running(db):
-        await wait_until(lambda: receiver.hits)
-    await wait_until(lambda: states(db), timeout=5)
+        await until(lambda: receiver.hits)
+    await until(lambda: states(db), timeout=5)
     assert len(receiver.tries) == 4
     # the same event on every attempt: same id, same RaspiSMS random id and timestamp
     assert len({t.headers["X-Smsd-Event-Id"] for t in receiver.tries}) == 1
@@ -128,7 +121,7 @@ async def test_gives_up_after_max_age_and_logs_once(db, user, phone, receiver) -
 
     with capture_logs() as logs:
         async with running(db, clock=clock):
-            await wait_until(lambda: _dead(db))
+            await until(lambda: _dead(db))
     [event] = await events(db)
     assert event["state"] == "dead"
     assert event["attempts"] == 3
@@ -155,11 +148,11 @@ async def test_receiver_away_then_back(db, user, phone) -> None:
         await receive(db, user, phone, text=f"m{n}")
     with capture_logs() as logs:
         async with running(db):
-            await wait_until(lambda: _errors(db))
-            await wait_until(lambda: _held_back(db, 3))  # the backlog waits with it
+            await until(lambda: _errors(db))
+            await until(lambda: _held_back(db, 3))  # the backlog waits with it
             await receiver.start()  # back on the same port
             try:
-                await wait_until(lambda: len(receiver.hits) == 3)
+                await until(lambda: len(receiver.hits) == 3)
             finally:
                 await receiver.stop()
     assert (await states(db))["delivered"] == 3
@@ -194,7 +187,7 @@ async def test_slow_receiver_does_not_hold_up_another(db, user, phone) -> None:
         config = replace(FAST, concurrency=4, per_target=2)
         async with running(db, config):
             started = time.monotonic()
-            await wait_until(lambda: len(fast.hits) == 10)
+            await until(lambda: len(fast.hits) == 10)
             fast_done = time.monotonic() - started
             assert slow.max_concurrent <= 2
             assert len(slow.hits) < 10  # still busy with the slow one
@@ -213,7 +206,7 @@ async def test_concurrency_is_bounded(db, user, phone, receiver) -> None:
     for n in range(6):
         await receive(db, user, phone, text=f"m{n}")
     async with running(db, replace(FAST, concurrency=3, per_target=3)):
-        await wait_until(lambda: len(receiver.hits) == 18)
+        await until(lambda: len(receiver.hits) == 18)
     assert receiver.max_concurrent == 3
 
 
@@ -223,7 +216,7 @@ async def test_stop_is_bounded_and_keeps_undelivered_events(db, user, phone, rec
     await receive(db, user, phone)
     sender = WebhookSender(db, FAST)
     await sender.start()
-    await wait_until(lambda: receiver.tries)
+    await until(lambda: receiver.tries)
     started = time.monotonic()
     await sender.stop(grace=0.2)
     assert time.monotonic() - started < 5
@@ -242,7 +235,7 @@ async def test_events_survive_a_restart(tmp_path, receiver) -> None:
     receiver.delay = 30.0  # the first run never gets an answer
     sender = WebhookSender(db, FAST)
     await sender.start()
-    await wait_until(lambda: receiver.tries)
+    await until(lambda: receiver.tries)
     await sender.stop(grace=0.1)
     await db.close()
 
@@ -251,7 +244,7 @@ async def test_events_survive_a_restart(tmp_path, receiver) -> None:
     try:
         assert (await store.event_states(db))["pending"] == 5
         async with running(db):
-            await wait_until(lambda: len(set(receiver.event_ids())) == 5)
+            await until(lambda: len(set(receiver.event_ids())) == 5)
         assert (await store.event_states(db))["delivered"] == 5
     finally:
         await db.close()
@@ -267,7 +260,7 @@ async def test_order_per_message_holds_through_failures(db, user, phone, receive
             db, sid, 1, status=0, delivered=True, permanent=False, now=time.time()
         )
     async with running(db, keys=ring(user)):
-        await wait_until(lambda: len(receiver.hits) == 10)
+        await until(lambda: len(receiver.hits) == 10)
     seen: dict[int, list[str]] = {}
     for hit in receiver.hits:
         body = json.loads(hit.form["body"])
@@ -288,7 +281,7 @@ async def test_refused_address_is_never_contacted(db, user, phone) -> None:
     )
     await receive(db, user, phone)
     async with running(db):
-        await wait_until(lambda: _errors(db))
+        await until(lambda: _errors(db))
     [event] = await events(db)
     assert event["state"] == "pending"
     assert event["last_error"].startswith("refused URL: address 169.254.169.254 is link-local")
@@ -309,8 +302,8 @@ async def test_a_thousand_received_messages(db, user, phone, receiver) -> None:
     started = time.monotonic()
     async with running(db, replace(FAST, concurrency=8, per_target=8)) as sender:
         sender.wake()
-        await wait_until(lambda: len(receiver.hits) >= 1000, timeout=90)
-        await wait_until(lambda: sender.in_flight == 0)
+        await until(lambda: len(receiver.hits) >= 1000, timeout=90)
+        await until(lambda: sender.in_flight == 0)
     elapsed = time.monotonic() - started
     assert len(set(receiver.event_ids())) == 1000
     assert (await store.event_states(db))["delivered"] == 1000
@@ -329,8 +322,8 @@ async def test_purges_finished_events(db, user, phone, receiver) -> None:
     await hook(db, user, receiver.url())
     await receive(db, user, phone)
     async with running(db):
-        await wait_until(lambda: receiver.hits)
-    await wait_until(lambda: _delivered(db))
+        await until(lambda: receiver.hits)
+    await until(lambda: _delivered(db))
     assert await store.purge_finished(db, before=time.time() - 3600) == 0
     assert await store.purge_finished(db, before=time.time() + 1) == 1
     assert await events(db) == []
@@ -369,8 +362,8 @@ async def test_a_crashing_delivery_is_logged_and_retried(db, user, phone) -> Non
     with capture_logs() as logs:
         config = replace(FAST, retry_max=0.3)
         async with running(db, config, session_factory=lambda: broken) as sender:
-            await wait_until(lambda: broken.calls >= 2)
-            await wait_until(lambda: sender.in_flight == 0)
+            await until(lambda: broken.calls >= 2)
+            await until(lambda: sender.in_flight == 0)
             await asyncio.sleep(0.2)
             assert broken.calls <= 4  # held back between tries, no busy loop
     assert any(e["event"] == "webhook_delivery_crashed" for e in logs)
@@ -388,7 +381,7 @@ async def test_a_key_never_seen_leaves_raspisms_signature_empty(db, user, phone,
     await send(db, sid, phone)
     with capture_logs() as logs:
         async with running(db):
-            await wait_until(lambda: len(receiver.hits) == 2)
+            await until(lambda: len(receiver.hits) == 2)
     by_path = {hit.path: hit for hit in receiver.hits}
     assert by_path["/hook"].form["webhook_signature"] == ""
     hook_hit = by_path["/hook"]
@@ -405,10 +398,10 @@ async def test_a_key_seen_once_signs_from_then_on(db, user, phone, receiver) -> 
     await hook(db, user, receiver.url())
     await receive(db, user, phone, text="first")
     async with running(db, keys=keys):
-        await wait_until(lambda: len(receiver.hits) == 1)
+        await until(lambda: len(receiver.hits) == 1)
         keys.remember(user, API_KEY)  # the user called the API
         await receive(db, user, phone, text="second")
-        await wait_until(lambda: len(receiver.hits) == 2)
+        await until(lambda: len(receiver.hits) == 2)
     first, second = receiver.hits
     assert first.form["webhook_signature"] == ""
     assert second.form["webhook_signature"] == raspisms_signature(

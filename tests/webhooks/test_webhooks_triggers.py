@@ -7,7 +7,8 @@ import json
 import time
 
 import pytest
-from webhook_helpers import add_phone, events, queue, send
+from support.store import add_phone
+from webhook_helpers import events, queue, send
 
 from smsd.store import accounts, inbox, outbox
 from smsd.store import webhooks as store

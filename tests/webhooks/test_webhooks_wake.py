@@ -6,7 +6,8 @@ import asyncio
 import time
 from dataclasses import replace
 
-from webhook_helpers import FAST, Receiver, wait_until
+from support.polling import until
+from webhook_helpers import FAST, Receiver
 
 from smsd.errors import StoreError
 from smsd.store import inbox
@@ -33,7 +34,7 @@ async def test_an_event_committed_is_delivered_without_waiting_for_the_poll(
             db, id_user=user, id_phone=phone, origin="+33612345678", text="wake up",
             at="2024-01-01 10:00:00", dedupe_key="wake",
         )  # fmt: skip
-        await wait_until(lambda: receiver.hits, timeout=5)
+        await until(lambda: receiver.hits, timeout=5)
         assert time.monotonic() - started < 2.0
     finally:
         await sender.stop(grace=0.5)
@@ -91,7 +92,7 @@ async def test_an_event_due_between_the_look_and_the_sleep_is_posted_at_once(
     sender = WebhookSender(db, FAST, poll_interval=SLOW_POLL, clock=clock)
     await sender.start()
     try:
-        await wait_until(lambda: receiver.hits, timeout=10)
+        await until(lambda: receiver.hits, timeout=10)
     finally:
         await sender.stop(grace=0.5)
     assert len(receiver.hits) == 1
@@ -121,9 +122,9 @@ async def test_a_retry_is_not_hidden_by_an_event_waiting_for_a_busy_receiver(db,
         await _url_event(db, user, slow.url(), "s1")
         await _url_event(db, user, slow.url(), "s2")
         await sender.start()
-        await wait_until(lambda: slow.tries, timeout=10)
+        await until(lambda: slow.tries, timeout=10)
         await _url_event(db, user, failing.url(), "f1")
-        await wait_until(lambda: failing.hits, timeout=20)
+        await until(lambda: failing.hits, timeout=20)
     finally:
         await sender.stop(grace=0.2)
         await slow.stop()
@@ -159,7 +160,7 @@ async def test_a_store_error_is_retried_before_the_poll(db, user, phone, receive
             db, id_user=user, id_phone=phone, origin="+33612345678", text="refused once",
             at="2024-01-01 10:00:00", dedupe_key="refused",
         )  # fmt: skip
-        await wait_until(lambda: receiver.hits, timeout=10)
+        await until(lambda: receiver.hits, timeout=10)
     finally:
         await sender.stop(grace=0.5)
     assert refusals == ["armed", "refused"]

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from smsd.config import WebhooksConfig
-from smsd.store import accounts, outbox
+from smsd.store import outbox
 from smsd.store.outbox import Recipient
 
 API_KEY = "0123456789abcdef0123456789abcdef"
@@ -92,32 +92,6 @@ class Receiver:
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
-
-
-async def wait_until(predicate, timeout: float = 20.0, interval: float = 0.02) -> None:
-    """Poll ``predicate`` (sync or async) until it is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
-
-
-async def add_phone(db, id_user: int, name: str = "m1") -> int:
-    return await accounts.sync_phone(
-        db,
-        id_user=id_user,
-        name=name,
-        adapter="smsd\\Modem",
-        adapter_data='{"device": "virtual"}',
-        priority=0,
-        limits=[],
-    )
 
 
 async def queue(db, id_user: int, *numbers: str, text: str = "hello", **kw) -> list[int]:

@@ -8,6 +8,11 @@ the dispatcher sends one SMS per contact at that time (a contact in several tags
 no "start" to tap on a device. ``paket_id`` is the scheduled message's id; each SMS it becomes
 shows it in ``getallsms`` (``paketid``, ``pakettitle``, ``paketbody``). The user's credit quota
 must cover one SMS per distinct number of the tags when the newsletter is saved.
+
+An ``Idempotency-Key`` header (smsd's extension, :mod:`smsd.api.idempotency`) on ``savepaket``
+works as on the sending routes: the same key and request again within 24 h answers the first
+``paket_id`` and stores nothing; the same key with another request, or a malformed key, is an
+error naming ``Idempotency-Key``. The key is recorded in the transaction storing the newsletter.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from typing import TYPE_CHECKING
 
 from smsd.api.smsgateway24.answers import fail, missing, ok
 from smsd.api.smsgateway24.fields import body_text, integer, moment, one_number, read_values, text
-from smsd.api.smsgateway24.sending import check_credit, device_of
+from smsd.api.smsgateway24.sending import check_credit, command_key, device_of, store_once
 from smsd.api.smsgateway24.tokens import token_user
-from smsd.api.state import CLOCK, DB, REGION, WAKE
+from smsd.api.state import CLOCK, DB, REGION
 from smsd.rules.credits import credits_for
 from smsd.store import accounts, contact_lists
 from smsd.store.errors import NotFoundError
@@ -27,6 +32,8 @@ from smsd.store.walltime import wall
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from smsd.store.idempotency import Recorder
 
 __all__ = ["save_contact", "save_paket", "save_tag"]
 
@@ -92,13 +99,25 @@ async def save_paket(request: web.Request) -> web.Response:
     if unknown:
         raise fail("tags", f"no tag {', '.join(map(str, unknown))} (savetag creates one)")
     at = moment(values, "time_to_send") or wall(request.app[CLOCK]())
-    members = await contact_lists.member_numbers(db, id_user=user.id, groups=tags)
-    await check_credit(request, user, members * credits_for(body))
-    try:
-        id_paket = await create_scheduled(
-            db, id_user=user.id, text=body, at=at, id_phone=device, tag=title, groups=tags
-        )
-    except NotFoundError as exc:  # the device was deleted meanwhile
-        raise fail("device_id", str(exc)) from exc
-    request.app[WAKE]()
+    key = command_key(request, "savepaket", values)
+
+    async def create(record: Recorder) -> list[int]:
+        members = await contact_lists.member_numbers(db, id_user=user.id, groups=tags)
+        await check_credit(request, user, members * credits_for(body))
+        try:
+            id_paket = await create_scheduled(
+                db,
+                id_user=user.id,
+                text=body,
+                at=at,
+                id_phone=device,
+                tag=title,
+                groups=tags,
+                record=record,
+            )
+        except NotFoundError as exc:  # the device was deleted meanwhile
+            raise fail("device_id", str(exc)) from exc
+        return [id_paket]
+
+    (id_paket,) = await store_once(request, user, key, create)
     return ok(paket_id=id_paket)

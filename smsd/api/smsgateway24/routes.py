@@ -124,6 +124,7 @@ _ENDPOINTS: tuple[tuple[str, str, str, tuple[Param, ...], bool], ...] = (
             Param("tags", "query", required=True, description="tag ids, commas"),
             Param("sim", "query", "integer", description="SIM slot 0"),
             Param("time_to_send", "query", description="DD.MM.YYYY H:i:s; 0: now"),
+            KEY_PARAM,
         ),
         False,
     ),

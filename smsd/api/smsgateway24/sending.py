@@ -33,7 +33,7 @@ from smsd.store.idempotency import KeyReusedError
 from smsd.store.submissions import Submission, SubmissionError, submit_all
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
 
     from aiohttp import web
 
@@ -46,9 +46,11 @@ __all__ = [
     "add_a_lot_of_sms",
     "add_sms",
     "check_credit",
+    "command_key",
     "device_of",
     "parse_sms",
     "sms_to_send",
+    "store_once",
 ]
 
 SAVED = "Sms has been saved successfully"
@@ -117,11 +119,33 @@ async def check_credit(request: web.Request, user: UserRow, needed: int) -> None
         ) from exc
 
 
-def _key(request: web.Request, operation: str, values: Mapping[str, object]) -> CommandKey | None:
+def command_key(
+    request: web.Request, operation: str, values: Mapping[str, object]
+) -> CommandKey | None:
+    """The request's ``Idempotency-Key`` for ``operation``; a malformed one names the header."""
     try:
         return request_key(request, f"smsgateway24.{operation}", values)
     except KeyHeaderError as exc:
         raise fail(HEADER, str(exc)) from exc
+
+
+async def store_once(
+    request: web.Request,
+    user: UserRow,
+    key: CommandKey | None,
+    create: Callable[[Recorder], Awaitable[Sequence[int]]],
+) -> tuple[int, ...]:
+    """Store through ``create`` unless ``key`` was seen (then its first ids); wake the sender.
+
+    The same key for another request is an error naming ``Idempotency-Key``.
+    """
+    try:
+        done = await run_once(request, id_user=user.id, key=key, create=create)
+    except KeyReusedError as exc:
+        raise fail(HEADER, str(exc)) from exc
+    if not done.replayed:
+        request.app[WAKE]()
+    return done.ids
 
 
 async def _store(
@@ -134,19 +158,13 @@ async def _store(
         except SubmissionError as exc:  # a device deleted meanwhile
             raise fail("device_id", str(exc)) from exc
 
-    try:
-        done = await run_once(request, id_user=user.id, key=key, create=create)
-    except KeyReusedError as exc:
-        raise fail(HEADER, str(exc)) from exc
-    if not done.replayed:
-        request.app[WAKE]()
-    return [_sms_id(i) for i in done.ids]
+    return [_sms_id(i) for i in await store_once(request, user, key, create)]
 
 
 async def _send(
     request: web.Request, user: UserRow, values: Mapping[str, object], operation: str
 ) -> web.Response:
-    key = _key(request, operation, values)
+    key = command_key(request, operation, values)
     items = parse_sms(values, await _owned(request, user), request.app.get(REGION))
     ids = await _store(request, user, items, key)
     extra: dict[str, object] = {"sms_ids": ids} if len(ids) > 1 else {}
@@ -217,7 +235,7 @@ async def add_a_lot_of_sms(request: web.Request) -> web.Response:
     document = _bulk_document(values)
     token_holder = document if "token" in document else values
     user = await token_user(request, token_holder)
-    key = _key(request, "addalotofsms", document)
+    key = command_key(request, "addalotofsms", document)
     items = _bulk_items(
         document.get("smsdata"), await _owned(request, user), request.app.get(REGION)
     )

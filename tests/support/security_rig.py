@@ -1,4 +1,5 @@
-"""Helpers of the security tests: a store with two users and the API on loopback HTTP."""
+"""Helpers of the security tests (and the storage ones of the fault tests): a store with two
+users and the API, with its failure limiter, on loopback HTTP."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from aiohttp.test_utils import TestClient, TestServer
-
-from smsd.api.app import make_app
-from smsd.api.auth import install_limiter
-from smsd.config import ApiConfig
 from smsd.store import accounts
 from smsd.store.db import Database
+from support import http_app
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
+
+    from aiohttp.test_utils import TestClient
+
+    from smsd.config import ApiConfig
 
 KEY_A = "a1" * 16
 KEY_B = "b2" * 16
@@ -36,17 +37,9 @@ async def store(path: Path) -> AsyncIterator[tuple[Database, int, int]]:
         await db.close()
 
 
-@contextlib.asynccontextmanager
-async def serve(db: Database, config: ApiConfig | None = None) -> AsyncIterator[TestClient]:
+def serve(db: Database, config: ApiConfig | None = None):
     """The API (with its failure limiter) on loopback HTTP."""
-    app = make_app(config or ApiConfig(), db, lambda: None)
-    install_limiter(app)
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
-        yield client
-    finally:
-        await client.close()
+    return http_app.serve(db, config, limiter=True)
 
 
 async def call(client: TestClient, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:

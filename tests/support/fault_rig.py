@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.modem.virtual import Faults, PtyModem, VirtualModem
+from support import daemon_config, daemon_process
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -98,27 +98,13 @@ def write_config(
     directory: Path, modems: dict[str, PtyModem], *, at_least_once: bool = False
 ) -> Path:
     """The daemon's TOML configuration: one user, one phone per modem on its pty slave."""
-    phones = "".join(
-        f'\n[[phones]]\nname = "{name}"\ndevice = "{pty.path}"\n{PHONE_SETTINGS}'
-        for name, pty in modems.items()
+    return daemon_config.write(
+        directory,
+        daemon_config.daemon(log_level="info", at_least_once=at_least_once),
+        daemon_config.api("127.0.0.1:0"),
+        daemon_config.user(EMAIL, API_KEY, admin=True),
+        *(daemon_config.phone(name, pty.path) + PHONE_SETTINGS for name, pty in modems.items()),
     )
-    text = (
-        "[daemon]\n"
-        'database = "smsd.sqlite3"\n'
-        'log_format = "json"\n'
-        'log_level = "info"\n'
-        f"at_least_once = {'true' if at_least_once else 'false'}\n"
-        "\n[api]\n"
-        'listen = "127.0.0.1:0"\n'
-        "\n[[users]]\n"
-        f'email = "{EMAIL}"\n'
-        f'api_key = "{API_KEY}"\n'
-        "admin = true\n"
-        f"{phones}"
-    )
-    path = directory / "smsd.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 class DaemonProcess:
@@ -143,12 +129,7 @@ class DaemonProcess:
         env.pop("NOTIFY_SOCKET", None)
         with self.log.open("wb") as out:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "smsd",
-                "run",
-                "--config",
-                str(self.config),
+                *daemon_process.command(self.config),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=out,
                 stderr=asyncio.subprocess.STDOUT,
