@@ -10,7 +10,7 @@ import sys
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
-from http_helpers import KEY_A
+from support.http_app import KEY_A
 
 from smsd.api.app import ROUTES
 from smsd.api.manage import ADMIN_ROUTES, FEATURE_ROUTES, PHONE_ROUTES, RULE_ROUTES, STATS_ROUTES
