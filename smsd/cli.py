@@ -429,12 +429,24 @@ def _dispatch(args: argparse.Namespace) -> int:
     return run(config)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``smsd`` console script; returns the exit code."""
+def _parse(argv: list[str]) -> argparse.Namespace | None:
+    """The parsed command line; ``None`` (after printing the help) when it names no command.
+
+    The parser is dropped on return: ``smsd run`` does not keep every subcommand's options and
+    help texts alive for the daemon's lifetime.
+    """
     parser = build_parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
+        return None
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``smsd`` console script; returns the exit code."""
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    if args is None:
         return EXIT_USAGE
     try:
         return _dispatch(args)

@@ -61,17 +61,33 @@ NOT_AT_START = {
     "smsd.api.smsgateway24.devices": "the first request to the SMSGateway24 door",
     "smsd.api.smsgateway24.tokens": "the first request to the SMSGateway24 door",
     "smsd.runtime.balance": "a phone with balance_ussd",
+    "smsd.api.admin": "the first contact, group or received-status request",
+    "smsd.store.admin": "the first contact, group or phone request",
+    "smsd.api.stats": "the first usage or statistics request",
+    "smsd.store.stats": "the first usage or statistics request",
+    "smsd.api.phones": "the first phone management request",
+    "smsd.api.adapters": "the first phone management request",
+    "smsd.api.features": "the first quota, SMS STOP list or settings request",
+    "smsd.api.rules": "the first incoming-rule request",
+    "difflib": "an unknown key in the configuration (its suggestion)",
+    "importlib.resources": "nothing (the migrations are read as plain files)",
+    "zipfile": "nothing (the migrations are read as plain files)",
     "hypothesis": "tests only",
     "pytest": "tests only",
 }
 
 DUMPER = """
-import os, signal, sys
+import gc, os, signal, sys
 
 def _dump(_signum, _frame):
     path = os.environ["SMSD_TEST_MODULES"]
+    names = sorted(sys.modules)
+    gc.collect()
+    parsers = sum(type(o).__name__ == "ArgumentParser" for o in gc.get_objects())
+    with open(path + ".parsers", "w", encoding="utf-8") as out:
+        out.write(str(parsers))
     with open(path + ".tmp", "w", encoding="utf-8") as out:
-        out.write("\\n".join(sorted(sys.modules)))
+        out.write("\\n".join(names))
     os.replace(path + ".tmp", path)
 
 signal.signal(signal.SIGUSR2, _dump)
@@ -131,6 +147,10 @@ class DaemonProcess:
             await asyncio.sleep(0.02)
         return set(self.modules_file.read_text(encoding="utf-8").split())
 
+    def parsers(self) -> int:
+        """Argument parsers alive in the daemon at the last :meth:`modules`."""
+        return int(self.modules_file.with_suffix(".txt.parsers").read_text(encoding="utf-8"))
+
     def stop(self) -> int:
         """SIGTERM; the exit status."""
         return daemon_process.stop(self.process)
@@ -174,6 +194,7 @@ async def test_features_load_on_first_use_and_work(pty_modem: PtyModem, daemon_o
     loaded = {name: why for name, why in NOT_AT_START.items() if name in at_start}
     assert not loaded, f"imported at start although unused: {loaded}"
     assert "smsd.api.docroute" in at_start  # the route is there; only its builder waits
+    assert daemon.parsers() == 0  # `smsd run` keeps no command-line parser once parsed
 
     async with aiohttp.ClientSession(headers=headers) as http:
         # A plain message: sent without loading the template engine.
@@ -296,3 +317,66 @@ async def test_embedded_default_loads_the_virtual_modem_it_uses(daemon_on) -> No
     assert "smsd.modem.virtual" in modules
     unused = {name for name in NOT_AT_START if name != "smsd.modem.virtual"} & modules
     assert not unused, unused
+
+
+async def test_management_routes_load_on_first_request(pty_modem: PtyModem, daemon_on) -> None:
+    daemon = daemon_on(pty_modem.path)
+    base = await daemon.base_url()
+    subjects = {
+        "contacts": {"smsd.api.admin", "smsd.store.admin"},
+        "stats": {"smsd.api.stats", "smsd.store.stats"},
+        "phones": {"smsd.api.phones"},
+        "features": {"smsd.api.features"},
+        "rules": {"smsd.api.rules"},
+    }
+    order = list(subjects)
+    assert not set().union(*subjects.values()) & await daemon.modules()
+
+    async def loaded_so_far(done: str) -> None:
+        # This subject's modules are loaded now; those of the subjects not used yet are not.
+        modules = await daemon.modules()
+        assert subjects[done] <= modules, done
+        later = set().union(*(subjects[name] for name in order[order.index(done) + 1 :]))
+        assert not later & modules, later & modules
+
+    async with aiohttp.ClientSession(headers={"X-Api-Key": API_KEY}) as http:
+        async with http.post(
+            f"{base}/api/contact/", data={"name": "Zoé", "number": "+33612345678"}
+        ) as reply:
+            assert reply.status == 201, await reply.text()
+            contact = (await reply.json())["response"]
+        async with http.get(f"{base}/api/list/contact/") as reply:
+            names = [row["name"] for row in (await reply.json())["response"]]
+        assert names == ["Zoé"], contact
+        await loaded_so_far("contacts")
+
+        async with http.get(f"{base}/api/usage/") as reply:
+            assert reply.status == 200, await reply.text()
+            assert (await reply.json())["error"] == 0
+        await loaded_so_far("stats")
+
+        async with http.get(f"{base}/api/list/phone/") as reply:
+            phone = (await reply.json())["response"][0]
+        async with http.post(
+            f"{base}/api/phone/{phone['id']}/status/force", data={"status": "disabled"}
+        ) as reply:
+            assert reply.status == 201, await reply.text()
+        async with http.get(f"{base}/api/list/phone/") as reply:
+            assert (await reply.json())["response"][0]["status"] == "disabled"
+        await loaded_so_far("phones")
+
+        async with http.post(f"{base}/api/smsstop", data={"number": "+33612345679"}) as reply:
+            assert reply.status == 201, await reply.text()
+        async with http.get(f"{base}/api/smsstop") as reply:
+            stops = (await reply.json())["response"]
+        assert [row["number"] for row in stops] == ["+33612345679"], stops
+        await loaded_so_far("features")
+
+        async with http.post(
+            f"{base}/api/rule", data={"keyword": "INFO", "reply": "Open 9-17"}
+        ) as reply:
+            assert reply.status == 201, await reply.text()
+        async with http.get(f"{base}/api/rule") as reply:
+            rules = (await reply.json())["response"]
+        assert len(rules) == 1, rules
+        await loaded_so_far("rules")

@@ -24,7 +24,6 @@ from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.forms import as_list, php_bool, php_int
 from smsd.api.params import read_params
 from smsd.api.replies import no_content, success
-from smsd.api.routing import Param, Route
 from smsd.api.state import DB, REGION, user_of
 from smsd.phone import to_e164
 from smsd.store import accounts, admin
@@ -37,7 +36,22 @@ if TYPE_CHECKING:
 
     from smsd.store.db import Database
 
-__all__ = ["MAX_NAME", "ROUTES"]
+__all__ = [
+    "MAX_NAME",
+    "create_conditional_group",
+    "create_contact",
+    "create_group",
+    "create_phone_group",
+    "delete_conditional_group",
+    "delete_contact",
+    "delete_group",
+    "delete_phone_group",
+    "set_received_status",
+    "update_conditional_group",
+    "update_contact",
+    "update_group",
+    "update_phone_group",
+]
 
 MAX_NAME = 255
 _INVALID = ErrorCode.INVALID_PARAMETER
@@ -306,92 +320,3 @@ async def set_received_status(request: web.Request) -> web.Response:
     )
     _updated(found, "received message")
     return success(request, status)
-
-
-# ---------------------------------------------------------------------- routes
-
-_ID = Param("id", "path", "integer", required=True)
-
-
-def _crud(
-    path: str,
-    what: str,
-    fields: tuple[Param, ...],
-    handlers: tuple[
-        Callable[[web.Request], Awaitable[web.Response]],
-        Callable[[web.Request], Awaitable[web.Response]],
-        Callable[[web.Request], Awaitable[web.Response]],
-    ],
-) -> tuple[Route, ...]:
-    create, update, delete = handlers
-    optional = tuple(Param(p.name, p.location, p.kind, description=p.description) for p in fields)
-    return (
-        Route("POST", path, create, f"Create a {what}", fields, tag="admin", success_status=201),
-        Route(
-            "POST",
-            f"{path}/{{id}}",
-            update,
-            f"Update a {what} (absent fields are kept)",
-            (_ID, *optional),
-            tag="admin",
-            success_status=201,
-        ),
-        Route(
-            "DELETE",
-            f"{path}/{{id}}",
-            delete,
-            f"Delete a {what}",
-            (_ID,),
-            tag="admin",
-            success_status=204,
-        ),
-    )
-
-
-_NAME = Param("name", "form", required=True)
-
-ROUTES: tuple[Route, ...] = (
-    *_crud(
-        "/api/contact",
-        "contact",
-        (
-            _NAME,
-            Param("number", "form", required=True, description="international number"),
-            Param("data", "form", description="JSON text: template variables, condition inputs"),
-        ),
-        (create_contact, update_contact, delete_contact),
-    ),
-    *_crud(
-        "/api/group",
-        "group",
-        (_NAME, Param("contacts", "form", "array", description="contact ids (replace)")),
-        (create_group, update_group, delete_group),
-    ),
-    *_crud(
-        "/api/conditional_group",
-        "conditional group",
-        (
-            _NAME,
-            Param("condition", "form", required=True, description="RaspiSMS condition"),
-        ),
-        (create_conditional_group, update_conditional_group, delete_conditional_group),
-    ),
-    *_crud(
-        "/api/phone_group",
-        "phone group",
-        (
-            Param("name", "form", required=True, description="unique among the phone groups"),
-            Param("phones", "form", "array", description="phone ids (replace)"),
-        ),
-        (create_phone_group, update_phone_group, delete_phone_group),
-    ),
-    Route(
-        "POST",
-        "/api/received/{id}/status",
-        set_received_status,
-        "Mark a received message read or unread",
-        (_ID, Param("status", "form", required=True, description="read or unread")),
-        tag="admin",
-        success_status=201,
-    ),
-)

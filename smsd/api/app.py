@@ -30,14 +30,13 @@ from aiohttp import web
 from smsd.api.auth import AuthError
 from smsd.api.docroute import openapi_route
 from smsd.api.envelope import ApiError, ErrorCode, error_envelope, status_for
-from smsd.api.features import ROUTES as FEATURE_ROUTES
 from smsd.api.gatewaysms import ROUTES as GATEWAYSMS_ROUTES
+from smsd.api.manage import FEATURE_ROUTES, RULE_ROUTES
 from smsd.api.metrics import HTTP_METRICS, LatencyHistogram, request_latency
 from smsd.api.metrics import ROUTES as METRICS_ROUTES
 from smsd.api.raspisms import raspisms_routes
 from smsd.api.replies import json_reply
 from smsd.api.routing import RouteTable
-from smsd.api.rules import ROUTES as RULE_ROUTES
 from smsd.api.segments import ROUTES as SEGMENT_ROUTES
 from smsd.api.smsgateway24 import routes as smsgateway24_routes
 from smsd.api.smspartner import ROUTES as SMSPARTNER_ROUTES

@@ -24,9 +24,10 @@ from urllib.parse import quote
 
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.forms import php_bool, php_int
+from smsd.api.manage import SETTINGS
 from smsd.api.params import read_params
 from smsd.api.replies import no_content, success
-from smsd.api.routing import Param, Route, base_url
+from smsd.api.routing import base_url
 from smsd.api.state import CLOCK, DB, REGION, WAKE, user_of
 from smsd.phone import to_e164
 from smsd.rules.quiet import parse_window
@@ -37,7 +38,18 @@ from smsd.store.errors import InvalidValueError, NotFoundError
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["ROUTES"]
+__all__ = [
+    "SETTINGS",
+    "add_stop",
+    "delete_stop",
+    "delete_user_quota",
+    "get_own_quota",
+    "get_settings",
+    "get_user_quota",
+    "list_stops",
+    "set_setting",
+    "set_user_quota",
+]
 
 _INVALID = ErrorCode.INVALID_PARAMETER
 _MISSING = ErrorCode.MISSING_PARAMETER
@@ -177,15 +189,6 @@ async def delete_stop(request: web.Request) -> web.Response:
     return no_content()
 
 
-SETTINGS = {
-    "commercial": "0",
-    "quiet_hours": "",
-    "smsstop": "1",
-    "smsstop_respond": "1",
-}
-"""The settings of this route and their defaults (``quiet_hours`` empty: the configured rule)."""
-
-
 async def get_settings(request: web.Request) -> web.Response:
     """The caller's feature settings (defaults filled in)."""
     stored = await accounts.settings(request.app[DB], user_of(request).id)
@@ -222,41 +225,3 @@ async def set_setting(request: web.Request) -> web.Response:
         await deferral.release_all(db, id_user=user.id)
         request.app[WAKE]()
     return success(request, {name: value})
-
-
-_ID = Param("id", "path", "integer", required=True, description="the user's id")
-_QUOTA_FIELDS = (
-    _ID,
-    Param("credit", "form", "integer", required=True, description="credits per period"),
-    Param("additional", "form", "integer", description="extra credits of this period"),
-    Param("renewal", "form", description="daily, weekly, monthly (default) or yearly"),
-    Param("start", "form", description='period start "Y-m-d H:i:s" (default now)'),
-    Param("auto_renew", "form", "boolean", description="renew at the end of a period (1)"),
-    Param("report_unused", "form", "boolean", description="carry unused credit over (0)"),
-    Param("report_unused_additional", "form", "boolean", description="keep unused additional (1)"),
-    Param("reset", "form", "boolean", description="start a new period now, nothing consumed"),
-)
-
-ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/quota", get_own_quota, "The caller's credit quota and segment price",
-          tag="quota"),
-    Route("GET", "/api/user/{id}/quota", get_user_quota, "A user's quota (administrators)",
-          (_ID,), tag="quota"),
-    Route("POST", "/api/user/{id}/quota", set_user_quota, "Set a user's quota (administrators)",
-          _QUOTA_FIELDS, tag="quota", success_status=201),
-    Route("DELETE", "/api/user/{id}/quota", delete_user_quota,
-          "Remove a user's quota (administrators)", (_ID,), tag="quota", success_status=204),
-    Route("GET", "/api/smsstop", list_stops, "The caller's SMS STOP list",
-          (Param("after", "query", "integer", description="entries after this id"),),
-          tag="smsstop"),
-    Route("POST", "/api/smsstop", add_stop, "Add a number to the SMS STOP list",
-          (Param("number", "form", required=True, description="international number"),),
-          tag="smsstop", success_status=201),
-    Route("DELETE", "/api/smsstop/{id}", delete_stop, "Remove an SMS STOP entry",
-          (Param("id", "path", "integer", required=True),), tag="smsstop", success_status=204),
-    Route("GET", "/api/setting", get_settings, "The caller's feature settings", tag="settings"),
-    Route("POST", "/api/setting/{name}", set_setting, "Change a feature setting",
-          (Param("name", "path", required=True, description=", ".join(SETTINGS)),
-           Param("value", "form", required=True, description="0, 1 (quiet_hours: or HH:MM-HH:MM)")),
-          tag="settings", success_status=201),
-)  # fmt: skip

@@ -28,7 +28,6 @@ from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.forms import as_list, php_bool, php_int
 from smsd.api.params import read_params
 from smsd.api.replies import no_content, success
-from smsd.api.routing import Param, Route
 from smsd.api.state import CLOCK, DB, PHONES, user_of
 from smsd.store import accounts, admin, reports
 from smsd.store.errors import NotFoundError
@@ -39,7 +38,15 @@ if TYPE_CHECKING:
 
     from smsd.store.rows import PhoneRow
 
-__all__ = ["MAX_NAME", "ROUTES", "clean_limits"]
+__all__ = [
+    "MAX_NAME",
+    "check_phone_status",
+    "clean_limits",
+    "create_phone",
+    "delete_phone",
+    "force_phone_status",
+    "update_phone",
+]
 
 MAX_NAME = 255
 _INVALID = ErrorCode.INVALID_PARAMETER
@@ -214,70 +221,3 @@ async def force_phone_status(request: web.Request) -> web.Response:
         raise ApiError(_UPDATE) from exc
     await _apply(request, id_phone)
     return success(request, status)
-
-
-_ID = Param("id", "path", "integer", required=True, description="phone id")
-_FIELDS = (
-    Param("name", "form", description="unique among the user's phones"),
-    Param(
-        "adapter",
-        "form",
-        description="adapters\\TestAdapter, adapters\\SerialModemAdapter or adapters\\GammuAdapter",
-    ),
-    Param(
-        "adapter_data",
-        "form",
-        "object",
-        description="device, baudrate, pin (serial); config_file, pin (gammu)",
-    ),
-    Param("priority", "form", "integer", description="higher first; negative means 0"),
-    Param("limits", "form", "array", description="[{volume, startpoint}]; invalid ones dropped"),
-)
-
-ROUTES = (
-    Route(
-        "POST",
-        "/api/phone",
-        create_phone,
-        "Create a phone and start its modem",
-        tuple(
-            Param(p.name, p.location, p.kind, required=True, description=p.description)
-            if p.name in {"name", "adapter"}
-            else p
-            for p in _FIELDS
-        ),
-        success_status=201,
-    ),
-    Route(
-        "POST",
-        "/api/phone/{id}",
-        update_phone,
-        "Update a phone (absent fields are kept) and restart its modem",
-        (_ID, *_FIELDS),
-        success_status=201,
-    ),
-    Route(
-        "DELETE",
-        "/api/phone/{id}",
-        delete_phone,
-        "Delete a phone and stop its modem",
-        (_ID,),
-        success_status=204,
-    ),
-    Route(
-        "POST",
-        "/api/phone/{id}/status",
-        check_phone_status,
-        "Re-check a phone's status now",
-        (_ID,),
-        success_status=201,
-    ),
-    Route(
-        "POST",
-        "/api/phone/{id}/status/force",
-        force_phone_status,
-        "Enable or disable a phone by hand",
-        (_ID, Param("status", "form", required=True, description="available or disabled")),
-        success_status=201,
-    ),
-)

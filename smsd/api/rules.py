@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.params import read_params
 from smsd.api.replies import no_content, success
-from smsd.api.routing import Param, Route
 from smsd.api.state import DB, user_of
 from smsd.api.webhooks import url_policy
 from smsd.matching import RULE_KEYS, RuleError, definition_of, rule_from_definition
@@ -33,7 +32,7 @@ from smsd.webhooks.policy import UrlRefusedError, check_url
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["ROUTES"]
+__all__ = ["create_rule", "delete_rule", "list_rules"]
 
 _LISTS = ("from", "forward_to")
 _FLAGS = ("mark_read", "continue")
@@ -117,41 +116,3 @@ async def delete_rule(request: web.Request) -> web.Response:
     if not await store.delete_rule(request.app[DB], id_user=user_of(request).id, id_rule=id_rule):
         raise ApiError(ErrorCode.CANNOT_DELETE)
     return no_content()
-
-
-_FIELDS = (
-    Param("keyword", "form", description="first word of the text, any case"),
-    Param("match", "form", description="regular expression searched in the text"),
-    Param("from", "form", description="numbers, prefixes (+336*) or group:<name>"),
-    Param("phone", "form", description="name of the phone the message came in on"),
-    Param("reply", "form", description="auto-reply template ({{ contact.name }})"),
-    Param("forward_to", "form", description="numbers the message is forwarded to by SMS"),
-    Param("email", "form", description="address the message is mailed to"),
-    Param("webhook", "form", description="URL posted RaspiSMS's receive_sms body"),
-    Param("mark_read", "form", "boolean", description="mark the message read"),
-    Param("window", "form", "number", description="seconds between two replies to a sender"),
-    Param("continue", "form", "boolean", description="try the next rules too"),
-    Param("position", "form", "integer", description="order among the API rules"),
-)
-
-ROUTES: tuple[Route, ...] = (
-    Route(
-        "POST",
-        "/api/rule",
-        create_rule,
-        "Create an incoming rule",
-        _FIELDS,
-        tag="rules",
-        success_status=201,
-    ),
-    Route("GET", "/api/rule", list_rules, "List the user's incoming rules", tag="rules"),
-    Route(
-        "DELETE",
-        "/api/rule/{id}",
-        delete_rule,
-        "Delete an incoming rule created over the API",
-        (Param("id", "path", "integer", required=True),),
-        tag="rules",
-        success_status=204,
-    ),
-)

@@ -24,7 +24,7 @@ from smsd.api.envelope import ApiError, ErrorCode
 from smsd.api.forms import php_bool, php_int, php_leading_number
 from smsd.api.params import read_params
 from smsd.api.replies import success
-from smsd.api.routing import Param, Route, base_url
+from smsd.api.routing import base_url
 from smsd.api.state import CLOCK, DB, user_of
 from smsd.store import accounts
 from smsd.store import stats as store_stats
@@ -37,7 +37,7 @@ from smsd.windows import StartpointError, window_start
 if TYPE_CHECKING:
     from aiohttp import web
 
-__all__ = ["ROUTES", "php_datetime"]
+__all__ = ["invalid_numbers", "invalid_numbers_page", "php_datetime", "sms_status", "usage"]
 
 _INVALID = ErrorCode.INVALID_PARAMETER
 _ABSOLUTE = re.compile(
@@ -198,49 +198,3 @@ async def _invalid_numbers(request: web.Request, page: int) -> web.Response:
     if page > 0:
         prev_url = f"{stem}/{page - 1}/?api_key={key}&{link_query}"
     return success(request, rows, next_url=next_url, prev_url=prev_url, html_escape=False)
-
-
-_DATE = "Y-m-d H:i:s, server local time"
-_INVALID_PARAMS = (
-    Param("volume", "query", "integer", required=True, description="minimum messages sent"),
-    Param("percent_failed", "query", "number", required=True, description="0-100"),
-    Param("percent_unknown", "query", "number", required=True, description="0-100"),
-)
-ROUTES = (
-    Route(
-        "GET",
-        "/api/usage",
-        usage,
-        "Messages sent per phone",
-        (
-            Param("start", "query", description=_DATE),
-            Param("end", "query", description=_DATE + ", inclusive"),
-            Param("tag", "query", description="SQL LIKE pattern (% and _ are wildcards)"),
-        ),
-    ),
-    Route(
-        "GET",
-        "/api/stats/sms-status",
-        sms_status,
-        "Sent messages per day, phone and status",
-        (
-            Param("start", "query", required=True, description="a PHP date string"),
-            Param("end", "query", required=True, description="a PHP date string, inclusive"),
-            Param("id_phone", "query", "integer"),
-        ),
-    ),
-    Route(
-        "GET",
-        "/api/invalid_number",
-        invalid_numbers,
-        "Numbers whose messages often fail",
-        _INVALID_PARAMS,
-    ),
-    Route(
-        "GET",
-        "/api/invalid_number/{page}",
-        invalid_numbers_page,
-        "Numbers whose messages often fail, page by page",
-        (Param("page", "path", "integer", required=True), *_INVALID_PARAMS),
-    ),
-)

@@ -6,7 +6,6 @@ the dotted key path (array entries counted from zero) and are all reported toget
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import tomllib
@@ -177,6 +176,8 @@ class _Table:
         """Report every key nobody asked for."""
         for key in self.data:
             if key not in self.known:
+                import difflib  # noqa: PLC0415 - only an unknown key needs a suggestion
+
                 close = difflib.get_close_matches(key, sorted(self.known), n=1, cutoff=0.75)
                 hint = f" (did you mean {json.dumps(close[0])}?)" if close else ""
                 self.problem(key, f"unknown key{hint}")

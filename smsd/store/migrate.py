@@ -1,9 +1,11 @@
 """Numbered schema migrations, applied in order by ``PRAGMA user_version``, one transaction each.
 
-The migrations are package data: ``smsd/store/migrations/NNNN_name.sql``, read with
-:mod:`importlib.resources` so they are found in a wheel as in a checkout. Version N is the file
-numbered N; the database's ``user_version`` is the last one applied (0 = empty file). A released
-file is never edited; a change is a new file.
+The migrations are package data: ``smsd/store/migrations/NNNN_name.sql``, a folder next to
+this module in a wheel as in a checkout (read as plain files: :mod:`importlib.resources` would
+keep ``zipfile`` and ``tempfile`` loaded in the daemon for nothing). They are read each time a
+database is opened and not kept in memory. Version N is the file numbered N; the database's
+``user_version`` is the last one applied (0 = empty file). A released file is never edited; a
+change is a new file.
 
 Each migration runs with foreign keys off (so a future migration may rebuild a table the way
 SQLite documents it), inside ``BEGIN IMMEDIATE``; ``PRAGMA foreign_key_check`` must then find
@@ -13,12 +15,11 @@ rolls the whole migration back and leaves the database at the previous version.
 
 from __future__ import annotations
 
-import functools
 import re
 import sqlite3
 from contextlib import suppress
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smsd.store.errors import MigrationError, translate
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from smsd.store.writer import AsyncConnection
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_FOLDER = Path(__file__).with_name("migrations")
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,10 @@ class Migration:
     sql: str
 
 
-@functools.cache
 def available() -> tuple[Migration, ...]:
     """Every migration shipped with smsd, in order; versions run 1, 2, … without gaps."""
-    folder = resources.files("smsd.store").joinpath("migrations")
     found: list[Migration] = []
-    for entry in folder.iterdir():
+    for entry in _FOLDER.iterdir():
         match = _NAME.match(entry.name)
         if match is None:
             continue

@@ -1,5 +1,6 @@
 """Each door's handlers are named ``module:function`` in its route table and imported on the
-first request: every route resolves to a handler that answers in its door's shape."""
+first request: every route resolves to a handler that answers in its door's shape. The same holds
+for the RaspiSMS door's management routes (:mod:`smsd.api.manage`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import sys
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from support.http_app import KEY_A
 
 from smsd.api.app import ROUTES
+from smsd.api.manage import ADMIN_ROUTES, FEATURE_ROUTES, PHONE_ROUTES, RULE_ROUTES, STATS_ROUTES
 from smsd.api.routing import lazy
 
 DOORS = ("smspartner", "gatewaysms", "smsgateway24")
@@ -65,3 +68,20 @@ def count(handler):
     assert probe.IMPORTS == [1]
     assert probe.WRAPPED == ["hello"]  # resolved and wrapped once, then called directly
     monkeypatch.delitem(sys.modules, "lazydoor_probe")
+
+
+MANAGEMENT = (*ADMIN_ROUTES, *STATS_ROUTES, *PHONE_ROUTES, *FEATURE_ROUTES, *RULE_ROUTES)
+
+
+async def test_every_management_route_resolves_its_handler_and_answers(client) -> None:
+    # With a key, each route reaches its handler (imported now) and answers in the envelope:
+    # a success or RaspiSMS's error, never a 500 (a wrong module:function name would be one).
+    for route in MANAGEMENT:
+        path = re.sub(r"\{[^}]+\}", "987654", route.path)
+        async with client.request(route.method, path, headers={"X-Api-Key": KEY_A}) as reply:
+            text = await reply.text()
+            assert reply.status in {200, 201, 204, 400, 404}, (route.method, path, text)
+            if reply.status != 204:
+                assert "error" in await reply.json(), (route.method, path, text)
+    for name in ("admin", "stats", "phones", "features", "rules"):
+        assert f"smsd.api.{name}" in sys.modules
