@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
-from support.fault_rig import API_KEY, EMAIL, PHONE_SETTINGS, DaemonProcess, start_modems
+from support.fault_rig import (
+    API_KEY,
+    EMAIL,
+    PHONE_SETTINGS,
+    DaemonProcess,
+    start_modems,
+    tear_down,
+)
 from support.polling import until
 
 from smsd.modem.virtual import Faults
@@ -136,9 +143,4 @@ async def running(tmp_path: Path) -> AsyncIterator[Rig]:
         await rig.until(lambda: rig.ready("m1") and rig.ready("m2"), 30, "both modems ready")
         yield rig
     finally:
-        if daemon.alive:
-            await daemon.kill()
-        for pty in modems.values():
-            await pty.stop()
-        with contextlib.suppress(Exception):
-            await db.close()
+        await tear_down(daemon, modems, db)

@@ -10,12 +10,11 @@ sent again.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 
 import pytest
 from modem_fault_rig import Rig, named, write_config
-from support.fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, wire
+from support.fault_rig import API_KEY, EMAIL, DaemonProcess, start_modems, tear_down, wire
 
 from smsd.modem.virtual import Faults
 from smsd.store import accounts, outbox
@@ -73,9 +72,4 @@ async def test_a_message_killed_after_its_answer_is_sent_once_or_marked(tmp_path
                 assert r["reason"] == outbox.INTERRUPTED
                 assert sent <= 1
     finally:
-        if daemon.alive:
-            await daemon.kill()
-        for pty in modems.values():
-            await pty.stop()
-        with contextlib.suppress(Exception):
-            await db.close()
+        await tear_down(daemon, modems, db)

@@ -10,7 +10,6 @@ SMS are delivered into the modems while the daemon lives and while it is dead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections import Counter, defaultdict
 
@@ -22,6 +21,7 @@ from support.fault_rig import (
     WireSegment,
     duplicates,
     start_modems,
+    tear_down,
     wire,
     write_config,
 )
@@ -151,12 +151,7 @@ async def _kill_run(tmp_path, *, at_least_once: bool, batches: int, kills: int) 
         )
         await _check_incoming(db, incoming, modems)
     finally:
-        if daemon.alive:
-            await daemon.kill()
-        for pty in modems.values():
-            await pty.stop()
-        with contextlib.suppress(Exception):
-            await db.close()
+        await tear_down(daemon, modems, db)
 
 
 async def _check_outgoing(

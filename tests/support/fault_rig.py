@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from smsd.modem.virtual import SubmittedPdu
+    from smsd.store.db import Database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # noqa: PTH100, PTH120 - a path string for the subprocess environment
 EMAIL = "faults@example.org"
@@ -172,3 +173,13 @@ class DaemonProcess:
             if path.exists():
                 parts.append(f"--- run {run}\n{path.read_text(errors='replace')[-4000:]}")
         return "\n".join(parts)
+
+
+async def tear_down(daemon: DaemonProcess, modems: dict[str, PtyModem], db: Database) -> None:
+    """End a fault test's rig in any state: kill the daemon, stop the modems, close the db."""
+    if daemon.alive:
+        await daemon.kill()
+    for pty in modems.values():
+        await pty.stop()
+    with contextlib.suppress(Exception):
+        await db.close()
