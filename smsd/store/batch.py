@@ -226,20 +226,25 @@ class GroupWriter:
 
         def settle(ok: bool, value: object) -> None:  # noqa: FBT001 - SqliteThread.call's shape
             # In the loop, as soon as the writer's thread is done: each caller is woken from
-            # here, then the next batch goes to the thread.
-            if not ok:
-                error = _translated(cast("BaseException", value), action)
-                for job in batch:
-                    _settle(job, _Outcome(ok=False, value=error))
-            else:
-                outcomes = cast("list[_Outcome]", value)
-                self.batches += 1
-                self.jobs += len(batch)
-                for job, outcome in zip(batch, outcomes, strict=True):
-                    if not outcome.ok:
-                        outcome = _Outcome(ok=False, value=_translated(outcome.value, job.action))  # noqa: PLW2901
-                    _settle(job, outcome)
-            self._next()
+            # here, then the next batch goes to the thread (whatever happens here: a writer
+            # left busy would stop every later write).
+            try:
+                if not ok:
+                    error = _translated(cast("BaseException", value), action)
+                    for job in batch:
+                        _settle(job, _Outcome(ok=False, value=error))
+                else:
+                    outcomes = cast("list[_Outcome]", value)
+                    self.batches += 1
+                    self.jobs += len(batch)
+                    for job, outcome in zip(batch, outcomes, strict=True):
+                        if not outcome.ok:
+                            outcome = _Outcome(  # noqa: PLW2901
+                                ok=False, value=_translated(outcome.value, job.action)
+                            )
+                        _settle(job, outcome)
+            finally:
+                self._next()
 
         # One hand-over to the writer's thread for the whole batch.
         self._writer.call(lambda conn: run_batch(conn, bodies), settle)
