@@ -315,6 +315,27 @@ class Database:
 
         return await self.atomic("execute", body)
 
+    async def release_memory(self) -> None:
+        """Free what each connection's page cache holds and does not use (``shrink_memory``).
+
+        Each connection's cache fills again as pages are read; this only gives back what a
+        burst left behind. It runs in each connection's thread between its other calls; the
+        pragma leaves any open transaction as it is.
+        """
+        writer = self._writer
+        if writer is None:
+            return
+        threads = [writer] if self._reader is None else [writer, self._reader]
+        try:
+            for thread in threads:
+                await thread.run(_shrink)
+        except sqlite3.Error as exc:
+            raise translate(exc, "releasing memory") from exc
+
+
+def _shrink(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA shrink_memory")
+
 
 def _retrieve(done: asyncio.Future[Any]) -> None:
     # The awaiting caller may have been cancelled: its outcome is read here so that asyncio
