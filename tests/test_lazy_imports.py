@@ -72,7 +72,6 @@ NOT_AT_START = {
     "difflib": "an unknown key in the configuration (its suggestion)",
     "importlib.resources": "nothing (the migrations are read as plain files)",
     "zipfile": "nothing (the migrations are read as plain files)",
-    "ctypes": "the first memory release after a burst (smsd.runtime.memory)",
     "hypothesis": "tests only",
     "pytest": "tests only",
 }

@@ -82,3 +82,55 @@ async def test_engine_releases_after_a_burst(rig, monkeypatch) -> None:
     await schedule(rig, "one more", "+33700000000")
     await asyncio.sleep(0.3)
     assert rig.engine.memory.releases == 1  # one message is no burst
+
+
+ARENAS = """
+import ctypes, os, sys, tempfile, threading
+from smsd.runtime import memory
+shared = memory.share_one_arena() if sys.argv[1] == "share" else None
+kept = []
+def allocate():
+    kept.append([bytes(2000) for _ in range(500)])  # above pymalloc's size: glibc's malloc
+threads = [threading.Thread(target=allocate) for _ in range(4)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+path = os.path.join(tempfile.mkdtemp(), "info.xml")
+out = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(out))
+libc.fclose(ctypes.c_void_p(out))
+print(shared, open(path).read().count("<heap nr="))
+"""
+
+
+def _arenas(tmp_path, mode: str, **env: str) -> tuple[str, int]:
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    script = tmp_path / "arenas.py"
+    script.write_text(ARENAS, encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    environment.update(env)
+    done = subprocess.run(
+        [sys.executable, str(script), mode],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        timeout=60,
+    )
+    shared, heaps = done.stdout.split()
+    return shared, int(heaps)
+
+
+@pytest.mark.skipif(not GLIBC, reason="malloc arenas are glibc's")
+def test_threads_share_one_arena(tmp_path) -> None:
+    _shared, heaps = _arenas(tmp_path, "default")
+    assert heaps > 1  # each thread that allocates gets its own
+    assert _arenas(tmp_path, "share") == ("True", 1)
+    # An administrator's own choice in the environment is left as it is.
+    assert _arenas(tmp_path, "share", MALLOC_ARENA_MAX="2") == ("False", 2)

@@ -46,11 +46,11 @@ async def test_release_memory_empties_both_page_caches(tmp_path: Path) -> None:
     try:
         rows = [(i, "x" * 500) for i in range(4000)]  # about 2 MB: more pages than one cache
 
-        def fill(conn):  # noqa: ANN001, ANN202
+        def fill(conn):
             conn.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT)")
             conn.executemany("INSERT INTO filler VALUES (?, ?)", rows)
 
-        def scan(conn):  # noqa: ANN001, ANN202
+        def scan(conn):
             return conn.execute("SELECT count(*), sum(length(body)) FROM filler").fetchone()[0]
 
         await db.write("fill", fill)
