@@ -16,9 +16,13 @@ own, a daemon posting a message now and then releases once per :data:`RELEASE_AF
 at most, an idle daemon compares two integers every interval, and a release takes well under a
 millisecond.
 
-``malloc_trim`` is glibc's (Raspberry Pi OS and other Linux distributions); elsewhere (musl,
-macOS) only the store's caches shrink. :mod:`ctypes` is imported at the first release, so a
-daemon that never sees a burst never loads it.
+The daemon also makes its threads share glibc's main arena (:func:`share_one_arena`, at start):
+the store threads' SQLite memory then sits in the heap the trim works on. Same run: USS after
+the burst 37.9 MB before this module, 37.2–37.5 MB with the release alone, 36.6–36.7 MB with one
+arena too (:mod:`ctypes`, which both need, costs about 0.3 MB of it).
+
+``malloc_trim`` and ``mallopt`` are glibc's (Raspberry Pi OS and other Linux distributions);
+elsewhere (musl, macOS) only the store's caches shrink.
 """
 
 from __future__ import annotations
