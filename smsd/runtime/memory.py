@@ -17,9 +17,9 @@ at most, an idle daemon compares two integers every interval, and a release take
 millisecond.
 
 The daemon also makes its threads share glibc's main arena (:func:`share_one_arena`, at start):
-the store threads' SQLite memory then sits in the heap the trim works on. Same run: USS after
-the burst 37.9 MB before this module, 37.2–37.5 MB with the release alone, 36.6–36.7 MB with one
-arena too (:mod:`ctypes`, which both need, costs about 0.3 MB of it).
+the store threads' SQLite memory then sits in the heap the trim works on. Same runs, USS after
+the burst: 37.9 MB before this module, 37.2 to 37.5 MB with the release alone, 36.6 to 36.7 MB
+with one arena too (:mod:`ctypes`, which both need, costs about 0.3 MB of that).
 
 ``malloc_trim`` and ``mallopt`` are glibc's (Raspberry Pi OS and other Linux distributions);
 elsewhere (musl, macOS) only the store's caches shrink.
