@@ -99,8 +99,12 @@ def _caller() -> str:
     return "?"
 
 
-def instrument(counts: Counts) -> None:
-    """Count hand-overs and statements of every :class:`~smsd.store.writer.SqliteThread`."""
+def instrument(counts: Counts, *, statements: bool = True) -> None:
+    """Count hand-overs and statements of every :class:`~smsd.store.writer.SqliteThread`.
+
+    ``statements=False``: no SQL trace (SQLite would expand each statement's text for it, work
+    that :mod:`bench.instructions` must not count as the daemon's).
+    """
     original = writer.SqliteThread.run
     original_call = writer.SqliteThread.call
     traced: set[int] = set()
@@ -115,7 +119,7 @@ def instrument(counts: Counts) -> None:
             counts.reads[_caller()] += 1
 
         def counted(conn: sqlite3.Connection) -> Any:  # noqa: ANN401 - whatever the body returns
-            if conn is not None and id(conn) not in traced:
+            if statements and conn is not None and id(conn) not in traced:
                 traced.add(id(conn))
 
                 def trace(sql: str) -> None:
@@ -215,9 +219,11 @@ async def _until_sent(database: Path, count: int, timeout: float) -> None:
     await asyncio.sleep(0.3)  # let the last transitions and logs settle
 
 
-async def measure(messages: int, warmup: int, workdir: Path, modems: int = 1) -> dict[str, Any]:
+async def measure(
+    messages: int, warmup: int, workdir: Path, modems: int = 1, *, statements: bool = True
+) -> dict[str, Any]:
     counts = Counts()
-    instrument(counts)
+    instrument(counts, statements=statements)
     count_events(counts)
     config = load_config(_config(workdir, modems))
     daemon = Daemon(config, announce=lambda _text: None)
@@ -256,9 +262,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--modems", type=int, default=1, help="built-in virtual modems")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument(
+        "--no-statements",
+        action="store_true",
+        help="no SQL trace (statements and commits are not counted)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-costs-") as tmp:
-        figures = asyncio.run(measure(args.messages, args.warmup, Path(tmp), args.modems))
+        figures = asyncio.run(
+            measure(
+                args.messages,
+                args.warmup,
+                Path(tmp),
+                args.modems,
+                statements=not args.no_statements,
+            )
+        )
     print(f"per one-segment message, one client, {args.messages} messages, {args.modems} modem(s):")
     for kind, values in figures.items():
         total = round(sum(values.values()), 2)

@@ -170,12 +170,17 @@ def _take(
     ).rowcount
     if not taken:
         return None
+    # A SELECT then an UPDATE: ``RETURNING`` would have SQLite build two temporary tables.
     segments = conn.execute(
-        "UPDATE sended_segment SET state = 'sending', id_phone = ? "
-        "WHERE id_sended = ? AND state = 'queued' RETURNING seq",
-        (id_phone, id_sended),
+        "SELECT seq FROM sended_segment WHERE id_sended = ? AND state = 'queued' ORDER BY seq",
+        (id_sended,),
     ).fetchall()
-    return tuple(sorted(int(r[0]) for r in segments))
+    conn.execute(
+        "UPDATE sended_segment SET state = 'sending', id_phone = ? "
+        "WHERE id_sended = ? AND state = 'queued'",
+        (id_phone, id_sended),
+    )
+    return tuple(int(r[0]) for r in segments)
 
 
 def _claimed_segments(conn: sqlite3.Connection, id_sended: int) -> tuple[int, ...]:

@@ -49,7 +49,7 @@ HOURLY_SQL = (
     "sum(state IN ('sent', 'delivered', 'unknown')) AS sent, "
     "sum(state = 'delivered') AS delivered, sum(state = 'failed') AS failed "
     "FROM sended WHERE id_user = :u AND at >= :since "
-    "AND state IN ('sent', 'delivered', 'failed', 'unknown') GROUP BY hour ORDER BY hour"
+    "AND state NOT IN ('queued', 'sending') GROUP BY hour ORDER BY hour"
 )
 """Messages per hour of a user since a bound, by outcome."""
 

@@ -216,13 +216,19 @@ def _write(conn: sqlite3.Connection, id_scheduled: int, now: float, made: _Expan
         one = conn.execute(_INSERT_SENDED, rows[0]).lastrowid
     else:
         conn.executemany(_INSERT_SENDED, rows)
-    conn.execute(
-        "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?) "
-        "INSERT INTO sended_segment (id_sended, seq, state) "
-        "SELECT s.id, n.k, 'queued' FROM sended AS s JOIN n ON n.k <= s.segments "
-        "WHERE s.originating_scheduled = ? ORDER BY s.id, n.k",
-        (max((m[2] for m in made.messages), default=0), id_scheduled),
-    )
+    if one is not None:  # from a list: the recursive query costs SQLite temporary tables
+        conn.executemany(
+            "INSERT INTO sended_segment (id_sended, seq, state) VALUES (?, ?, 'queued')",
+            [(one, seq) for seq in range(1, made.messages[0][2] + 1)],
+        )
+    else:
+        conn.execute(
+            "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?) "
+            "INSERT INTO sended_segment (id_sended, seq, state) "
+            "SELECT s.id, n.k, 'queued' FROM sended AS s JOIN n ON n.k <= s.segments "
+            "WHERE s.originating_scheduled = ? ORDER BY s.id, n.k",
+            (max((m[2] for m in made.messages), default=0), id_scheduled),
+        )
     if scheduled["mms"]:
         conn.execute(
             "INSERT INTO sended_media (id_sended, id_media) "
