@@ -243,6 +243,7 @@ async def run_setup(
         figures["memory_mb"] = memory_mb(tree.pids())
         if setup.name == "instant-4" and args.memory_messages and isinstance(daemon, Smsd):
             figures["memory_burst"] = await memory_burst(daemon, emulator, args)
+            await asyncio.sleep(args.memory_settle)
             figures["memory_mb_after_burst"] = memory_mb(tree.pids())
         await tree.stop_sampling()
         figures["peak_rss_mb"] = tree.peak_rss_mb()
@@ -443,6 +444,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10_000,
         help="smsd instant-4: messages sent before memory is read again (0: none)",
+    )
+    parser.add_argument(
+        "--memory-settle",
+        type=float,
+        default=12.0,
+        help="seconds after the last segment of that burst before memory is read again",
     )
     parser.add_argument("--profile", action="store_true", help="py-spy on one of smsd's runs")
     parser.add_argument("--profile-setup", default="instant-4", help="the run --profile records")

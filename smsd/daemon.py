@@ -34,6 +34,7 @@ from smsd.errors import ConfigError, StoreError
 from smsd.matching import definition_of
 from smsd.runtime.coreoptions import apply_core_options
 from smsd.runtime.engine import Engine
+from smsd.runtime.memory import share_one_arena
 from smsd.runtime.quiet import QuietPolicy
 from smsd.runtime.reliability import ReliabilityWatch
 from smsd.runtime.rules import RuleRunner
@@ -450,6 +451,7 @@ def run(config: Config, **kwargs: object) -> int:
     A start-up failure is one line on stderr (what failed, how to fix it) and exit code 1; its
     traceback goes to the debug log only.
     """
+    share_one_arena()  # before the store's threads start (smsd.runtime.memory)
     daemon = Daemon(config, **kwargs)  # type: ignore[arg-type]
     try:
         return asyncio.run(daemon.serve())

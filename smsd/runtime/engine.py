@@ -19,6 +19,7 @@ from smsd.modem.driver import Modem
 from smsd.modem.settings import ModemConfig
 from smsd.runtime.adapterdata import adapter_data
 from smsd.runtime.dispatcher import Dispatcher, Render, ResolveConditional, plain, plan_segments
+from smsd.runtime.memory import BurstRelease
 from smsd.runtime.phones import PhoneRuntime
 from smsd.runtime.receiver import PART_TIMEOUT, REPORT_WINDOW, Receiver
 from smsd.runtime.sender import Sender
@@ -86,6 +87,8 @@ class Engine:
         self._log = structlog.get_logger("smsd.engine")
         self.ussd = UssdService(db, self._running, clock=clock)
         """USSD sessions over the running phones (the API's door reaches it)."""
+        self.memory = BurstRelease(db)
+        """Hands memory back once a burst is over (looked at by the housekeeping)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -270,7 +273,16 @@ class Engine:
                     await receiver.expire_parts()
                 if phone.modem.gone:
                     self._log.info("phone_gone", modem=name)
+            await self.memory.tick(self._activity())
             await asyncio.sleep(HOUSEKEEPING)
+
+    def _activity(self) -> list[int]:
+        """Each phone's running totals of segments sent and messages received."""
+        counts = []
+        for phone in self.phones.values():
+            counters = phone.modem.counters
+            counts += [counters.segments_sent, counters.received]
+        return counts
 
     async def _sync_status(self, phone: PhoneRuntime, status: str) -> None:
         if self._statuses.get(phone.id_phone) != status:

@@ -48,14 +48,28 @@ class SqliteThread:
 
     @classmethod
     async def connect(
-        cls, path: str, *, name: str, uri: bool = False, timeout: float = 5.0
+        cls,
+        path: str,
+        *,
+        name: str,
+        uri: bool = False,
+        timeout: float = 5.0,
+        cached_statements: int = 128,
     ) -> SqliteThread:
-        """Open ``path`` in a new thread of its own (autocommit mode: smsd says ``BEGIN``)."""
+        """Open ``path`` in a new thread of its own (autocommit mode: smsd says ``BEGIN``).
+
+        ``cached_statements`` is the size of the connection's cache of prepared statements.
+        """
         made = cls(name)
 
         def open_it(_none: sqlite3.Connection) -> None:
             conn = sqlite3.connect(
-                path, uri=uri, isolation_level=None, timeout=timeout, check_same_thread=False
+                path,
+                uri=uri,
+                isolation_level=None,
+                timeout=timeout,
+                check_same_thread=False,
+                cached_statements=cached_statements,
             )
             conn.row_factory = sqlite3.Row
             made._conn = conn
