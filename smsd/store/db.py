@@ -58,13 +58,15 @@ sent) fit in far less; the OS page cache keeps the rest of the file a read away.
 default with no loss of throughput.
 """
 
-STATEMENTS = 32
-"""Prepared statements each connection keeps (``sqlite3``'s ``cached_statements``; default 128).
+STATEMENTS = 128
+"""Prepared statements each connection keeps (``sqlite3``'s ``cached_statements``, its default).
 
-A message on its way uses about 25 distinct statements on the writer and 16 on the reader
-(counted over ``bench/compare.py``'s runs), and they stay at the top of the least-recently-used
-cache. With 128 the writer also kept every statement it ran once at start (the migrations'
-checks, the configuration's sync, the recovery), about 9 KB each: 0.3 MB for nothing.
+A message on its way uses about 25 distinct statements on the writer and 16 on the reader, but
+the same connections also serve incoming messages, delivery reports, webhooks, the dispatcher
+and every page and listing of the API. A statement pushed out of the cache is prepared again
+when next used, and preparing costs far more than running: about 200 µs for the update that
+claims a message (its table's triggers are compiled with it), 2 µs to run it prepared. 32 would
+save about 0.3 MB after start-up and risk that cost on every message of a busy, varied daemon.
 """
 
 Check = Literal["quick", "full", "none"]
