@@ -36,7 +36,7 @@ THREADS = ("event loop (+ client, modem)", "store writer", "store reader")
 _TOTALS = re.compile(r"^totals:\s+(\d+)", re.MULTILINE)
 
 
-def count(messages: int, warmup: int, workdir: Path) -> list[int]:
+def count(messages: int, warmup: int, workdir: Path, modems: int = 1) -> list[int]:
     """Instructions of each thread of one ``costs.py`` run, in the order the threads started."""
     out = workdir / f"callgrind-{messages}.out"
     env = dict(os.environ)
@@ -52,6 +52,8 @@ def count(messages: int, warmup: int, workdir: Path) -> list[int]:
         str(messages),
         "--warmup",
         str(warmup),
+        "--modems",
+        str(modems),
         "--no-statements",
     ]
     subprocess.run(command, check=True, env=env, capture_output=True)  # noqa: S603 - our own command
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=100, help="messages of the first run")
     parser.add_argument("--large", type=int, default=300, help="messages of the second run")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--modems", type=int, default=1, help="built-in virtual modems")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
@@ -75,15 +78,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.large <= args.small:
         parser.error("--large must be above --small")
     with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
-        small = count(args.small, args.warmup, Path(tmp))
-        large = count(args.large, args.warmup, Path(tmp))
+        small = count(args.small, args.warmup, Path(tmp), args.modems)
+        large = count(args.large, args.warmup, Path(tmp), args.modems)
     extra = args.large - args.small
     figures = {
         (THREADS[i] if i < len(THREADS) else f"thread {i + 1}"): round((b - a) / extra)
         for i, (a, b) in enumerate(zip(small, large, strict=False))
         if abs(b - a) >= extra * 1000  # threads that run per message, not a timer's
     }
-    print(f"instructions per one-segment message, one client, {extra} messages counted:")
+    print(
+        f"instructions per one-segment message, one client, {args.modems} modem(s), "
+        f"{extra} messages counted:"
+    )
     for name, value in figures.items():
         print(f"  {name:<30} {value:>12,}")
     if args.json:
