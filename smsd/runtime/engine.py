@@ -160,11 +160,15 @@ class Engine:
         whose sender can claim at once without a read (:meth:`Sender.offer`).
         """
         phones = list(self.phones.items())
+        if all(phone.busy for _, phone in phones):  # the usual case under load: ask no one
+            return None
         candidates = [p.candidate() for _, p in phones]
         now = self._clock()
         for name, phone in phones:
             sender = self._senders.get(name)
-            if sender is None or not eligible_for_unpinned(phone.candidate(), candidates):
+            if sender is None or phone.busy:
+                continue
+            if not eligible_for_unpinned(phone.candidate(), candidates):
                 continue
             if (offer := sender.offer(now)) is not None:
                 return offer

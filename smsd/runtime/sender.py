@@ -4,7 +4,10 @@ Each step is committed before the modem is told anything: ``claim`` (message and
 segments go to ``sending``) → ``AT+CMGS`` per segment → ``mark_segment_sent`` with the reference →
 ``mark_sent``. A phone free to go on (no pacing, no limits) takes its next message in the same
 commit as ``mark_sent`` (:func:`smsd.store.outbox.mark_sent_and_claim`); a sender cancelled before
-sending it hands it back. The claim and the send of a message run in child tasks awaited through
+sending it hands it back. An idle one may be offered a free message as it is accepted
+(:meth:`Sender.offer`): the claim is then made in the accepting transaction and handed over
+once that commit is on disk (:meth:`Sender._delivered`), or put back in the queue if the sender
+stopped meanwhile. The claim and the send of a message run in child tasks awaited through
 ``asyncio.shield``: cancelling the sender (shutdown, unplug) lets the segment in flight finish and
 be recorded, then hands the segments not yet sent back to the queue (``requeue`` without counting
 an attempt), so a clean stop never leaves a message ``sending``. A crash at any instant leaves

@@ -155,7 +155,9 @@ async def create_scheduled(
     done = db.submit("create_scheduled", body)
     if offer is not None:  # delivered even if this caller is cancelled meanwhile
         done.add_done_callback(lambda _done: _deliver(offer, _done, refused))
-    id_scheduled, expanded, claim = await asyncio.shield(done)
+    # With an offer out, a cancelled caller must not cancel the write's future: its callback
+    # answers the offer (without one, the plain future is awaited, as Database.write does).
+    id_scheduled, expanded, claim = await (done if offer is None else asyncio.shield(done))
     _announce(db, hook, expanded, claimed=claim is not None, free=free)
     return id_scheduled
 
