@@ -28,7 +28,7 @@ from smsd.runtime.ussd import UssdService
 from smsd.scheduling import eligible_for_unpinned
 from smsd.store import accounts, outbox
 from smsd.store import ussd as ussd_store
-from smsd.store.expansion import AcceptExpansion
+from smsd.store.expansion import AcceptClaim, AcceptExpansion
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -80,7 +80,10 @@ class Engine:
             clock=clock,
             quiet=quiet,
         )
-        self._accepting = AcceptExpansion(render=render, plan=plan_segments, wake=self.wake_for)
+        self._senders: dict[str, Sender] = {}
+        self._accepting = AcceptExpansion(
+            render=render, plan=plan_segments, wake=self.wake_for, claimant=self.claimant
+        )
         db.accept_expansion = self._accepting
         self._tasks: set[asyncio.Task[None]] = set()
         self._statuses: dict[int, str] = {}
@@ -150,6 +153,27 @@ class Engine:
         for phone in idle[:messages]:
             phone.work.set()
 
+    def claimant(self) -> AcceptClaim | None:
+        """An idle phone that claims a free message in the transaction accepting it, if any.
+
+        Among the phones that may take free messages (the top priority available), the first
+        whose sender can claim at once without a read (:meth:`Sender.offer`).
+        """
+        phones = list(self.phones.items())
+        if all(phone.busy for _, phone in phones):  # the usual case under load: ask no one
+            return None
+        candidates = [p.candidate() for _, p in phones]
+        now = self._clock()
+        for name, phone in phones:
+            sender = self._senders.get(name)
+            if sender is None or phone.busy:
+                continue
+            if not eligible_for_unpinned(phone.candidate(), candidates):
+                continue
+            if (offer := sender.offer(now)) is not None:
+                return offer
+        return None
+
     # ------------------------------------------------------------------ phones
 
     async def add_phone(
@@ -214,6 +238,7 @@ class Engine:
             phone.tasks.append(self._spawn(supervised(name, watch.run), name))
         self.phones[key] = phone
         self._receivers[key] = receiver
+        self._senders[key] = sender
         self._log.info(
             "phone_added", modem=settings.name, device=settings.device, id_phone=id_phone
         )
@@ -238,6 +263,7 @@ class Engine:
         """
         phone = self.phones.pop(name, None)
         self._receivers.pop(name, None)
+        self._senders.pop(name, None)
         if phone is None:
             return
         # Senders first (every task after the modem's): each finishes and records the segment

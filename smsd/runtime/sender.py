@@ -4,7 +4,10 @@ Each step is committed before the modem is told anything: ``claim`` (message and
 segments go to ``sending``) → ``AT+CMGS`` per segment → ``mark_segment_sent`` with the reference →
 ``mark_sent``. A phone free to go on (no pacing, no limits) takes its next message in the same
 commit as ``mark_sent`` (:func:`smsd.store.outbox.mark_sent_and_claim`); a sender cancelled before
-sending it hands it back. The claim and the send of a message run in child tasks awaited through
+sending it hands it back. An idle one may be offered a free message as it is accepted
+(:meth:`Sender.offer`): the claim is then made in the accepting transaction and handed over
+once that commit is on disk (:meth:`Sender._delivered`), or put back in the queue if the sender
+stopped meanwhile. The claim and the send of a message run in child tasks awaited through
 ``asyncio.shield``: cancelling the sender (shutdown, unplug) lets the segment in flight finish and
 be recorded, then hands the segments not yet sent back to the queue (``requeue`` without counting
 an attempt), so a clean stop never leaves a message ``sending``. A crash at any instant leaves
@@ -34,6 +37,7 @@ from smsd.scheduling import (
 )
 from smsd.store import outbox, wakeups
 from smsd.store.errors import TransitionError
+from smsd.store.expansion import AcceptClaim
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Sequence
@@ -94,16 +98,66 @@ class Sender:
         """The claim that rode with the last ``mark_sent`` found nothing to take."""
         self._idle_from: tuple[float, float | None] | None = None
         """When that claim looked, and the instant a queued message next becomes eligible."""
+        self._reserved = False
+        """Offered to claim in a transaction accepting a message: no claim of its own till then."""
+        self._parked = False
+        """Waiting for work with nothing under way (the only state in which it is offered)."""
+        self._stopped = False
+        """The sender's task ended: a claim delivered now goes back to the queue."""
+        self._orphans: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         """Loop until cancelled: wait for work, send it."""
         try:
             await self._loop()
         except asyncio.CancelledError:
+            self._stopped = True
             claimed, self._next = self._next, None
             if claimed is not None:  # taken with the last send, never submitted: back it goes
                 await self._finish(self._child(self._hand_back(claimed.message), "hand-back"))
             raise
+
+    def offer(self, now: float) -> AcceptClaim | None:
+        """Reserve this idle sender to claim inside a transaction accepting a free message.
+
+        Only when it could claim now without asking the store anything first: modem ready,
+        phone available, no sending limits (those are counted in the store), its pace allows a
+        send, nothing claimed or unsettled. ``None`` otherwise (it is woken as before).
+        """
+        phone = self._phone
+        if (
+            not self._parked
+            or self._reserved
+            or self._stopped
+            or self._stopping
+            or self._next is not None
+            or self._unsettled
+            or phone.busy
+            or not phone.available
+            or phone.settings.limits
+            or next_send_at(phone.last_send, phone.settings.min_interval) > now
+        ):
+            return None
+        self._reserved = True
+        phone.busy = True  # no other acceptance offers it, no wake-up is spent on it
+        return AcceptClaim(phone.id_phone, self._delivered)
+
+    def _delivered(self, claim: outbox.Claim | None, refused: list[tuple[int, str]]) -> None:
+        """The accepting transaction ended: send what it claimed, or look again."""
+        self._reserved = False
+        for id_sended, reason in refused:  # the quota could not pay: failed in the claim
+            self._log.warning("sms_failed", sended=id_sended, reason=reason)
+        if claim is not None and (self._stopped or self._next is not None):  # back it goes
+            task = asyncio.get_running_loop().create_task(self._hand_back(claim.message))
+            self._orphans.add(task)
+            task.add_done_callback(self._orphans.discard)
+            return
+        if claim is None:
+            self._phone.busy = False
+        else:
+            self._next = claim
+            self._busy = True
+        self._phone.work.set()
 
     async def _loop(self) -> None:
         phone = self._phone
@@ -116,9 +170,13 @@ class Sender:
             if wait <= 0:
                 continue
             if phone.modem.ready.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait):
-                        await phone.work.wait()
+                self._parked = True  # waiting for work, nothing else under way: it may be offered
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(wait):
+                            await phone.work.wait()
+                finally:
+                    self._parked = False
             else:
                 await self._until_ready(wait)
             # Woken for new work: claim at once. The claims of the senders woken together share
@@ -142,6 +200,8 @@ class Sender:
         if self._next is not None:  # claimed with the last send: it goes now
             claim, self._next = self._next, None
             return await self._send_claimed(claim)
+        if self._reserved:  # the accepting transaction claims for it: wait for its delivery
+            return IDLE_WAIT
         return await self._claim_and_send()
 
     async def _claim_and_send(self) -> float:

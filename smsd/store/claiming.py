@@ -28,6 +28,7 @@ __all__ = [
     "claim",
     "claim_next",
     "claim_next_in",
+    "claim_on_accept",
     "next_queued",
     "next_queued_sql",
     "queued_due_after",
@@ -279,3 +280,30 @@ def queued_due_after(
     """
     found = conn.execute(_QUEUED_DUE_AFTER, {"now": now, "hold": exclusion_hold}).fetchone()
     return None if found is None or found[0] is None else float(found[0])
+
+
+def claim_on_accept(
+    conn: sqlite3.Connection,
+    id_phone: int,
+    *,
+    now: float,
+    refused: list[tuple[int, str]],
+) -> Claim | None:
+    """The claim an idle phone makes inside the transaction accepting messages.
+
+    The same choice as :func:`claim_next` for ``id_phone`` taking unpinned messages, made in a
+    savepoint of its own: if it fails, the acceptance stands and nothing is claimed.
+    """
+    params: dict[str, object] = {"p0": id_phone}
+    params.update(now=now, hold=now - EXCLUSION_HOLD, unpinned=1, user=None)
+    conn.execute("SAVEPOINT claim_on_accept")
+    try:
+        taken = claim_next_in(
+            conn, next_queued_sql(1), params, id_phone=id_phone, now=now, refused=refused
+        )
+    except Exception:  # noqa: BLE001 - the sender claims on its own instead
+        conn.execute("ROLLBACK TO claim_on_accept")
+        taken = None
+        refused.clear()
+    conn.execute("RELEASE claim_on_accept")
+    return taken

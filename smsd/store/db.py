@@ -264,11 +264,19 @@ class Database:
         here (``sqlite3`` errors translated). Like :meth:`atomic`, once queued it is out of the
         caller's hands: a caller cancelled meanwhile leaves it to commit or roll back on its own.
         """
+        return await self.submit(action, body)  # a cancelled caller cancels it: the job runs
+
+    def submit(self, action: str, body: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """:meth:`write` without the wait: the future of the transition, resolved once committed.
+
+        For a caller that must act on the outcome even if it is cancelled (it awaits the future
+        through :func:`asyncio.shield` and acts in a done callback).
+        """
         _ = self._conn()  # raises when closed
         _NOTHING_LEFT.set(False)
         done = self._group.submit(action, body)
         done.add_done_callback(_retrieve)
-        return await done  # a cancelled caller cancels this future only: the job still runs
+        return done
 
     @staticmethod
     def accepted_in_full() -> None:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable
 
+    from smsd.store.claiming import Claim
     from smsd.store.db import Database
 
     Render = Callable[[str, Recipient, dict[str, object]], str | None]
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MOST_RECIPIENTS",
     "SMS_STOP_TAG",
+    "AcceptClaim",
     "AcceptExpansion",
     "accepting",
     "expand_on_accept",
@@ -75,6 +77,24 @@ class AcceptExpansion:
     plan: Plan
     wake: Callable[[int, bool], None]
     most_recipients: int = MOST_RECIPIENTS
+    claimant: Callable[[], AcceptClaim | None] | None = None
+    """An idle phone that claims its next message in the accepting transaction itself (on the
+    event loop, before that transaction is queued), or ``None``: see :class:`AcceptClaim`."""
+
+
+@dataclass(frozen=True)
+class AcceptClaim:
+    """An idle phone's offer to claim in the transaction that accepts a free message.
+
+    The phone's sender, idle and free to send now, is reserved for the offer: it claims nothing
+    on its own until ``deliver`` is called, on the event loop, once that transaction committed
+    or failed, with the claim made (``None``: nothing claimed) and the messages the claim failed
+    because their user's quota could not pay for them. One durable commit fewer before the
+    message leaves (the claim rides with its acceptance), and no second sender woken for it.
+    """
+
+    id_phone: int
+    deliver: Callable[[Claim | None, list[tuple[int, str]]], None]
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,14 @@ when :func:`create_scheduled` returns, and the senders are woken.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smsd.rules.senders import SenderError, check_sender
 from smsd.store.accounts import check_json
+from smsd.store.claiming import claim_on_accept
 from smsd.store.errors import InvalidValueError, NotFoundError
 from smsd.store.expansion import SMS_STOP_TAG, accepting, expand_on_accept, expand_scheduled
 from smsd.store.options import STOP_MENTION, read_option
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable, Sequence
 
+    from smsd.store.claiming import Claim
     from smsd.store.db import Database
+    from smsd.store.expansion import AcceptClaim, AcceptExpansion
     from smsd.store.rows import Recipient
 
 MAX_TEXT = 1000
@@ -94,8 +98,11 @@ async def create_scheduled(
         recipients=len(numbers) + len(contacts),
         campaign=bool(groups or conditional_groups),
     )
+    free = id_phone is None and id_phone_group is None
+    offer = hook.claimant() if hook is not None and hook.claimant is not None and free else None
+    refused: list[tuple[int, str]] = []
 
-    def body(conn: sqlite3.Connection) -> tuple[int, list[int] | None]:
+    def body(conn: sqlite3.Connection) -> tuple[int, list[int] | None, Claim | None]:
         _check_owner(conn, "phone", id_phone, id_user)
         _check_owner(conn, "phone_group", id_phone_group, id_user)
         is_commercial = user_commercial(conn, id_user) if commercial is None else bool(commercial)
@@ -139,17 +146,45 @@ async def create_scheduled(
                 )
         record(conn, [id_scheduled])
         if hook is None or is_commercial:  # quiet hours: the dispatcher judges a commercial one
-            return id_scheduled, None
-        return id_scheduled, expand_on_accept(
-            conn, id_scheduled, now=now, hook=hook, contacts=bool(contacts)
-        )
+            return id_scheduled, None, None
+        queued = expand_on_accept(conn, id_scheduled, now=now, hook=hook, contacts=bool(contacts))
+        if offer is None or not queued:
+            return id_scheduled, queued, None
+        return id_scheduled, queued, claim_on_accept(conn, offer.id_phone, now=now, refused=refused)
 
-    id_scheduled, expanded = await db.write("create_scheduled", body)
+    done = db.submit("create_scheduled", body)
+    if offer is not None:  # delivered even if this caller is cancelled meanwhile
+        done.add_done_callback(lambda _done: _deliver(offer, _done, refused))
+    # With an offer out, a cancelled caller must not cancel the write's future: its callback
+    # answers the offer (without one, the plain future is awaited, as Database.write does).
+    id_scheduled, expanded, claim = await (done if offer is None else asyncio.shield(done))
+    _announce(db, hook, expanded, claimed=claim is not None, free=free)
+    return id_scheduled
+
+
+def _announce(
+    db: Database,
+    hook: AcceptExpansion | None,
+    expanded: list[int] | None,
+    *,
+    claimed: bool,
+    free: bool,
+) -> None:
+    """Tell the runtime what the acceptance queued (the phone that claimed one knows it)."""
     if expanded is not None:
         db.accepted_in_full()
-    if hook is not None and expanded:
-        hook.wake(len(expanded), id_phone is None and id_phone_group is None)
-    return id_scheduled
+    if hook is not None and expanded and len(expanded) > claimed:
+        hook.wake(len(expanded) - claimed, free)
+
+
+def _deliver(
+    offer: AcceptClaim,
+    done: asyncio.Future[tuple[int, list[int] | None, Claim | None]],
+    refused: list[tuple[int, str]],
+) -> None:
+    """Hand the accepting transaction's claim (or nothing, if it failed) to the phone offered."""
+    failed = done.cancelled() or done.exception() is not None
+    offer.deliver(None if failed else done.result()[2], [] if failed else refused)
 
 
 def _check_arguments(

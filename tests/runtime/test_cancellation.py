@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -161,6 +162,9 @@ async def cancel_at(rig, monkeypatch, case: Case):
     monkeypatch.setattr(failures_module, "retry_delay", lambda _attempts: 0.0)
     # No health checks in between: the AT traffic on the port is the send path's alone.
     phone = await rig.add("m1", case.faults(), health_interval=60.0)
+    if case.store_call == "claim_next":  # the sender's own claim, not one made on acceptance
+        hook = rig.db.accept_expansion
+        monkeypatch.setattr(rig.db, "accept_expansion", dataclasses.replace(hook, claimant=None))
     if case.store_call is not None:
         calls = cancel_sender_in(monkeypatch, case.store_call, case.nth)
     await rig.start()
@@ -278,3 +282,47 @@ async def test_cancel_as_the_next_message_rides_with_the_send_hands_it_back(
     await restart_sender(rig, phone)
     await until(lambda: _settled(rig, second), timeout=15)
     assert await wire_counts(rig) == {("+33611111111", 1): 1, ("+33622222222", 1): 1}
+
+
+async def test_a_sender_stopped_while_the_acceptance_claims_for_it_hands_the_claim_back(
+    rig, monkeypatch
+) -> None:
+    """Offered to claim on acceptance, then cancelled before the commit: the message goes back
+    to the queue (no attempt counted), and the next start sends it once."""
+    phone = await rig.add("m1", health_interval=60.0)
+    await rig.start()
+    offers: list[object] = []
+    real_offer = Sender.offer
+
+    def offer_then_stop(self, now):
+        taken = real_offer(self, now)
+        if taken is not None:
+            offers.append(taken)
+            sender_task(phone).cancel()  # a stop, before the accepting transaction commits
+        return taken
+
+    monkeypatch.setattr(Sender, "offer", offer_then_stop)
+    id_sended = await schedule(rig, LONG, "+33611111111")
+    assert len(offers) == 1
+    with contextlib.suppress(asyncio.CancelledError):
+        await sender_task(phone)
+
+    async def queued() -> bool:
+        return (await row_state(rig, id_sended))[0] == "queued"
+
+    for _ in range(100):
+        if await queued():
+            break
+        await asyncio.sleep(0.05)
+    state, _uid, segments = await row_state(rig, id_sended)
+    assert state == "queued", (state, segments)
+    row = await rig.db.fetchone("SELECT attempts, id_phone FROM sended WHERE id = ?", (id_sended,))
+    assert row is not None and row["attempts"] == 0
+    assert await wire_counts(rig) == {}
+
+    monkeypatch.undo()
+    await restart_sender(rig, phone)
+    await until(lambda: len(rig.wire("m1")) >= 2, timeout=10)
+    await asyncio.sleep(0.2)
+    assert await wire_counts(rig) == {("+33611111111", 1): 1, ("+33611111111", 2): 1}
+    assert (await row_state(rig, id_sended))[0] == "sent"
