@@ -317,7 +317,8 @@ async def test_a_sender_stopped_while_the_acceptance_claims_for_it_hands_the_cla
     state, _uid, segments = await row_state(rig, id_sended)
     assert state == "queued", (state, segments)
     row = await rig.db.fetchone("SELECT attempts, id_phone FROM sended WHERE id = ?", (id_sended,))
-    assert row is not None and row["attempts"] == 0
+    assert row is not None
+    assert row["attempts"] == 0
     assert await wire_counts(rig) == {}
 
     monkeypatch.undo()
