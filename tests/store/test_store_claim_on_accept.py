@@ -12,9 +12,9 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
+from support.expansion import plan, verbatim
 from support.store import add_phone
 
-from smsd import pdu
 from smsd.store import quota
 from smsd.store.errors import NotFoundError
 from smsd.store.expansion import AcceptClaim, AcceptExpansion
@@ -24,14 +24,6 @@ from smsd.store.scheduled import create_scheduled
 if TYPE_CHECKING:
     from smsd.store.claiming import Claim
     from smsd.store.db import Database
-
-
-def _plan(text: str) -> int:
-    return pdu.count(text).segments
-
-
-def _verbatim(text: str, _recipient: Recipient, _metas: dict[str, object]) -> str | None:
-    return text
 
 
 class Offers:
@@ -55,7 +47,7 @@ class Offers:
 async def offers(db: Database, user: int) -> Offers:
     made = Offers(await add_phone(db, user))
     db.accept_expansion = AcceptExpansion(
-        render=_verbatim, plan=_plan, wake=made.wake, claimant=made.claimant
+        render=verbatim, plan=plan, wake=made.wake, claimant=made.claimant
     )
     return made
 

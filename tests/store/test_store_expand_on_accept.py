@@ -6,8 +6,8 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
+from support.expansion import plan, verbatim
 
-from smsd import pdu
 from smsd.store import accounts, deferral, submissions
 from smsd.store.expansion import AcceptExpansion
 from smsd.store.rows import Recipient
@@ -16,14 +16,6 @@ from smsd.store.walltime import wall
 
 if TYPE_CHECKING:
     from smsd.store.db import Database
-
-
-def _plan(text: str) -> int:
-    return pdu.count(text).segments
-
-
-def _verbatim(text: str, _recipient: Recipient, _metas: dict[str, object]) -> str | None:
-    return text
 
 
 class Wakes:
@@ -39,9 +31,7 @@ class Wakes:
 @pytest.fixture
 def wakes(db: Database) -> Wakes:
     woken = Wakes()
-    db.accept_expansion = AcceptExpansion(
-        render=_verbatim, plan=_plan, wake=woken, most_recipients=3
-    )
+    db.accept_expansion = AcceptExpansion(render=verbatim, plan=plan, wake=woken, most_recipients=3)
     return woken
 
 
@@ -169,14 +159,14 @@ async def test_a_failing_render_leaves_the_message_stored_for_the_dispatcher(db,
     def broken(_text: str, _recipient: Recipient, _metas: dict[str, object]) -> str | None:
         raise RuntimeError("render failed")
 
-    db.accept_expansion = AcceptExpansion(render=broken, plan=_plan, wake=Wakes())
+    db.accept_expansion = AcceptExpansion(render=broken, plan=plan, wake=Wakes())
     id_scheduled = await create_scheduled(
         db, id_user=user, text="hi", at=None, numbers=[Recipient("+33612345678")]
     )
     assert not await _expanded(db, id_scheduled)
     assert await _sended(db, id_scheduled) == []
     ids = await expand_scheduled(
-        db, id_scheduled, now=time.time(), render=_verbatim, plan=_plan
+        db, id_scheduled, now=time.time(), render=verbatim, plan=plan
     )  # the dispatcher's way still works on it
     assert len(ids) == 1
 
