@@ -150,7 +150,7 @@ class Sender:
         if claim is not None and (self._stopped or self._next is not None):  # back it goes
             task = asyncio.get_running_loop().create_task(self._hand_back(claim.message))
             self._orphans.add(task)
-            task.add_done_callback(self._orphans.discard)
+            task.add_done_callback(self._orphan_done)
             return
         if claim is None:
             self._phone.busy = False
@@ -158,6 +158,15 @@ class Sender:
             self._next = claim
             self._busy = True
         self._phone.work.set()
+
+    def _orphan_done(self, task: asyncio.Task[None]) -> None:
+        """Log a failed hand-back of a claim delivered after the sender stopped.
+
+        The message then stays ``sending``, which the next start's recovery settles.
+        """
+        self._orphans.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            self._log.error("sender_step_failed", step="hand-back", error=repr(error))
 
     async def _loop(self) -> None:
         phone = self._phone

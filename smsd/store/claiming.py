@@ -30,6 +30,7 @@ __all__ = [
     "claim_next_in",
     "claim_on_accept",
     "next_queued",
+    "next_queued_params",
     "next_queued_sql",
     "queued_due_after",
     "unsent_segments",
@@ -69,6 +70,20 @@ def next_queued_sql(phones: int) -> str:
     )
 
 
+def next_queued_params(
+    phone_ids: Sequence[int],
+    *,
+    now: float,
+    include_unpinned: bool = True,
+    id_user: int | None = None,
+    exclusion_hold: float = EXCLUSION_HOLD,
+) -> dict[str, object]:
+    """The parameters of :func:`next_queued_sql` for ``phone_ids`` (see :func:`next_queued`)."""
+    params: dict[str, object] = {f"p{i}": int(p) for i, p in enumerate(phone_ids)}
+    params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
+    return params
+
+
 async def next_queued(
     db: Database,
     *,
@@ -92,10 +107,14 @@ async def next_queued(
 
     ``id_user`` restricts to one user's messages. Order: priority (highest first), due time, id.
     """
-    ids = [int(p) for p in phone_ids]
-    params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
-    params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
-    found = await db.fetchone(next_queued_sql(len(ids)), params)
+    params = next_queued_params(
+        phone_ids,
+        now=now,
+        include_unpinned=include_unpinned,
+        id_user=id_user,
+        exclusion_hold=exclusion_hold,
+    )
+    found = await db.fetchone(next_queued_sql(len(phone_ids)), params)
     return None if found is None else QueuedMessage.of(found)
 
 
@@ -222,9 +241,14 @@ async def claim_next(
     instant a queued message next becomes eligible (:func:`queued_due_after`), read in the same
     transaction.
     """
-    ids = [int(p) for p in (phone_ids if phone_ids is not None else [id_phone])]
-    params: dict[str, object] = {f"p{i}": p for i, p in enumerate(ids)}
-    params.update(now=now, hold=now - exclusion_hold, unpinned=int(include_unpinned), user=id_user)
+    ids = phone_ids if phone_ids is not None else [id_phone]
+    params = next_queued_params(
+        ids,
+        now=now,
+        include_unpinned=include_unpinned,
+        id_user=id_user,
+        exclusion_hold=exclusion_hold,
+    )
     sql = next_queued_sql(len(ids))
 
     def body(conn: sqlite3.Connection) -> Claim | None:
@@ -294,8 +318,7 @@ def claim_on_accept(
     The same choice as :func:`claim_next` for ``id_phone`` taking unpinned messages, made in a
     savepoint of its own: if it fails, the acceptance stands and nothing is claimed.
     """
-    params: dict[str, object] = {"p0": id_phone}
-    params.update(now=now, hold=now - EXCLUSION_HOLD, unpinned=1, user=None)
+    params = next_queued_params([id_phone], now=now)
     conn.execute("SAVEPOINT claim_on_accept")
     try:
         taken = claim_next_in(

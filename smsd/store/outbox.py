@@ -40,6 +40,7 @@ from smsd.store.claiming import (
     claim_next,
     claim_next_in,
     next_queued,
+    next_queued_params,
     next_queued_sql,
     queued_due_after,
     unsent_segments,
@@ -169,10 +170,7 @@ async def mark_sent_and_claim(
     """
     if last is not None and last[1] is not None and last[1] < 0:
         raise InvalidValueError(f"a message reference is >= 0, not {last[1]}")
-    params: dict[str, object] = {
-        "p0": id_phone, "now": now, "hold": now - EXCLUSION_HOLD,
-        "unpinned": int(include_unpinned), "user": None,
-    }  # fmt: skip
+    params = next_queued_params([id_phone], now=now, include_unpinned=include_unpinned)
     sql = next_queued_sql(1)
 
     def body(conn: sqlite3.Connection) -> Claim | None:
