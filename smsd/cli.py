@@ -424,7 +424,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in {"user", "key"}:
         return _accounts(args, config)
     configure(config.daemon.log_format, level=config.daemon.log_level)
-    from smsd.daemon import run  # noqa: PLC0415 - keeps `smsd --version` and check-config light
+    from smsd.tls import bundle_unread  # noqa: PLC0415 - only the daemon needs it
+
+    with bundle_unread():  # aiohttp's import-time TLS contexts: unused, so left empty
+        from smsd.daemon import run  # noqa: PLC0415 - keeps `smsd --version` and check-config light
 
     return run(config)
 

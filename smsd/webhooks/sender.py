@@ -41,6 +41,7 @@ from smsd.errors import StoreError
 from smsd.log import LogOnce
 from smsd.store import webhooks as store
 from smsd.store.changes import InsertWatch, watch_inserts
+from smsd.tls import verifying_context
 from smsd.webhooks.keys import KeyRing
 from smsd.webhooks.mailer import MAILTO
 from smsd.webhooks.payload import build_delivery
@@ -50,6 +51,7 @@ from smsd.webhooks.smspartner import FORMAT as SMSPARTNER
 from smsd.webhooks.smspartner import build_smspartner_delivery
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable
 
     from smsd.config import WebhooksConfig
@@ -126,6 +128,7 @@ class WebhookSender:
         self._rand = rand
         self._poll = poll_interval
         self._session: aiohttp.ClientSession | None = None
+        self._tls: ssl.SSLContext | None = None  # built on the first https delivery
         self._runner: asyncio.Task[None] | None = None
         self._woken = asyncio.Event()
         self._watch: InsertWatch | None = None
@@ -373,6 +376,12 @@ class WebhookSender:
             return "no [smtp] section: mail cannot be sent"
         return await self._mailer.send(event)
 
+    async def _verifying(self) -> ssl.SSLContext:
+        """The context that checks https receivers: read from disk once, in a worker thread."""
+        if self._tls is None:
+            self._tls = await asyncio.to_thread(verifying_context)
+        return self._tls
+
     async def _post(self, event: EventRow) -> str | None:
         """One attempt; ``None`` on a 2xx answer, else what went wrong."""
         session = self._session
@@ -394,10 +403,15 @@ class WebhookSender:
                     event.id, event.type, event.timestamp, event.random_id, event.body,
                     api_key, event.secret or api_key, int(self._clock()),
                 )  # fmt: skip
+            tls = await self._verifying() if url[:6].lower() == "https:" else True
             async with (
                 asyncio.timeout(self._config.timeout),
                 session.post(
-                    url, data=delivery.body, headers=delivery.headers, allow_redirects=False
+                    url,
+                    data=delivery.body,
+                    headers=delivery.headers,
+                    allow_redirects=False,
+                    ssl=tls,
                 ) as response,
             ):
                 status = response.status
