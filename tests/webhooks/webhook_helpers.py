@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -12,6 +13,9 @@ from aiohttp import web
 from smsd.config import WebhooksConfig
 from smsd.store import outbox
 from smsd.store.outbox import Recipient
+
+if TYPE_CHECKING:
+    import ssl
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
@@ -46,6 +50,7 @@ class Receiver:
     port: int = 0
     concurrent: int = 0
     max_concurrent: int = 0
+    tls: ssl.SSLContext | None = None  # serve https with this context
     _runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -78,7 +83,9 @@ class Receiver:
         app.router.add_route("POST", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner, "127.0.0.1", self.port, reuse_address=True, ssl_context=self.tls
+        )
         await site.start()
         if not self.port:
             server = site._server
@@ -91,7 +98,8 @@ class Receiver:
             self._runner = None
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
 
 async def queue(db, id_user: int, *numbers: str, text: str = "hello", **kw) -> list[int]:
