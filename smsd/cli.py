@@ -424,9 +424,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in {"user", "key"}:
         return _accounts(args, config)
     configure(config.daemon.log_format, level=config.daemon.log_level)
-    from smsd.tls import bundle_unread  # noqa: PLC0415 - only the daemon needs it
+    from smsd.webstack import lean_web_stack  # noqa: PLC0415 - only the daemon needs it
 
-    with bundle_unread():  # aiohttp's import-time TLS contexts: unused, so left empty
+    with lean_web_stack():  # aiohttp without the CA bundle and C++ runtime it loads for nothing
         from smsd.daemon import run  # noqa: PLC0415 - keeps `smsd --version` and check-config light
 
     return run(config)

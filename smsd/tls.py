@@ -1,44 +1,14 @@
-"""TLS client contexts whose certificate authorities are read when a connection needs them.
+"""The TLS client context smsd checks https servers with, read when a connection first needs it.
 
-aiohttp builds two client contexts when it is first imported, and each reads the whole system
-bundle of certificate authorities (Debian's ``ca-certificates.crt``: about 140 of them, 0.9 MB
-of memory per context). The daemon uses neither: the webhook sender, its only HTTPS client,
-passes the context :func:`verifying_context` builds, on its first ``https`` delivery.
-
-:func:`bundle_unread` points OpenSSL's ``SSL_CERT_FILE`` at an empty file while aiohttp is
-first imported, so those two contexts are built without reading the bundle; the variable is put
-back on leaving, so every context built afterwards (the webhook sender's, the mailer's, the MQTT
-client's) reads the bundle the operator's system names, as it would have.
+aiohttp's own default contexts are built at its import and left empty in the daemon
+(:mod:`smsd.webstack`), so the webhook sender passes this one on each ``https`` delivery.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import ssl
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-__all__ = ["bundle_unread", "verifying_context"]
-
-_CAFILE = ssl.get_default_verify_paths().openssl_cafile_env
-"""OpenSSL's variable naming the bundle file (``SSL_CERT_FILE``)."""
-
-
-@contextlib.contextmanager
-def bundle_unread() -> Iterator[None]:
-    """TLS contexts built inside read no bundle file (see the module docstring)."""
-    before = os.environ.get(_CAFILE)
-    os.environ[_CAFILE] = os.devnull
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[_CAFILE]
-        else:
-            os.environ[_CAFILE] = before
+__all__ = ["verifying_context"]
 
 
 def verifying_context() -> ssl.SSLContext:

@@ -69,6 +69,7 @@ NOT_AT_START = {
     "smsd.api.adapters": "the first phone management request",
     "smsd.api.features": "the first quota, SMS STOP list or settings request",
     "smsd.api.rules": "the first incoming-rule request",
+    "frozenlist._frozenlist": "nothing (frozenlist's Python class: smsd/webstack.py)",
     "csv": "a numbers_csv upload to POST /api/scheduled/",
     "difflib": "an unknown key in the configuration (its suggestion)",
     "importlib.resources": "nothing (the migrations are read as plain files)",

@@ -1,4 +1,5 @@
-"""https receivers: checked against the system's CAs, read when the first delivery needs them."""
+"""https receivers: checked against the system's CAs, read when the first delivery needs them;
+aiohttp's own import-time contexts (and frozenlist's C++) left out of the daemon."""
 
 from __future__ import annotations
 
@@ -39,49 +40,60 @@ def certificate(tmp_path_factory) -> tuple[str, str]:
 
 IMPORT_INSIDE = """
 import json, os, ssl
-from smsd.tls import bundle_unread
-with bundle_unread():
-    inside = os.environ.get("SSL_CERT_FILE")
+from smsd.webstack import lean_web_stack
+with lean_web_stack():
+    inside = [os.environ.get("SSL_CERT_FILE"), os.environ.get("FROZENLIST_NO_EXTENSIONS")]
     import aiohttp.connector as connector
+    import frozenlist
+with open("/proc/self/maps") as maps:
+    cpp = "libstdc++" in maps.read()
 print(json.dumps({
     "inside": inside,
-    "after": os.environ.get("SSL_CERT_FILE"),
+    "after": [os.environ.get("SSL_CERT_FILE"), os.environ.get("FROZENLIST_NO_EXTENSIONS")],
     "aiohttp": [connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509"],
                 connector._SSL_CONTEXT_UNVERIFIED.cert_store_stats()["x509"]],
+    "python_frozenlist": frozenlist.FrozenList is frozenlist.PyFrozenList,
+    "cpp": cpp,
     "later": ssl.create_default_context().cert_store_stats()["x509"],
 }))
 """
 
 
-def _python(code: str, **env: str) -> str:
+def _python(code: str, env: dict[str, str]) -> str:
     run = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     return run.stdout
 
 
-def test_aiohttp_imported_inside_reads_no_bundle(certificate) -> None:
+def _without(*names: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in names}
+
+
+def test_aiohttp_imported_inside_loads_no_bundle_and_no_cpp(certificate) -> None:
     cert, _ = certificate
-    found = json.loads(_python(IMPORT_INSIDE, SSL_CERT_FILE=cert))
-    assert found == {"inside": os.devnull, "after": cert, "aiohttp": [0, 0], "later": 1}
+    env = {**_without("FROZENLIST_NO_EXTENSIONS"), "SSL_CERT_FILE": cert}
+    found = json.loads(_python(IMPORT_INSIDE, env))
+    assert found == {
+        "inside": [os.devnull, "1"],
+        "after": [cert, None],  # as they were: a context built now reads the bundle
+        "aiohttp": [0, 0],
+        "python_frozenlist": True,
+        "cpp": False,
+        "later": 1,
+    }
 
 
 def test_an_unset_bundle_variable_is_unset_again() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"}
-    run = subprocess.run(
-        [sys.executable, "-c", IMPORT_INSIDE], env=env, capture_output=True, text=True, check=True
-    )
-    found = json.loads(run.stdout)
-    assert (found["inside"], found["after"], found["aiohttp"]) == (os.devnull, None, [0, 0])
+    env = _without("SSL_CERT_FILE", "FROZENLIST_NO_EXTENSIONS")
+    found = json.loads(_python(IMPORT_INSIDE, env))
+    assert (found["inside"], found["after"]) == ([os.devnull, "1"], [None, None])
+    assert found["aiohttp"] == [0, 0]
 
 
 def test_the_command_line_leaves_aiohttp_to_the_daemon() -> None:
-    """``smsd run`` imports aiohttp first inside ``bundle_unread``: nothing before may."""
-    out = _python("import sys, smsd.cli; print('aiohttp' in sys.modules)")
+    """``smsd run`` imports aiohttp first inside ``lean_web_stack``: nothing before may."""
+    out = _python("import sys, smsd.cli; print('aiohttp' in sys.modules)", dict(os.environ))
     assert out.strip() == "False"
 
 
