@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from typing import TYPE_CHECKING
 
 from smsd.phpvalues import INT64_MAX, INT64_MIN
@@ -139,8 +140,14 @@ async def key_owner(
 ) -> tuple[UserRow, dict[str, str]] | None:
     """The user owning ``api_key`` and their settings (as :func:`settings`), in one read.
 
-    ``None`` when no user has the key; ``settings=False`` reads the user alone (``{}``).
+    ``None`` when no user has the key; ``settings=False`` reads the user alone (``{}``). A key
+    found within the last second comes from :mod:`smsd.store.keycache` without a read.
     """
+    cache = db.keys
+    now = time.monotonic()
+    generation = 0 if cache is None else cache.generation  # before the read (keycache explains)
+    if cache is not None and (kept := cache.get(api_key, now, settings=settings)) is not None:
+        return kept
     digest = key_digest(api_key)
 
     def body(conn: sqlite3.Connection) -> tuple[UserRow, dict[str, str]] | None:
@@ -161,7 +168,10 @@ async def key_owner(
             return user, {}
         return user, _settings(conn, user.id)
 
-    return await db.read(body)
+    found = await db.read(body)
+    if found is not None and cache is not None:
+        cache.put(api_key, found, generation, now, settings=settings)
+    return found
 
 
 async def user_exists(db: Database, id_user: int) -> bool:

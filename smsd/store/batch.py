@@ -130,8 +130,10 @@ class GroupWriter:
     thing at a time: nothing interleaves statements with a batch or a lone transaction.
     """
 
-    def __init__(self, writer: SqliteThread) -> None:
+    def __init__(self, writer: SqliteThread, after: Callable[[], None] | None = None) -> None:
         self._writer = writer
+        self._after = after
+        """Called in the loop each time the writer is free again (a batch or transaction ended)."""
         self._queue: collections.deque[Job[Any]] = collections.deque()
         self._busy = False
         """A batch is in the writer's thread, or a lone transaction runs."""
@@ -188,6 +190,8 @@ class GroupWriter:
 
     def _next(self) -> None:
         """Start the next batch or lone transaction, or note that the writer is idle."""
+        if self._after is not None:
+            self._after()
         if not self._queue:
             self._busy = False
             self._idle.set()

@@ -33,6 +33,8 @@ from smsd.store.errors import (
     StoreError,
     translate,
 )
+from smsd.store.keycache import KeyCache
+from smsd.store.keycache import watch as watch_keys
 from smsd.store.writer import AsyncConnection, SqliteThread
 
 if TYPE_CHECKING:
@@ -122,12 +124,20 @@ async def insert(conn: AsyncConnection, sql: str, params: Params = ()) -> int:
 class Database:
     """An open smsd database. Build it with :meth:`open`; close it with :meth:`close`."""
 
-    def __init__(self, path: str, writer: SqliteThread, reader: SqliteThread | None) -> None:
+    def __init__(
+        self,
+        path: str,
+        writer: SqliteThread,
+        reader: SqliteThread | None,
+        keys: KeyCache | None = None,
+    ) -> None:
         self.path = path
         self._writer: SqliteThread | None = writer
         self._writer_conn = writer.coroutines()
         self._reader = reader
-        self._group = GroupWriter(writer)
+        self._group = GroupWriter(writer, after=None if keys is None else keys.settle)
+        self.keys = keys
+        """API keys found recently (:mod:`smsd.store.keycache`); ``None``: read every time."""
         self.accept_expansion: AcceptExpansion | None = None
         """Set by the runtime: messages due now are expanded as they are accepted
         (:mod:`smsd.store.expansion`); ``None`` leaves every one to the dispatcher."""
@@ -165,6 +175,9 @@ class Database:
             await _configure(setup, busy_timeout_ms=busy_timeout_ms)
             await _integrity(setup, check)
             await migrate.apply(setup, target=target_version)
+            keys = None if read_only or target_version is not None else KeyCache()
+            if keys is not None:
+                await writer.run(lambda raw: watch_keys(raw, keys))
             if reader:
                 second = await _connect(
                     target, uri=read_only, busy_timeout_ms=busy_timeout_ms, name="store-reader"
@@ -178,7 +191,7 @@ class Database:
             if isinstance(exc, sqlite3.Error):
                 raise translate(exc, f"opening {name}") from exc
             raise
-        return cls(name, writer, second)
+        return cls(name, writer, second, keys)
 
     async def close(self) -> None:
         """Finish the transactions in flight, then close both connections. Idempotent."""

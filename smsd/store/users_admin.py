@@ -113,7 +113,11 @@ async def add_user(db: Database, *, email: str, admin: bool = False) -> tuple[Us
 
 
 async def rotate_key(db: Database, email: str) -> str:
-    """Give ``email`` a new key (the old one stops working at once); return the new key."""
+    """Give ``email`` a new key; return it.
+
+    The old key stops working at once in this process, and within a second in a daemon running
+    beside it (:mod:`smsd.store.keycache`).
+    """
     user = await _existing(db, email)
     api_key = new_api_key()
     await accounts.ensure_user(db, email=email, api_key=api_key, admin=user.admin)
